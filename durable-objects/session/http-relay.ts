@@ -1,0 +1,44 @@
+/**
+ * Relays one HTTP request of a session to its origin with streamed bodies both ways:
+ * the request body is handed to fetch() as a stream and the origin's response body is
+ * returned as the same stream, so each chunk the origin writes reaches the client as soon
+ * as it is written, and a slow client's back-pressure reaches the origin through the
+ * stream instead of piling up here.
+ */
+import { ROUTE_HEADER } from "./route.ts";
+
+export type RelayOutcome =
+  | { readonly ok: true; readonly response: Response }
+  | { readonly ok: false; readonly reason: string };
+
+/** The origin URL for a request: same path and query, origin's scheme, host and port. */
+export function originTarget(requestUrl: string, originUrl: string): URL {
+  const incoming = new URL(requestUrl);
+  const target = new URL(originUrl);
+  target.pathname = incoming.pathname;
+  target.search = incoming.search;
+  return target;
+}
+
+/** Headers for the origin: the client's, minus the edge's internal route. */
+export function originHeaders(request: Request): Headers {
+  const headers = new Headers(request.headers);
+  headers.delete(ROUTE_HEADER);
+  return headers;
+}
+
+export async function relayHttp(request: Request, originUrl: string): Promise<RelayOutcome> {
+  const target = originTarget(request.url, originUrl);
+  try {
+    const response = await fetch(target, {
+      method: request.method,
+      headers: originHeaders(request),
+      body: request.body,
+      // A redirect from the origin is the client's to follow, not ours.
+      redirect: "manual",
+    });
+    return { ok: true, response };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}

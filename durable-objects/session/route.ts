@@ -1,0 +1,63 @@
+/**
+ * The internal contract between the edge Worker and a session's Durable Object: one
+ * header carrying what the edge decided (placement on S, the verified claims on CR).
+ * The edge strips any client-supplied copy before it adds its own, so a client can never
+ * forge a route.
+ */
+
+export const ROUTE_HEADER = "x-push-edge-route";
+/** Set by the DO on a relay failure, read (and removed) by the edge. */
+export const FAILURE_HEADER = "x-push-edge-failure";
+
+export interface CreateRoute {
+  readonly op: "create";
+  readonly sk: string;
+  readonly pool: string;
+  readonly adapter: string;
+  readonly origin: { readonly id: string; readonly url: string };
+  /** When the session's token expires (ms since epoch); the record is kept until then. */
+  readonly expiresAt: number;
+  /** Set when the client opted in to receive its token as the first WebSocket message. */
+  readonly announceToken?: string;
+}
+
+export interface RelayRoute {
+  readonly op: "relay";
+  readonly sk: string;
+  readonly pool: string;
+  /** Origin id the verified token names; must match the record. */
+  readonly origin: string;
+}
+
+export type Route = CreateRoute | RelayRoute;
+
+export function encodeRoute(route: Route): string {
+  return JSON.stringify(route);
+}
+
+/** Parses the route header; undefined if absent or not a route (never trusts shape blindly). */
+export function decodeRoute(value: string | null): Route | undefined {
+  if (value === null) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.sk !== "string" || typeof r.pool !== "string") return undefined;
+  if (r.op === "relay" && typeof r.origin === "string") return r as unknown as RelayRoute;
+  if (
+    r.op === "create" &&
+    typeof r.adapter === "string" &&
+    typeof r.expiresAt === "number" &&
+    typeof r.origin === "object" &&
+    r.origin !== null &&
+    typeof (r.origin as Record<string, unknown>).id === "string" &&
+    typeof (r.origin as Record<string, unknown>).url === "string"
+  ) {
+    return r as unknown as CreateRoute;
+  }
+  return undefined;
+}

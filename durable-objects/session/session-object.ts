@@ -1,0 +1,136 @@
+/**
+ * One Durable Object per session, named by the affinity token's `sk`. It holds the
+ * authoritative session-to-origin mapping and relays the session's CR requests and
+ * WebSockets to that origin — and only to that origin: when the origin cannot be reached
+ * the client gets an error in its protocol's words, never a different origin.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
+import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
+import { isWebSocketUpgrade, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
+import { relayHttp, type RelayOutcome } from "./http-relay.ts";
+import { relayWebSocket } from "./websocket-relay.ts";
+import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
+import { SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
+
+/** How long a session's record outlives its token, for post-mortems through the admin API. */
+export const RECORD_GRACE_MS = 10 * 60 * 1000;
+
+export interface SessionView {
+  readonly record: SessionRecord | undefined;
+  readonly events: SessionEvent[];
+  readonly openWebSockets: number;
+}
+
+export class SessionObject extends DurableObject<Env> {
+  readonly #store: SessionStore;
+  #record: SessionRecord | undefined;
+  #openWebSockets = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // SQLite calls are synchronous: the record is loaded before any entry point runs.
+    this.#store = new SessionStore(ctx.storage.sql);
+    this.#record = this.#store.load();
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const route = decodeRoute(request.headers.get(ROUTE_HEADER));
+    if (route === undefined) {
+      return genericAdapter.failure(400, "bad_request", "session objects are reached through the edge only");
+    }
+    return route.op === "create" ? this.#create(request, route) : this.#relay(request, route);
+  }
+
+  /** RPC for the admin API: the session's record and event log. */
+  describe(): SessionView {
+    return { record: this.#record, events: this.#store.events(), openWebSockets: this.#openWebSockets };
+  }
+
+  override async alarm(): Promise<void> {
+    const record = this.#record;
+    if (record === undefined) return;
+    const deadline = record.expiresAt + RECORD_GRACE_MS;
+    // A WebSocket still open keeps its record; look again later.
+    if (this.#openWebSockets > 0 || Date.now() < deadline) {
+      await this.ctx.storage.setAlarm(Math.max(deadline, Date.now() + RECORD_GRACE_MS));
+      return;
+    }
+    await this.ctx.storage.deleteAll();
+    this.#record = undefined;
+  }
+
+  async #create(request: Request, route: CreateRoute): Promise<Response> {
+    const adapter = adapterNamed(route.adapter) ?? genericAdapter;
+    if (this.#record !== undefined) {
+      // Session keys are 128 random bits: a second create means a replayed internal request.
+      return adapter.failure(409, "bad_request", "session already exists");
+    }
+    const record: SessionRecord = {
+      sk: route.sk,
+      pool: route.pool,
+      adapter: adapter.name,
+      originId: route.origin.id,
+      originUrl: route.origin.url,
+      originSessionId: null,
+      state: "active",
+      createdAt: Date.now(),
+      expiresAt: route.expiresAt,
+      endedReason: null,
+    };
+    const outcome = await this.#forward(request, record, route.announceToken);
+    if (!outcome.ok) {
+      // The session never existed: leave no record behind; the edge may place it elsewhere.
+      await this.ctx.storage.deleteAll();
+      return this.#unreachable(adapter, record, outcome.reason);
+    }
+    const originSessionId = outcome.response.status < 400 ? (adapter.originSessionId(outcome.response) ?? null) : null;
+    this.#record = { ...record, originSessionId };
+    this.#store.save(this.#record);
+    this.#store.record("created", { origin: record.originId, status: outcome.response.status, originSessionId });
+    await this.ctx.storage.setAlarm(record.expiresAt + RECORD_GRACE_MS);
+    return outcome.response;
+  }
+
+  async #relay(request: Request, route: RelayRoute): Promise<Response> {
+    const record = this.#record;
+    if (record === undefined || record.state === "ended") {
+      const adapter = adapterNamed(record?.adapter ?? "") ?? genericAdapter;
+      return adapter.failure(404, "session_not_found", "this session no longer exists; start a new one");
+    }
+    const adapter = adapterNamed(record.adapter) ?? genericAdapter;
+    if (record.originId !== route.origin || record.pool !== route.pool) {
+      return adapter.failure(401, "token_invalid", "token does not match its session");
+    }
+    const outcome = await this.#forward(request, record, undefined);
+    return outcome.ok ? outcome.response : this.#unreachable(adapter, record, outcome.reason);
+  }
+
+  #forward(request: Request, record: SessionRecord, announceToken: string | undefined): Promise<RelayOutcome> {
+    if (!isWebSocketUpgrade(request)) return relayHttp(request, record.originUrl);
+    const announce =
+      announceToken === undefined ? undefined : JSON.stringify({ type: "push-edge.affinity", token: announceToken });
+    return relayWebSocket(request, record.originUrl, {
+      ...(announce === undefined ? {} : { firstMessage: announce }),
+      onClose: (side, code, reason) => this.#webSocketClosed(side, code, reason),
+    }).then((outcome) => {
+      if (outcome.ok && outcome.response.status === 101) {
+        this.#openWebSockets += 1;
+        this.#store.record("websocket_open", {});
+      }
+      return outcome;
+    });
+  }
+
+  #webSocketClosed(side: "client" | "origin", code: number, reason: string): void {
+    this.#store.record("websocket_close", { side, code, reason });
+    this.#openWebSockets = Math.max(0, this.#openWebSockets - 1);
+  }
+
+  #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {
+    if (this.#record !== undefined) this.#store.record("origin_unreachable", { origin: record.originId, reason });
+    return adapter.failure(502, "origin_unreachable", `origin ${record.originId} cannot be reached`, {
+      [FAILURE_HEADER]: "origin_unreachable",
+    });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A session's durable state in its Durable Object's SQLite storage: one record (the
+ * session-to-origin mapping) and a bounded event log. The schema carries a version and
+ * migrates forward, so a deployed object with old storage keeps working.
+ */
+
+export type SessionState = "active" | "ended";
+
+export interface SessionRecord {
+  readonly sk: string;
+  readonly pool: string;
+  readonly adapter: string;
+  readonly originId: string;
+  readonly originUrl: string;
+  readonly originSessionId: string | null;
+  readonly state: SessionState;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly endedReason: string | null;
+}
+
+/** What an event's detail may hold: plain JSON, so it crosses RPC and storage unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type EventDetail = { [key: string]: JsonValue };
+
+export interface SessionEvent {
+  readonly seq: number;
+  readonly at: number;
+  readonly kind: string;
+  readonly detail: EventDetail;
+}
+
+/** Oldest events are dropped past this many, so a chatty session cannot grow storage. */
+export const MAX_EVENTS = 200;
+
+const MIGRATIONS: readonly string[] = [
+  // v1
+  `CREATE TABLE session (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     sk TEXT NOT NULL, pool TEXT NOT NULL, adapter TEXT NOT NULL,
+     origin_id TEXT NOT NULL, origin_url TEXT NOT NULL, origin_session_id TEXT,
+     state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+     ended_reason TEXT);
+   CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+     kind TEXT NOT NULL, detail TEXT NOT NULL);`,
+];
+
+export class SessionStore {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    const row = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
+    let version = row === undefined ? 0 : Number(row.value);
+    for (; version < MIGRATIONS.length; version++) {
+      const step = MIGRATIONS[version];
+      if (step !== undefined) this.#sql.exec(step);
+    }
+    this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+  }
+
+  load(): SessionRecord | undefined {
+    const row = this.#sql
+      .exec<{
+        sk: string;
+        pool: string;
+        adapter: string;
+        origin_id: string;
+        origin_url: string;
+        origin_session_id: string | null;
+        state: string;
+        created_at: number;
+        expires_at: number;
+        ended_reason: string | null;
+      }>("SELECT * FROM session WHERE id = 1")
+      .toArray()[0];
+    if (row === undefined) return undefined;
+    return {
+      sk: row.sk,
+      pool: row.pool,
+      adapter: row.adapter,
+      originId: row.origin_id,
+      originUrl: row.origin_url,
+      originSessionId: row.origin_session_id,
+      state: row.state === "ended" ? "ended" : "active",
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      endedReason: row.ended_reason,
+    };
+  }
+
+  save(r: SessionRecord): void {
+    this.#sql.exec(
+      `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_session_id,
+         state, created_at, expires_at, ended_reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      r.sk,
+      r.pool,
+      r.adapter,
+      r.originId,
+      r.originUrl,
+      r.originSessionId,
+      r.state,
+      r.createdAt,
+      r.expiresAt,
+      r.endedReason,
+    );
+  }
+
+  record(kind: string, detail: EventDetail = {}, at = Date.now()): void {
+    this.#sql.exec("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", at, kind, JSON.stringify(detail));
+    this.#sql.exec("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?", MAX_EVENTS);
+  }
+
+  events(): SessionEvent[] {
+    return this.#sql
+      .exec<{ seq: number; at: number; kind: string; detail: string }>("SELECT * FROM events ORDER BY seq")
+      .toArray()
+      .map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: JSON.parse(e.detail) as EventDetail }));
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Relays a WebSocket between the client and the session's origin: the Durable Object
+ * opens a WebSocket to the origin, pairs it with the client's, and forwards every message
+ * (text stays text, binary stays binary) and the close code and reason, each way.
+ *
+ * The edge adds no idle timeout: a silent session stays open for as long as both ends
+ * keep it. Protocol pings from the origin are answered by the runtime, and the origin's own
+ * keep-alives pass through to the client.
+ */
+import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
+
+export interface WebSocketRelayHooks {
+  /** Sent to the client before anything from the origin (opt-in token announcement). */
+  readonly firstMessage?: string;
+  /** Called once per relay, with the side that closed (or failed) first. */
+  onClose(side: "client" | "origin", code: number, reason: string): void;
+}
+
+/** Headers the runtime sets itself for the origin handshake; forwarding them would clash. */
+const HANDSHAKE_HEADERS = ["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "connection"];
+
+export async function relayWebSocket(request: Request, originUrl: string, hooks: WebSocketRelayHooks): Promise<RelayOutcome> {
+  const target = originTarget(request.url, originUrl);
+  const headers = originHeaders(request);
+  for (const h of HANDSHAKE_HEADERS) headers.delete(h);
+  headers.set("upgrade", "websocket");
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, { headers });
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+  const origin = upstream.webSocket;
+  // The origin refused the upgrade (404 unknown session, 503 blocked...): its answer is the client's.
+  if (origin === null) return { ok: true, response: upstream };
+
+  const pair = new WebSocketPair();
+  const client = pair[0];
+  const server = pair[1];
+  origin.accept();
+  server.accept();
+  if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);
+
+  let ended = false;
+  const onClose = (side: "client" | "origin", code: number, reason: string): void => {
+    if (ended) return;
+    ended = true;
+    hooks.onClose(side, code, reason);
+  };
+  pipe(server, origin, "client", onClose);
+  pipe(origin, server, "origin", onClose);
+
+  const out = new Headers();
+  for (const [name, value] of upstream.headers) {
+    if (!HANDSHAKE_HEADERS.includes(name) && name !== "upgrade" && name !== "sec-websocket-accept") out.set(name, value);
+  }
+  return { ok: true, response: new Response(null, { status: 101, headers: out, webSocket: client }) };
+}
+
+/** Forwards messages from `from` to `to`, and `from`'s close to `to`. Never throws. */
+function pipe(
+  from: WebSocket,
+  to: WebSocket,
+  side: "client" | "origin",
+  onClose: WebSocketRelayHooks["onClose"],
+): void {
+  from.addEventListener("message", (event) => {
+    try {
+      to.send(event.data);
+    } catch {
+      // `to` is already closing; its own close event ends the relay.
+    }
+  });
+  from.addEventListener("close", (event) => {
+    onClose(side, event.code, event.reason);
+    closeQuietly(to, event.code, event.reason);
+  });
+  from.addEventListener("error", () => {
+    onClose(side, 1011, "transport error");
+    closeQuietly(to, 1011, `${side} connection failed`);
+  });
+}
+
+/** Close codes that may be sent on the wire (1005/1006/1015 are reserved for reporting). */
+function sendableCode(code: number): number | undefined {
+  if (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) {
+    return code;
+  }
+  return undefined;
+}
+
+export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    const sendable = sendableCode(code);
+    // 1006 (abnormal end) becomes 1011 so the peer learns the far side failed, not that all is well.
+    if (sendable !== undefined) ws.close(sendable, reason.slice(0, 123));
+    else if (code === 1006) ws.close(1011, "peer connection lost");
+    else ws.close();
+  } catch {
+    // Already closed.
+  }
+}

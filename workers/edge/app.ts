@@ -1,0 +1,29 @@
+/**
+ * The edge Worker's routes: the edge's own endpoints under /_edge/, and every other
+ * request treated as part of a push session (S or CR).
+ */
+import { Hono } from "hono";
+import { ConfigError } from "./config.ts";
+import { EdgeError, edgeErrorResponse, errorResponse } from "./errors.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { sessionRoutes, type EdgeEnv } from "./routes/sessions.ts";
+
+export function createApp(): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+
+  app.get("/_edge/health", (c) => c.json({ ok: true }));
+  app.route("/_edge/admin", adminRoutes());
+  app.all("/_edge/*", () => errorResponse(404, "not_found", "no such edge endpoint"));
+  app.all("*", sessionRoutes());
+
+  app.onError((err) => {
+    if (err instanceof EdgeError) return edgeErrorResponse(err);
+    if (err instanceof ConfigError) {
+      console.error(JSON.stringify({ event: "config_invalid", field: err.field, message: err.message }));
+      return errorResponse(500, "config_invalid", `edge configuration is invalid: ${err.message}`);
+    }
+    console.error(JSON.stringify({ event: "internal_error", message: err.message, stack: err.stack }));
+    return errorResponse(500, "internal_error", "the edge failed to handle this request");
+  });
+  return app;
+}

@@ -1,0 +1,151 @@
+/**
+ * Edge configuration: pools keyed by host name, each with its origins. Parsed once per
+ * isolate from the `POOLS` var and validated; every error names the bad field so an
+ * operator can fix the config without reading code.
+ */
+
+export type OriginTransport = "fetch";
+
+export interface OriginConfig {
+  readonly id: string;
+  /** Base URL of the origin's combined (or CREATE/CONTROL) listener, e.g. http://10.0.0.1:8080 */
+  readonly url: string;
+  /** Relative share of new sessions; 0 takes none. */
+  readonly weight: number;
+  /** Sessions the origin is meant to hold; load = sessions / capacity. */
+  readonly capacity: number;
+  readonly transport: OriginTransport;
+}
+
+export interface PoolConfig {
+  readonly name: string;
+  /** Host names served by this pool; "*" matches any host not claimed by another pool. */
+  readonly hosts: readonly string[];
+  readonly origins: readonly OriginConfig[];
+}
+
+export interface EdgeConfig {
+  readonly pools: readonly PoolConfig[];
+  readonly tokenTtlSeconds: number;
+}
+
+export const DEFAULT_ORIGIN_WEIGHT = 1;
+export const DEFAULT_ORIGIN_CAPACITY = 10_000;
+export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  /** Dotted path of the offending field, e.g. `pools[0].origins[2].url`. */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length === 0) throw new ConfigError(field, "must be a non-empty string");
+  return value;
+}
+
+function optionalNumber(value: unknown, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    throw new ConfigError(field, `must be a number >= ${min}`);
+  }
+  return value;
+}
+
+function resolveOrigin(raw: unknown, field: string): OriginConfig {
+  if (!isRecord(raw)) throw new ConfigError(field, "must be an object");
+  const id = requireString(raw.id, `${field}.id`);
+  if (!ID_PATTERN.test(id)) throw new ConfigError(`${field}.id`, "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  const url = requireString(raw.url, `${field}.url`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${field}.url`, `is not a URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(`${field}.url`, "must be http: or https:");
+  }
+  const transport = raw.transport ?? "fetch";
+  if (transport !== "fetch") throw new ConfigError(`${field}.transport`, 'must be "fetch"');
+  return {
+    id,
+    url: parsed.origin,
+    weight: optionalNumber(raw.weight, `${field}.weight`, DEFAULT_ORIGIN_WEIGHT, 0),
+    capacity: optionalNumber(raw.capacity, `${field}.capacity`, DEFAULT_ORIGIN_CAPACITY, 1),
+    transport,
+  };
+}
+
+function resolvePool(raw: unknown, field: string): PoolConfig {
+  if (!isRecord(raw)) throw new ConfigError(field, "must be an object");
+  const name = requireString(raw.name, `${field}.name`);
+  if (!ID_PATTERN.test(name)) throw new ConfigError(`${field}.name`, "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  const hostsRaw = raw.hosts ?? ["*"];
+  if (!Array.isArray(hostsRaw) || hostsRaw.length === 0) {
+    throw new ConfigError(`${field}.hosts`, "must be a non-empty array of host names");
+  }
+  const hosts = hostsRaw.map((h, i) => requireString(h, `${field}.hosts[${i}]`).toLowerCase());
+  if (!Array.isArray(raw.origins) || raw.origins.length === 0) {
+    throw new ConfigError(`${field}.origins`, "must be a non-empty array");
+  }
+  const origins = raw.origins.map((o, i) => resolveOrigin(o, `${field}.origins[${i}]`));
+  const seen = new Set<string>();
+  origins.forEach((o, i) => {
+    if (seen.has(o.id)) throw new ConfigError(`${field}.origins[${i}].id`, `duplicate origin id ${JSON.stringify(o.id)}`);
+    seen.add(o.id);
+  });
+  return { name, hosts, origins };
+}
+
+/** Parses and validates the edge configuration. Throws ConfigError naming the bad field. */
+export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string }): EdgeConfig {
+  if (vars.POOLS === undefined || vars.POOLS.trim() === "") throw new ConfigError("POOLS", "is not set");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(vars.POOLS);
+  } catch (err) {
+    throw new ConfigError("POOLS", `is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isRecord(raw) || !Array.isArray(raw.pools) || raw.pools.length === 0) {
+    throw new ConfigError("POOLS.pools", "must be a non-empty array");
+  }
+  const pools = raw.pools.map((p, i) => resolvePool(p, `POOLS.pools[${i}]`));
+  const names = new Set<string>();
+  const hosts = new Map<string, string>();
+  pools.forEach((pool, i) => {
+    if (names.has(pool.name)) throw new ConfigError(`POOLS.pools[${i}].name`, `duplicate pool name ${JSON.stringify(pool.name)}`);
+    names.add(pool.name);
+    pool.hosts.forEach((host, j) => {
+      const owner = hosts.get(host);
+      if (owner !== undefined) {
+        throw new ConfigError(`POOLS.pools[${i}].hosts[${j}]`, `host ${JSON.stringify(host)} already belongs to pool ${owner}`);
+      }
+      hosts.set(host, pool.name);
+    });
+  });
+  const ttlRaw = vars.TOKEN_TTL_SECONDS;
+  const tokenTtlSeconds = ttlRaw === undefined || ttlRaw === "" ? DEFAULT_TOKEN_TTL_SECONDS : Number(ttlRaw);
+  if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 60) {
+    throw new ConfigError("TOKEN_TTL_SECONDS", "must be an integer number of seconds >= 60");
+  }
+  return { pools, tokenTtlSeconds };
+}
+
+/** The pool serving `host` (port ignored): an exact host match, else the "*" pool, else none. */
+export function poolForHost(config: EdgeConfig, host: string): PoolConfig | undefined {
+  const bare = host.toLowerCase().replace(/:\d+$/, "");
+  return (
+    config.pools.find((p) => p.hosts.includes(bare)) ?? config.pools.find((p) => p.hosts.includes("*"))
+  );
+}

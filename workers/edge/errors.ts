@@ -1,0 +1,56 @@
+/**
+ * One HTTP error type for the whole edge, mapped to the JSON error shape of DESIGN.md
+ * (`{"error": "<stable_code>", "message": "<human sentence>"}`) by one `onError`.
+ */
+
+/** Stable error codes. Clients and tests match on these; never rename one casually. */
+export type EdgeErrorCode =
+  | "token_missing"
+  | "token_invalid"
+  | "token_expired"
+  | "token_wrong_pool"
+  | "no_origin_available"
+  | "origin_unreachable"
+  | "session_not_found"
+  | "unknown_pool"
+  | "unauthorized"
+  | "not_found"
+  | "bad_request"
+  | "config_invalid"
+  | "internal_error";
+
+export class EdgeError extends Error {
+  override readonly name = "EdgeError";
+  readonly status: number;
+  readonly code: EdgeErrorCode;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: EdgeErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.status = status;
+    this.code = code;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** Builds the JSON error response of DESIGN.md. */
+export function errorResponse(
+  status: number,
+  code: EdgeErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ error: code, message }), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+  });
+}
+
+export function edgeErrorResponse(err: EdgeError): Response {
+  return errorResponse(err.status, err.code, err.message, err.headers);
+}

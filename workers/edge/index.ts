@@ -1,0 +1,6 @@
+/** Entry point of the edge Worker: the Hono app, and the Durable Object classes it binds. */
+import { createApp } from "./app.ts";
+
+export { SessionObject } from "../../durable-objects/session/session-object.ts";
+
+export default createApp();

@@ -1,0 +1,13 @@
+/** The adapters in the order they are asked; the generic adapter is last and owns the rest. */
+import type { ProtocolAdapter } from "./adapter.ts";
+import { genericAdapter } from "./generic.ts";
+
+const ADAPTERS: readonly ProtocolAdapter[] = [genericAdapter];
+
+export function adapterFor(url: URL): ProtocolAdapter {
+  return ADAPTERS.find((a) => a.matches(url)) ?? genericAdapter;
+}
+
+export function adapterNamed(name: string): ProtocolAdapter | undefined {
+  return ADAPTERS.find((a) => a.name === name);
+}

@@ -1,0 +1,54 @@
+/**
+ * Builds the request the edge hands to a session's Durable Object: the client's request
+ * with token carriers removed, client-address claims replaced by the edge's own, and the
+ * edge's routing decision attached. Internal headers a client tries to send are dropped.
+ */
+import { FAILURE_HEADER, ROUTE_HEADER, encodeRoute, type Route } from "../../../durable-objects/session/route.ts";
+import { stripCarriers } from "../token/carriers.ts";
+import { clientView, setForwardingHeaders } from "./forwarded.ts";
+
+/** Query parameter by which a cookie-less WebSocket client asks for its token as a first message. */
+export const ANNOUNCE_QUERY = "announce_affinity";
+
+export interface OutboundRequest {
+  readonly url: URL;
+  readonly headers: Headers;
+  /** The client asked to be told its token in-band (WebSocket). */
+  readonly announce: boolean;
+}
+
+export function outboundRequest(request: Request, url: URL): OutboundRequest {
+  const out = new URL(url);
+  const headers = new Headers(request.headers);
+  headers.delete(ROUTE_HEADER);
+  headers.delete(FAILURE_HEADER);
+  stripCarriers(headers, out);
+  const announce = out.searchParams.get(ANNOUNCE_QUERY) === "1";
+  out.searchParams.delete(ANNOUNCE_QUERY);
+  setForwardingHeaders(headers, clientView(request, url));
+  return { url: out, headers, announce };
+}
+
+/** The request for the session object: outbound request + route header. */
+export function sessionObjectRequest(
+  outbound: OutboundRequest,
+  method: string,
+  body: BodyInit | null,
+  route: Route,
+): Request {
+  const headers = new Headers(outbound.headers);
+  headers.set(ROUTE_HEADER, encodeRoute(route));
+  return new Request(outbound.url, { method, headers, body });
+}
+
+/** Copies a response with changed headers, keeping a WebSocket (101) intact. */
+export function withHeaders(response: Response, change: (headers: Headers) => void): Response {
+  const headers = new Headers(response.headers);
+  change(headers);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    webSocket: response.webSocket,
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The CR path: verify the affinity token and hand the request to the session's Durable
+ * Object, which relays it to the session's origin. A request whose token fails
+ * verification never reaches any Durable Object or origin.
+ */
+import { sessionStub } from "../../../durable-objects/session/stub.ts";
+import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
+import { poolView } from "../balance/pool-view.ts";
+import type { PoolConfig } from "../config.ts";
+import type { EdgeErrorCode } from "../errors.ts";
+import type { ProtocolAdapter } from "../protocols/adapter.ts";
+import { sessionObjectRequest, withHeaders, type OutboundRequest } from "../relay/session-request.ts";
+import type { EdgeRuntime } from "../runtime.ts";
+import { verifyAffinityToken, type TokenFailure } from "../token/verify.ts";
+
+export interface RelayInput {
+  readonly env: Env;
+  readonly runtime: EdgeRuntime;
+  readonly pool: PoolConfig;
+  readonly adapter: ProtocolAdapter;
+  readonly request: Request;
+  readonly outbound: OutboundRequest;
+  readonly token: string;
+}
+
+const FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; message: string }> = {
+  expired: { status: 401, code: "token_expired", message: "affinity token expired; start a new session" },
+  wrong_pool: { status: 403, code: "token_wrong_pool", message: "affinity token belongs to another pool" },
+  malformed: { status: 401, code: "token_invalid", message: "affinity token is malformed" },
+  unknown_kid: { status: 401, code: "token_invalid", message: "affinity token is signed with an unknown key" },
+  bad_signature: { status: 401, code: "token_invalid", message: "affinity token signature is invalid" },
+  bad_claims: { status: 401, code: "token_invalid", message: "affinity token claims are invalid" },
+};
+
+export async function relaySession(input: RelayInput): Promise<Response> {
+  const { env, runtime, pool, adapter, request, outbound } = input;
+  const verified = await verifyAffinityToken(runtime.keys, input.token, pool.name);
+  if (!verified.ok) {
+    const f = FAILURES[verified.reason];
+    return adapter.failure(f.status, f.code, f.message);
+  }
+  const { sk, o } = verified.claims;
+  const stub = sessionStub(env, sk);
+  const response = await stub.fetch(
+    sessionObjectRequest(outbound, request.method, request.body, { op: "relay", sk, pool: pool.name, origin: o }),
+  );
+  const failure = response.headers.get(FAILURE_HEADER);
+  if (failure === null) return response;
+  // Passive health: the session's origin failed a real request.
+  poolView(pool).markDown(o, failure);
+  return withHeaders(response, (h) => h.delete(FAILURE_HEADER));
+}

@@ -1,0 +1,38 @@
+/**
+ * Every request that is not for the edge itself belongs to a session: the protocol
+ * adapter that owns it says whether it is S (create) or CR (relay).
+ */
+import type { Context } from "hono";
+import { poolForHost } from "../config.ts";
+import { errorResponse } from "../errors.ts";
+import { adapterFor } from "../protocols/registry.ts";
+import { outboundRequest } from "../relay/session-request.ts";
+import { edgeRuntime } from "../runtime.ts";
+import { createSession } from "./create-session.ts";
+import { relaySession } from "./relay-session.ts";
+
+export type EdgeEnv = { Bindings: Env };
+
+export const sessionRoutes = () =>
+  async function sessionRoutes(c: Context<EdgeEnv>): Promise<Response> {
+    const request = c.req.raw;
+    const url = new URL(request.url);
+    const runtime = edgeRuntime(c.env);
+    const pool = poolForHost(runtime.config, url.host);
+    if (pool === undefined) return errorResponse(404, "unknown_pool", `no pool serves host ${url.hostname}`);
+    const adapter = adapterFor(url);
+    const classification = await adapter.classify(request, url);
+    const outbound = outboundRequest(request, url);
+    const common = { env: c.env, runtime, pool, adapter, request, outbound };
+    if (classification.kind === "CR") return relaySession({ ...common, token: classification.token });
+    return createSession({ ...common, waitUntil: (p) => waitUntil(c, p) });
+  };
+
+function waitUntil(c: Context<EdgeEnv>, promise: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(promise);
+  } catch {
+    // No execution context (app.request() in tests): let it run on its own.
+    void promise;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Where an affinity token travels: the `X-Affinity-Token` header, the `affinity` query
+ * parameter, or the `pe_affinity` cookie (protocol adapters add their own carriers, such
+ * as a protocol session id). An explicit header or query parameter wins over the cookie,
+ * because a browser holds one cookie per host but may run several sessions.
+ */
+
+export const TOKEN_HEADER = "x-affinity-token";
+export const TOKEN_QUERY = "affinity";
+export const TOKEN_COOKIE = "pe_affinity";
+
+export type TokenCarrier = "header" | "query" | "cookie";
+
+export interface CarriedToken {
+  readonly token: string;
+  readonly carrier: TokenCarrier;
+}
+
+export function readCookie(header: string | null, name: string): string | undefined {
+  if (header === null) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The token a request carries, if any, by precedence header > query > cookie. */
+export function findCarriedToken(request: Request, url: URL): CarriedToken | undefined {
+  const header = request.headers.get(TOKEN_HEADER);
+  if (header !== null && header !== "") return { token: header.trim(), carrier: "header" };
+  const query = url.searchParams.get(TOKEN_QUERY);
+  if (query !== null && query !== "") return { token: query, carrier: "query" };
+  const cookie = readCookie(request.headers.get("cookie"), TOKEN_COOKIE);
+  if (cookie !== undefined && cookie !== "") return { token: cookie, carrier: "cookie" };
+  return undefined;
+}
+
+/**
+ * Removes every token carrier from what goes to the origin: the origin has no use for the
+ * token, and a token must not leak into origin logs.
+ */
+export function stripCarriers(headers: Headers, url: URL): void {
+  headers.delete(TOKEN_HEADER);
+  url.searchParams.delete(TOKEN_QUERY);
+  const cookie = headers.get("cookie");
+  if (cookie !== null) {
+    const kept = cookie
+      .split(";")
+      .filter((part) => part.split("=", 1)[0]?.trim() !== TOKEN_COOKIE)
+      .join(";")
+      .trim();
+    if (kept === "") headers.delete("cookie");
+    else headers.set("cookie", kept);
+  }
+}
+
+/**
+ * The Set-Cookie value for a new token. Browsers drop `SameSite=None` cookies that are not
+ * `Secure`, so on plain http (local development) the cookie is `SameSite=Lax` instead.
+ */
+export function affinityCookie(token: string, secure: boolean, maxAgeSeconds: number): string {
+  const attrs = [`${TOKEN_COOKIE}=${token}`, "Path=/", `Max-Age=${maxAgeSeconds}`, "HttpOnly"];
+  attrs.push(secure ? "SameSite=None; Secure" : "SameSite=Lax");
+  return attrs.join("; ");
+}
+
+/** Adds the token to a response as cookie and header; the response must have mutable headers. */
+export function attachToken(headers: Headers, token: string, secure: boolean, maxAgeSeconds: number): void {
+  headers.append("set-cookie", affinityCookie(token, secure, maxAgeSeconds));
+  headers.set(TOKEN_HEADER, token);
+  // Lets browser code read the header on cross-origin responses.
+  const exposed = headers.get("access-control-expose-headers");
+  if (exposed !== null && !/x-affinity-token/i.test(exposed)) {
+    headers.set("access-control-expose-headers", `${exposed}, X-Affinity-Token`);
+  }
+}
