@@ -37,8 +37,24 @@ export async function relayHttp(request: Request, originUrl: string): Promise<Re
       // A redirect from the origin is the client's to follow, not ours.
       redirect: "manual",
     });
-    return { ok: true, response };
+    return { ok: true, response: uncompressedIfStreaming(response) };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * Cloudflare's front line gzips text responses for clients that accept it, and a gzip
+ * encoder holds small chunks back until it has a block's worth — which turns a stream of
+ * small events into one late burst. A response without a length is a stream: it is marked
+ * `Content-Encoding: identity`, which the front line leaves alone. Responses of known length
+ * are complete anyway and may still be compressed.
+ */
+export function uncompressedIfStreaming(response: Response): Response {
+  if (response.headers.has("content-length") || response.headers.has("content-encoding") || response.body === null) {
+    return response;
+  }
+  const out = new Response(response.body, response);
+  out.headers.set("content-encoding", "identity");
+  return out;
 }

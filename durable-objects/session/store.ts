@@ -19,9 +19,11 @@ export interface SessionRecord {
   readonly endedReason: string | null;
 }
 
-/** What an event's detail may hold: plain JSON, so it crosses RPC and storage unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type EventDetail = { [key: string]: JsonValue };
+/**
+ * What an event's detail may hold: flat JSON scalars, so it crosses RPC and storage
+ * unchanged (a recursive JSON type defeats the RPC typings).
+ */
+export type EventDetail = { [key: string]: string | number | boolean | null };
 
 export interface SessionEvent {
   readonly seq: number;

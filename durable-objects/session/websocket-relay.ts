@@ -37,6 +37,10 @@ export async function relayWebSocket(request: Request, originUrl: string, hooks:
   const pair = new WebSocketPair();
   const client = pair[0];
   const server = pair[1];
+  // Binary frames must stay bytes: with the standard default ("blob"), forwarding would
+  // have to await each Blob, and a Blob passed to send() as-is is sent as its string form.
+  origin.binaryType = "arraybuffer";
+  server.binaryType = "arraybuffer";
   origin.accept();
   server.accept();
   if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);

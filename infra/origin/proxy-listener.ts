@@ -143,6 +143,10 @@ function negotiate(socket: Socket, listener: ResolvedListener, handlers: Require
     // Give the HTTP parser the request bytes that arrived in the same chunk as the header.
     if (rest.length > 0) socket.unshift(rest);
     handlers.onConnection(socket, { listener, peer, proxy: decision.header, ignoredProxy: decision.ignored });
+    // The HTTP server reads the handle directly for new bytes, but the unshifted ones sit in
+    // the paused JS stream; resuming flushes them to the parser on the next tick, before
+    // any later network read, so request bytes keep their order.
+    socket.resume();
   }
 
   socket.on("error", onError);

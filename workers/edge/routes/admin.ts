@@ -73,8 +73,7 @@ export function adminRoutes(): Hono<EdgeEnv> {
     const sk = c.req.param("sk");
     const view = await sessionStub(c.env, sk).describe();
     if (view.record === undefined) throw new EdgeError(404, "session_not_found", `no session with key ${sk}`);
-    // Response.json, not c.json: Hono's JSON typing recurses without end on JsonValue.
-    return Response.json({ session: view.record, openWebSockets: view.openWebSockets, events: view.events });
+    return c.json({ session: view.record, openWebSockets: view.openWebSockets, events: view.events });
   });
 
   return admin;

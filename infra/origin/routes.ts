@@ -1,0 +1,58 @@
+// The endpoint table: path shape → route, allowed methods, and which listener kinds serve
+// it. Listener kinds mirror Lightstreamer's CREATE_ONLY / CONTROL_ONLY ports: `create`
+// takes only S requests (new sessions), `control` only CR requests (existing sessions),
+// `combined` both. Operational endpoints answer on every kind.
+
+import type { ListenerKind } from "./options.ts";
+
+export type RouteName =
+  | "health"
+  | "admin-state"
+  | "debug-requests"
+  | "session-create"
+  | "ws-create"
+  | "session-info"
+  | "session-stream"
+  | "session-control"
+  | "session-ws";
+
+export type Route = {
+  name: RouteName;
+  methods: readonly string[];
+  kinds: readonly ListenerKind[];
+  /** Served through the HTTP Upgrade path (WebSocket). */
+  websocket: boolean;
+  /** The `:id` path segment for /session/:id/... routes. */
+  sessionId?: string;
+};
+
+const ALL: readonly ListenerKind[] = ["combined", "create", "control"];
+const S_ONLY: readonly ListenerKind[] = ["combined", "create"];
+const CR_ONLY: readonly ListenerKind[] = ["combined", "control"];
+
+const FIXED: Record<string, Omit<Route, "sessionId">> = {
+  "/health": { name: "health", methods: ["GET"], kinds: ALL, websocket: false },
+  "/admin/state": { name: "admin-state", methods: ["POST"], kinds: ALL, websocket: false },
+  "/_debug/requests": { name: "debug-requests", methods: ["GET"], kinds: ALL, websocket: false },
+  "/session": { name: "session-create", methods: ["POST"], kinds: S_ONLY, websocket: false },
+  "/ws": { name: "ws-create", methods: ["GET"], kinds: S_ONLY, websocket: true },
+};
+
+const SESSION_ROUTES: Record<string, Omit<Route, "sessionId">> = {
+  "": { name: "session-info", methods: ["GET"], kinds: CR_ONLY, websocket: false },
+  "/stream": { name: "session-stream", methods: ["GET"], kinds: CR_ONLY, websocket: false },
+  "/control": { name: "session-control", methods: ["POST"], kinds: CR_ONLY, websocket: false },
+  "/ws": { name: "session-ws", methods: ["GET"], kinds: CR_ONLY, websocket: true },
+};
+
+const SESSION_PATH = /^\/session\/([A-Za-z0-9_-]{1,128})(\/stream|\/control|\/ws)?$/;
+
+export function matchRoute(path: string): Route | undefined {
+  const fixed = FIXED[path];
+  if (fixed !== undefined) return fixed;
+  const match = SESSION_PATH.exec(path);
+  if (match === null) return undefined;
+  const route = SESSION_ROUTES[match[2] ?? ""];
+  const sessionId = match[1];
+  return route === undefined || sessionId === undefined ? undefined : { ...route, sessionId };
+}

@@ -1,0 +1,20 @@
+// The origin-wide state every handler shares: identity, resolved config, the session
+// store, the request log, the admin state, and what each accepted socket told us about
+// itself (listener kind, PROXY header) before HTTP parsing began.
+
+import type { Socket } from "node:net";
+import type { OriginState, ResolvedOptions } from "./options.ts";
+import type { ConnectionInfo } from "./proxy-listener.ts";
+import type { RequestLog } from "./request-log.ts";
+import type { SessionStore } from "./sessions.ts";
+
+export type OriginRuntime = {
+  readonly id: string;
+  readonly options: ResolvedOptions;
+  readonly sessions: SessionStore;
+  readonly requestLog: RequestLog;
+  /** Set by POST /admin/state and RunningOrigin.setState. */
+  state: OriginState;
+  /** Keyed by the socket the proxy listener handed to the HTTP server. */
+  readonly connections: WeakMap<Socket, ConnectionInfo>;
+};
