@@ -97,7 +97,7 @@ const MAX_BUFFERED = maxHeaderLength() + 64;
 function negotiate(socket: Socket, listener: ResolvedListener, handlers: Required<ProxyListenerHandlers>): void {
   const peer = normalizeAddress(socket.remoteAddress ?? "");
   const trusted = listener.proxyTrusted.has(peer);
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   let settled = false;
 
   // Until settled, errors (ECONNRESET from a client that gave up) are just the end of it.

@@ -35,6 +35,7 @@ export function createRequestContext(runtime: OriginRuntime, req: IncomingMessag
   const url = new URL(req.url ?? "/", "http://origin.invalid");
   const client = resolveClientAddress(connection, req.headers, runtime.options.forwardedTrusted);
   const method = req.method ?? "GET";
+  const route = matchRoute(url.pathname);
   let logged = false;
   return {
     runtime,
@@ -44,11 +45,14 @@ export function createRequestContext(runtime: OriginRuntime, req: IncomingMessag
     method,
     path: url.pathname,
     query: url.searchParams,
-    route: matchRoute(url.pathname),
+    route,
     baseHeaders: { "X-Origin-Id": runtime.id },
     log(status, extra = {}) {
       if (logged) return;
       logged = true;
+      // A CR request names its session in the path even when it is unknown here (404):
+      // log it, so a test can tell which session's request reached which origin.
+      const session = extra.session ?? route?.sessionId;
       const entry: RequestLogEntry = {
         ts: Date.now(),
         method,
@@ -58,7 +62,7 @@ export function createRequestContext(runtime: OriginRuntime, req: IncomingMessag
         client: client.client,
         via: client.via,
         peer: connection.peer,
-        ...(extra.session === undefined ? {} : { session: extra.session }),
+        ...(session === undefined ? {} : { session }),
         ...(connection.proxy === null ? {} : { proxy: proxySummary(connection.proxy) }),
         ...(extra.websocket === undefined ? {} : { websocket: extra.websocket }),
       };
