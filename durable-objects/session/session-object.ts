@@ -23,7 +23,7 @@ export interface SessionView {
 }
 
 export class SessionObject extends DurableObject<Env> {
-  readonly #store: SessionStore;
+  #store: SessionStore;
   #record: SessionRecord | undefined;
   #openWebSockets = 0;
 
@@ -57,6 +57,8 @@ export class SessionObject extends DurableObject<Env> {
       return;
     }
     await this.ctx.storage.deleteAll();
+    // deleteAll() drops the schema too; start again from an empty, migrated store.
+    this.#store = new SessionStore(this.ctx.storage.sql);
     this.#record = undefined;
   }
 
@@ -80,8 +82,7 @@ export class SessionObject extends DurableObject<Env> {
     };
     const outcome = await this.#forward(request, record, route.announceToken);
     if (!outcome.ok) {
-      // The session never existed: leave no record behind; the edge may place it elsewhere.
-      await this.ctx.storage.deleteAll();
+      // The session never existed (nothing was stored); the edge may place it elsewhere.
       return this.#unreachable(adapter, record, outcome.reason);
     }
     const originSessionId = outcome.response.status < 400 ? (adapter.originSessionId(outcome.response) ?? null) : null;

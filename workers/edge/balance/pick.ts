@@ -2,7 +2,10 @@
  * Origin choice for S requests: weighted power-of-two-choices on load.
  *
  * Two candidates are drawn at random in proportion to their weight, and the one with the
- * lower load (sessions / capacity) wins. P2C keeps the fleet even without every edge
+ * lower weighted load wins: (sessions + 1) / (capacity x weight), i.e. its load once it
+ * takes this session, scaled by weight — so at equilibrium an origin's share of sessions
+ * follows weight x capacity, and a twice-weighted origin of equal capacity holds twice
+ * the sessions. P2C keeps the fleet even without every edge
  * isolate agreeing on one exact least-loaded origin — a herd of isolates chasing the same
  * "least loaded" node is exactly what P2C avoids.
  */
@@ -26,6 +29,11 @@ export function loadOf(c: Candidate): number {
   return c.sessions / c.capacity;
 }
 
+/** What P2C compares: the load after placing one more session, divided by weight. */
+function score(c: Candidate): number {
+  return (c.sessions + 1) / (c.capacity * c.weight);
+}
+
 /**
  * Picks an origin. `random` returns [0, 1) and is injectable so tests are deterministic.
  * Never returns an origin that is ineligible, weightless or at capacity.
@@ -39,8 +47,8 @@ export function pickOrigin(candidates: readonly Candidate[], random: () => numbe
   if (open.length === 1) return { ok: true, origin: first.id };
   const rest = open.filter((c) => c !== first);
   const second = drawWeighted(rest, random);
-  const a = loadOf(first);
-  const b = loadOf(second);
+  const a = score(first);
+  const b = score(second);
   if (a === b) return { ok: true, origin: (random() < 0.5 ? first : second).id };
   return { ok: true, origin: (a < b ? first : second).id };
 }

@@ -140,7 +140,12 @@ async function checkOrigin(s: OriginStatus, fetcher: typeof fetch): Promise<void
 }
 
 /** One view per pool per isolate, rebuilt if the pool's configuration object changes. */
-const views = new WeakMap<PoolConfig, PoolView>();
+let views = new WeakMap<PoolConfig, PoolView>();
+
+/** Forgets every pool view, so the next request starts from a fresh health check (tests). */
+export function resetPoolViews(): void {
+  views = new WeakMap();
+}
 
 export function poolView(pool: PoolConfig): PoolView {
   let view = views.get(pool);

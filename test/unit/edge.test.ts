@@ -1,0 +1,178 @@
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { resetPoolViews } from "../../workers/edge/balance/pool-view.ts";
+import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
+import { mintAffinityToken } from "../../workers/edge/token/mint.ts";
+
+// wrangler.toml's pool: o1..o3 on 127.0.0.1:9001..9003. Nothing listens there in unit
+// tests; the fake below plays the origins (the edge and its session objects run in the
+// test's isolate, so they see this fetch).
+const ORIGIN_PORTS: Record<string, string> = { "9001": "o1", "9002": "o2", "9003": "o3" };
+const EDGE = "http://push.example.com";
+
+type OriginBehaviour = (originId: string, req: Request) => Response | Promise<Response>;
+
+let requestsTo: Array<{ origin: string; path: string; headers: Headers }> = [];
+
+function origins(behaviour: OriginBehaviour) {
+  const spy = vi.spyOn(globalThis, "fetch");
+  spy.mockClear();
+  return spy.mockImplementation(async (input, init) => {
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    const id = ORIGIN_PORTS[url.port] ?? "unknown";
+    if (url.pathname === "/health") {
+      return Response.json({ id, state: "active", sessions: 0, capacity: 1000 });
+    }
+    requestsTo.push({ origin: id, path: url.pathname + url.search, headers: req.headers });
+    return behaviour(id, req);
+  });
+}
+
+const echoOrigin: OriginBehaviour = (id) =>
+  new Response(`hello from ${id}`, { status: 200, headers: { "x-origin-id": id, "x-session-id": `sid-${id}` } });
+
+const edge = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${EDGE}${path}`, init));
+
+beforeEach(() => {
+  resetPoolViews();
+  requestsTo = [];
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("edge endpoints", () => {
+  it("reports health", async () => {
+    const res = await edge("/_edge/health");
+    expect(res.status).toBe(200);
+  });
+
+  it("answers unknown edge paths with the JSON error shape", async () => {
+    const res = await edge("/_edge/nope");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: "not_found", message: expect.any(String) });
+  });
+
+  it("guards the admin API with the admin token", async () => {
+    origins(echoOrigin);
+    const denied = await edge("/_edge/admin/pool");
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toMatchObject({ error: "unauthorized" });
+    const wrong = await edge("/_edge/admin/pool", { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    const ok = await edge("/_edge/admin/pool", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { pools: Array<{ name: string; origins: Array<{ id: string; healthy: boolean }> }> };
+    expect(body.pools[0]?.origins.map((o) => [o.id, o.healthy])).toEqual([
+      ["o1", true],
+      ["o2", true],
+      ["o3", true],
+    ]);
+  });
+});
+
+describe("S requests", () => {
+  it("answers 503 with Retry-After when no origin is healthy", async () => {
+    vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("connect ECONNREFUSED"));
+    const res = await edge("/session", { method: "POST" });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(await res.json()).toMatchObject({ error: "no_origin_available" });
+  });
+
+  it("places the session, and hands out the token as cookie and header", async () => {
+    origins(echoOrigin);
+    const res = await edge("/session", { method: "POST", body: "{}", headers: { "content-length": "2" } });
+    expect(res.status).toBe(200);
+    const origin = res.headers.get("x-origin-id");
+    expect(await res.text()).toBe(`hello from ${origin}`);
+    const token = res.headers.get("x-affinity-token");
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(res.headers.get("set-cookie")).toBe(`pe_affinity=${token}; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax`);
+  });
+
+  it("marks the cookie Secure and SameSite=None over https", async () => {
+    origins(echoOrigin);
+    const res = await exports.default.fetch(new Request("https://push.example.com/session", { method: "POST" }));
+    expect(res.headers.get("set-cookie")).toMatch(/; HttpOnly; SameSite=None; Secure$/);
+  });
+
+  it("re-places an S request whose origin cannot be reached", async () => {
+    origins((id) => {
+      if (id !== "o3") throw new TypeError("connect ECONNREFUSED");
+      return echoOrigin(id, new Request(EDGE));
+    });
+    const res = await edge("/session", { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-origin-id")).toBe("o3");
+  });
+});
+
+describe("CR requests", () => {
+  async function session(): Promise<{ token: string; origin: string }> {
+    const res = await edge("/session", { method: "POST" });
+    await res.text();
+    const token = res.headers.get("x-affinity-token");
+    const origin = res.headers.get("x-origin-id");
+    if (token === null || origin === null) throw new Error("no session");
+    return { token, origin };
+  }
+
+  it("reach the session's origin by header, query and cookie, with carriers stripped", async () => {
+    origins(echoOrigin);
+    const { token, origin } = await session();
+    const carriers: RequestInit[] = [{ headers: { "x-affinity-token": token } }, {}, { headers: { cookie: `pe_affinity=${token}; a=b` } }];
+    for (const [i, init] of carriers.entries()) {
+      const path = i === 1 ? `/session/x/control?affinity=${token}` : "/session/x/control";
+      const res = await edge(path, { ...init, method: "POST" });
+      expect(res.headers.get("x-origin-id")).toBe(origin);
+      await res.text();
+    }
+    const relayed = requestsTo.slice(1);
+    expect(relayed.map((r) => r.origin)).toEqual([origin, origin, origin]);
+    expect(relayed.map((r) => r.path)).toEqual(["/session/x/control", "/session/x/control", "/session/x/control"]);
+    for (const r of relayed) {
+      expect(r.headers.get("x-affinity-token")).toBeNull();
+      expect(r.headers.get("cookie") ?? "").not.toContain("pe_affinity");
+    }
+  });
+
+  it("refuse a tampered token with 401 JSON before reaching any origin", async () => {
+    origins(echoOrigin);
+    const { token } = await session();
+    const tampered = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
+    const res = await edge("/session/x/control", { method: "POST", headers: { "x-affinity-token": tampered } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: "token_invalid" });
+    expect(requestsTo).toHaveLength(1); // the S request only
+  });
+
+  it("refuse an expired token with 401 and a foreign pool's token with 403", async () => {
+    origins(echoOrigin);
+    const keys = resolveKeyRing(env);
+    const past = Math.floor(Date.now() / 1000) - 7200;
+    const expired = await mintAffinityToken(keys, { sk: "s", origin: "o1", pool: "default", ttlSeconds: 60, now: past });
+    const foreign = await mintAffinityToken(keys, { sk: "s", origin: "o1", pool: "elsewhere", ttlSeconds: 60 });
+    const a = await edge("/x", { headers: { "x-affinity-token": expired.token } });
+    expect(a.status).toBe(401);
+    expect(await a.json()).toMatchObject({ error: "token_expired" });
+    const b = await edge("/x", { headers: { "x-affinity-token": foreign.token } });
+    expect(b.status).toBe(403);
+    expect(await b.json()).toMatchObject({ error: "token_wrong_pool" });
+    expect(requestsTo).toHaveLength(0);
+  });
+
+  it("answer 502 when the session's origin is gone, without re-pinning", async () => {
+    origins(echoOrigin);
+    const { token, origin } = await session();
+    origins((id) => {
+      if (id === origin) throw new TypeError("connect ECONNREFUSED");
+      return echoOrigin(id, new Request(EDGE));
+    });
+    const res = await edge("/session/x/control", { headers: { "x-affinity-token": token } });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ error: "origin_unreachable" });
+    expect(requestsTo.slice(1).map((r) => r.origin)).toEqual([origin]);
+  });
+});
