@@ -1,0 +1,87 @@
+/**
+ * The local stack: N reference origins as child processes plus the edge in workerd,
+ * wired together. `npm start` runs it; integration tests and benchmarks start it too.
+ */
+import { DEV_ADMIN_TOKEN, DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "./dev-secrets.ts";
+import { startEdge, type RunningEdge } from "./edge.ts";
+import { startOriginProcess, type OriginProcess } from "./origin-process.ts";
+
+export interface StackOptions {
+  readonly host?: string;
+  /** Edge port; 0 picks a free one. */
+  readonly port?: number;
+  readonly originCount?: number;
+  /** First reference origin's port (then +1, +2...); 0 lets each pick a free one. */
+  readonly originBasePort?: number;
+  /** Use these external origins instead of starting reference origins. */
+  readonly origins?: ReadonlyArray<{ id: string; url: string }>;
+  /** Extra flags for every reference origin (e.g. ["--interval-ms", "100"]). */
+  readonly originArgs?: readonly string[];
+  /** Extra vars for the edge (override wrangler.toml and the dev secrets). */
+  readonly vars?: Record<string, string>;
+  /** The edge bundle is already built. */
+  readonly prebuilt?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningStack {
+  readonly edgeUrl: string;
+  readonly adminToken: string;
+  readonly origins: ReadonlyArray<{ id: string; url: string }>;
+  readonly edge: RunningEdge;
+  readonly processes: readonly OriginProcess[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_EDGE_PORT = 8787;
+export const DEFAULT_ORIGIN_COUNT = 3;
+export const DEFAULT_ORIGIN_BASE_PORT = 9001;
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => {});
+  const processes: OriginProcess[] = [];
+  try {
+    let origins: Array<{ id: string; url: string }>;
+    if (options.origins !== undefined) {
+      origins = [...options.origins];
+    } else {
+      const count = options.originCount ?? DEFAULT_ORIGIN_COUNT;
+      const base = options.originBasePort ?? DEFAULT_ORIGIN_BASE_PORT;
+      const started = await Promise.all(
+        Array.from({ length: count }, (_, i) => {
+          const port = base === 0 ? 0 : base + i;
+          return startOriginProcess(`o${i + 1}`, ["--listen", `combined=${host}:${port}`, ...(options.originArgs ?? [])], log);
+        }),
+      );
+      processes.push(...started);
+      origins = started.map((p) => ({ id: p.id, url: p.url }));
+    }
+    const edge = await startEdge({
+      host,
+      port: options.port ?? DEFAULT_EDGE_PORT,
+      prebuilt: options.prebuilt ?? false,
+      log,
+      vars: {
+        POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins }] }),
+        AFFINITY_KEYS: DEV_AFFINITY_KEYS,
+        AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
+        ADMIN_TOKEN: DEV_ADMIN_TOKEN,
+        ...options.vars,
+      },
+    });
+    return {
+      edgeUrl: edge.url,
+      adminToken: options.vars?.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
+      origins,
+      edge,
+      processes,
+      async close() {
+        await Promise.allSettled([edge.close(), ...processes.map((p) => p.stop())]);
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(processes.map((p) => p.stop()));
+    throw err;
+  }
+}

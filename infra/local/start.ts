@@ -1,0 +1,115 @@
+/**
+ * `npm start`: the local stack — 3 reference origins and the edge at
+ * http://127.0.0.1:8787 — until Ctrl-C (SIGINT) or SIGTERM, which stop everything it
+ * started.
+ *
+ *   npm start -- [--port N] [--origin-count N] [--origins id=url,id=url] [--verbose]
+ */
+import { parseArgs } from "node:util";
+import { DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
+
+const USAGE = `usage: npm start -- [options]
+  --port N            edge port (default ${DEFAULT_EDGE_PORT})
+  --origin-count N    reference origins to start (default ${DEFAULT_ORIGIN_COUNT})
+  --origins LIST      id=url,id=url: use these origins instead of starting reference origins
+  --host ADDR         address to bind (default 127.0.0.1)
+  --verbose           print the edge's and origins' logs
+  --help              this text`;
+
+function fail(message: string): never {
+  process.stderr.write(`push-edge: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function positiveInt(flag: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > 65535) fail(`${flag} must be an integer between ${min} and 65535 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+function parseOrigins(raw: string): Array<{ id: string; url: string }> {
+  return raw.split(",").map((pair) => {
+    const eq = pair.indexOf("=");
+    const id = pair.slice(0, eq).trim();
+    const url = pair.slice(eq + 1).trim();
+    if (eq <= 0 || url === "") fail(`--origins: expected id=url, got ${JSON.stringify(pair)}`);
+    try {
+      new URL(url);
+    } catch {
+      fail(`--origins: ${JSON.stringify(url)} is not a URL`);
+    }
+    return { id, url };
+  });
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: "string" },
+        "origin-count": { type: "string" },
+        origins: { type: "string" },
+        host: { type: "string" },
+        verbose: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const port = positiveInt("--port", values.port, DEFAULT_EDGE_PORT, 0);
+  const originCount = positiveInt("--origin-count", values["origin-count"], DEFAULT_ORIGIN_COUNT, 1);
+  const origins = values.origins === undefined ? undefined : parseOrigins(values.origins);
+  const verbose = values.verbose === true;
+
+  process.stdout.write(
+    origins === undefined
+      ? `push-edge: starting ${originCount} reference origins and the edge (building the Worker bundle)...\n`
+      : `push-edge: starting the edge in front of ${origins.length} external origins (building the Worker bundle)...\n`,
+  );
+  let stack: RunningStack;
+  try {
+    stack = await startStack({
+      port,
+      originCount,
+      ...(origins === undefined ? {} : { origins }),
+      ...(values.host === undefined ? {} : { host: values.host }),
+      log: verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
+    });
+  } catch (err) {
+    process.stderr.write(`push-edge: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+
+  for (const o of stack.origins) process.stdout.write(`  origin ${o.id}  ${o.url}\n`);
+  process.stdout.write(`  admin token (dev only): ${stack.adminToken}\n`);
+  process.stdout.write(`  try: curl -i -X POST ${stack.edgeUrl}/session\n`);
+  process.stdout.write(`push-edge ready: edge ${stack.edgeUrl}\n`);
+
+  let stopping = false;
+  for (const p of stack.processes) {
+    p.child.once("exit", (code, signal) => {
+      if (!stopping) process.stderr.write(`push-edge: origin ${p.id} exited (${signal ?? `code ${code}`}); the edge will route around it\n`);
+    });
+  }
+  // Miniflare's own SIGINT/SIGTERM hook disposes workerd and calls process.exit() right
+  // away, so this handler runs first and does its part synchronously: say so, and signal
+  // the origins (each also gets SIGTERM from the exit hook in origin-process.ts).
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`push-edge: ${signal}, stopping the edge and ${stack.processes.length} origins\n`);
+    for (const p of stack.processes) p.child.kill("SIGTERM");
+  };
+  process.prependListener("SIGINT", () => stop("SIGINT"));
+  process.prependListener("SIGTERM", () => stop("SIGTERM"));
+}
+
+void main();
