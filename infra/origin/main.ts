@@ -36,8 +36,8 @@ async function main(argv: readonly string[]): Promise<void> {
     origin = await startOrigin({
       ...parsed.options,
       onRequest(entry) {
-        const { method, path, client, via, ...rest } = entry;
-        printLine({ event: "request", id, method, path, client, via, ...rest });
+        const { method, path, client, via, status, ...rest } = entry;
+        printLine({ event: "request", id, method, path, client, via, status, ...rest });
       },
       onConnectionRejected(rejection) {
         printLine({
