@@ -90,7 +90,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#store.save(this.#record);
     this.#store.record("created", { origin: record.originId, status: outcome.response.status, originSessionId });
     await this.ctx.storage.setAlarm(record.expiresAt + RECORD_GRACE_MS);
-    return outcome.response;
+    return this.#opened(outcome.response);
   }
 
   async #relay(request: Request, route: RelayRoute): Promise<Response> {
@@ -104,7 +104,7 @@ export class SessionObject extends DurableObject<Env> {
       return adapter.failure(401, "token_invalid", "token does not match its session");
     }
     const outcome = await this.#forward(request, record, undefined);
-    return outcome.ok ? outcome.response : this.#unreachable(adapter, record, outcome.reason);
+    return outcome.ok ? this.#opened(outcome.response) : this.#unreachable(adapter, record, outcome.reason);
   }
 
   #forward(request: Request, record: SessionRecord, announceToken: string | undefined): Promise<RelayOutcome> {
@@ -114,13 +114,16 @@ export class SessionObject extends DurableObject<Env> {
     return relayWebSocket(request, record.originUrl, {
       ...(announce === undefined ? {} : { firstMessage: announce }),
       onClose: (side, code, reason) => this.#webSocketClosed(side, code, reason),
-    }).then((outcome) => {
-      if (outcome.ok && outcome.response.status === 101) {
-        this.#openWebSockets += 1;
-        this.#store.record("websocket_open", {});
-      }
-      return outcome;
     });
+  }
+
+  /** Counts a relayed WebSocket once the session's record is in place. */
+  #opened(response: Response): Response {
+    if (response.status === 101) {
+      this.#openWebSockets += 1;
+      this.#store.record("websocket_open", {});
+    }
+    return response;
   }
 
   #webSocketClosed(side: "client" | "origin", code: number, reason: string): void {
