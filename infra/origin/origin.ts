@@ -1,8 +1,8 @@
 // startOrigin(): the programmatic entry point used by the CLI, the local stack, tests and
 // benchmarks. Wires proxy listeners → one HTTP server → routes, and owns shutdown.
 
-import type { Server as HttpServer } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { trackHttpConnections, type HttpConnections } from "./http-connections.ts";
 import { createHttpServer } from "./http-server.ts";
 import {
   resolveOriginOptions,
@@ -61,14 +61,13 @@ export async function startOrigin(options: StartOriginOptions): Promise<RunningO
     connections: new WeakMap(),
   };
   const httpServer = createHttpServer(runtime);
-  const httpSockets = new Set<Socket>();
+  const httpConnections = trackHttpConnections(httpServer);
 
   const fronts = resolved.listeners.map((listener) =>
     createProxyListener(listener, {
       onConnection(socket, info) {
         runtime.connections.set(socket, info);
-        httpSockets.add(socket);
-        socket.once("close", () => httpSockets.delete(socket));
+        httpConnections.add(socket);
         httpServer.emit("connection", socket);
       },
       onReject(rejection) {
@@ -85,7 +84,7 @@ export async function startOrigin(options: StartOriginOptions): Promise<RunningO
       listeners.push(await listen(front, config));
     }
   } catch (error) {
-    await shutdown(fronts, httpServer, httpSockets, runtime);
+    await shutdown(fronts, httpConnections, runtime);
     throw error;
   }
 
@@ -94,7 +93,7 @@ export async function startOrigin(options: StartOriginOptions): Promise<RunningO
     id: resolved.id,
     listeners,
     close() {
-      closing ??= shutdown(fronts, httpServer, httpSockets, runtime);
+      closing ??= shutdown(fronts, httpConnections, runtime);
       return closing;
     },
     requests: () => runtime.requestLog.entries(),
@@ -123,12 +122,7 @@ async function listen(front: ProxyListener, config: ResolvedListener): Promise<L
   return { kind: config.kind, host, port: address.port, url: `http://${urlHost}:${address.port}`, proxy: config.proxy };
 }
 
-async function shutdown(
-  fronts: ProxyListener[],
-  httpServer: HttpServer,
-  httpSockets: Set<Socket>,
-  runtime: OriginRuntime,
-): Promise<void> {
+async function shutdown(fronts: ProxyListener[], httpConnections: HttpConnections, runtime: OriginRuntime): Promise<void> {
   const closed = fronts.map(
     (front) =>
       new Promise<void>((resolve) => {
@@ -143,15 +137,6 @@ async function shutdown(
   for (const front of fronts) front.destroyPending();
   // Streams end cleanly, WebSockets get a 1001 close frame.
   runtime.sessions.closeAll("shutdown");
-  httpServer.closeIdleConnections();
-  await waitUntil(() => httpSockets.size === 0, CLOSE_GRACE_MS);
-  for (const socket of httpSockets) socket.destroy();
+  await httpConnections.drain(CLOSE_GRACE_MS);
   await Promise.all(closed);
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -102,8 +102,12 @@ function negotiate(socket: Socket, listener: ResolvedListener, handlers: Require
 
   // Until settled, errors (ECONNRESET from a client that gave up) are just the end of it.
   const onError = (): void => finish();
+  // In accept/refuse mode the first bytes decide, so the same deadline covers a client
+  // that connects and says nothing: it holds a socket without being an HTTP client yet.
   const timer = setTimeout(() => {
-    reject(`no ${listener.proxy === "require" ? "PROXY header" : "request bytes"} within ${listener.proxyTimeoutMs} ms`);
+    const within = `within ${listener.proxyTimeoutMs} ms`;
+    if (buffered.length > 0) reject(`incomplete PROXY header ${within}`);
+    else reject(`no ${listener.proxy === "require" ? "PROXY header" : "bytes"} ${within}`);
   }, listener.proxyTimeoutMs);
 
   function finish(): void {

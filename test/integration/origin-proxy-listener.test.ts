@@ -203,6 +203,17 @@ describe("listener modes", () => {
     }
   });
 
+  it("accept: a connection that sends nothing is closed after the timeout too", async () => {
+    const h = await start("pp-accept-silent", { proxyTimeoutMs: 200 });
+    try {
+      await expectCut(h.port, []);
+      expect(h.rejections.map((r) => r.reason)).toEqual(["no bytes within 200 ms"]);
+      expect(await health(h.port, [healthRequest()])).toMatchObject({ via: "socket" });
+    } finally {
+      await h.origin.close();
+    }
+  });
+
   it("applies per-listener overrides", async () => {
     const h = await start("pp-per-listener", {
       listeners: [
@@ -246,8 +257,8 @@ describe("garbage closes only its own connection", () => {
     ["an oversized v1 line", [`PROXY TCP4 ${"1".repeat(200)}`], /107/],
     ["bad v1 fields", ["PROXY TCP4 1.2.3.4 5.6.7.8 99999 1\r\n" + healthRequest()], /malformed port/],
     ["a v1 header with a bare LF", ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n" + healthRequest()], /control or non-ASCII/],
-    ["a truncated v2 header that stalls", [v2.subarray(0, 20)], /no PROXY header within 300 ms/],
-    ["a truncated v1 header that stalls", ["PROXY TCP4 1.2.3.4"], /no PROXY header within 300 ms/],
+    ["a truncated v2 header that stalls", [v2.subarray(0, 20)], /incomplete PROXY header within 300 ms/],
+    ["a truncated v1 header that stalls", ["PROXY TCP4 1.2.3.4"], /incomplete PROXY header within 300 ms/],
     ["a connection that sends nothing", [], /no PROXY header within 300 ms/],
     ["binary noise", [Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x00])], /required but absent/],
   ])("%s", async (_name, chunks, reason) => {

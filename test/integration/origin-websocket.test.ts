@@ -3,7 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
-import { httpJson, openSse, openWebSocket, rawExchange, rawStatus, rejectedUpgrade } from "./origin-helpers.ts";
+import { WebSocket } from "ws";
+import { httpJson, openSse, openWebSocket, rawExchange, rawStatus, rejectedUpgrade, WAIT_MS, withTimeout } from "./origin-helpers.ts";
 
 describe("generic protocol over WebSocket", () => {
   let origin: RunningOrigin;
@@ -142,6 +143,38 @@ describe("generic protocol over WebSocket", () => {
     expect(rawStatus(badKey.response)).toBe(400);
     expect(badKey.response).toMatch(/X-Origin-Id: ws-1/);
     expect(badKey.response).toMatch(/bad_websocket_handshake/);
+  });
+
+  it("pings at the configured period and drops a peer that never answers", async () => {
+    const pinging = await startOrigin({
+      id: "ws-ping",
+      listeners: [{ kind: "combined", host: "127.0.0.1", port: 0 }],
+      intervalMs: 0,
+      pingIntervalMs: 200, // generous: a pong must come back within one period
+    });
+    try {
+      const url = `${pinging.listeners[0]?.url.replace("http:", "ws:") ?? ""}/ws`;
+      const polite = await openWebSocket(url);
+      const pinged = new Promise<void>((resolve) => polite.ws.once("ping", () => resolve()));
+      await withTimeout(pinged, WAIT_MS, "a protocol ping");
+      // A peer that answers pings stays connected across several periods.
+      for (let i = 0; i < 3; i++) {
+        await withTimeout(new Promise<void>((resolve) => polite.ws.once("ping", () => resolve())), WAIT_MS, "another ping");
+      }
+      expect(polite.ws.readyState).toBe(WebSocket.OPEN);
+      polite.ws.close();
+
+      const mute = new WebSocket(url, { autoPong: false });
+      mute.on("error", () => {});
+      const code = await withTimeout(
+        new Promise<number>((resolve) => mute.once("close", (closeCode) => resolve(closeCode))),
+        WAIT_MS,
+        "the origin to drop a peer that does not pong",
+      );
+      expect(code).toBe(1006); // terminated, no close frame
+    } finally {
+      await pinging.close();
+    }
   });
 
   it("closes open WebSockets with 1001 when the origin shuts down", async () => {
