@@ -1,0 +1,117 @@
+/**
+ * No buffering on the relay path: an event the origin writes reaches the client before the
+ * origin writes the next one, over HTTP streaming and over WebSocket.
+ */
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningStack } from "../../infra/local/stack.ts";
+import { SseReader, WsClient, testStack, within } from "./stack-fixture.ts";
+
+let stack: RunningStack;
+
+beforeAll(async () => {
+  // Ticks off: the only events are the ones the test asks the origin to write.
+  stack = await testStack({ originCount: 1, originArgs: ["--interval-ms", "0"] });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function createSession(): Promise<{ id: string; token: string }> {
+  const res = await fetch(`${stack.edgeUrl}/session`, { method: "POST" });
+  const body = (await res.json()) as { id: string };
+  return { id: body.id, token: res.headers.get("x-affinity-token") ?? "" };
+}
+
+async function emit(session: { id: string; token: string }, data: unknown): Promise<void> {
+  const res = await fetch(`${stack.edgeUrl}/session/${session.id}/control`, {
+    method: "POST",
+    headers: { "x-affinity-token": session.token, "content-type": "application/json" },
+    body: JSON.stringify({ cmd: "emit", data }),
+  });
+  expect(res.status).toBe(200);
+  await res.text();
+}
+
+describe("relay without buffering", () => {
+  it("delivers each HTTP-stream event before the origin writes the next", async () => {
+    const session = await createSession();
+    const stream = await fetch(`${stack.edgeUrl}/session/${session.id}/stream?interval_ms=0`, {
+      headers: { "x-affinity-token": session.token, "accept-encoding": "gzip, br" },
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get("content-encoding") ?? "identity").toBe("identity");
+    const reader = new SseReader(stream);
+    // Each event is requested only after the previous one arrived: if anything between
+    // origin and client held bytes back (a buffer, a compressor), next() would time out.
+    for (let n = 1; n <= 5; n++) {
+      await emit(session, { n });
+      expect(await reader.next()).toMatchObject({ type: "emit", data: { n } });
+    }
+    await reader.cancel();
+  });
+
+  it("delivers each WebSocket event before the origin writes the next", async () => {
+    const session = await createSession();
+    const ws = new WsClient(`${stack.edgeUrl.replace(/^http/, "ws")}/session/${session.id}/ws?interval_ms=0`, {
+      "x-affinity-token": session.token,
+    });
+    await ws.opened();
+    expect(await ws.json()).toMatchObject({ type: "hello" });
+    for (let n = 1; n <= 5; n++) {
+      await emit(session, { n });
+      expect(await ws.json()).toMatchObject({ type: "emit", data: { n } });
+    }
+    await ws.close();
+  });
+});
+
+describe("streamed text/plain (what a CDN would compress)", () => {
+  it("reaches a gzip-accepting client chunk by chunk, uncompressed", async () => {
+    // A plain streaming origin: one text line per request to /more, on a response that never
+    // declares its length — the shape of many legacy HTTP-streaming push servers.
+    let open: ServerResponse | undefined;
+    const origin = createServer((req, res) => {
+      if (req.url === "/health") {
+        res.writeHead(200, { "content-type": "application/json" }).end('{"state":"active","sessions":0}');
+      } else if (req.url === "/stream") {
+        res.writeHead(200, { "content-type": "text/plain", "x-origin-id": "plain" });
+        res.write("line 0\n");
+        open = res;
+      } else {
+        open?.write(`${req.url ?? ""}\n`);
+        res.writeHead(204).end();
+      }
+    });
+    await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+    const { port } = origin.address() as AddressInfo;
+    const plain = await testStack({ origins: [{ id: "plain", url: `http://127.0.0.1:${port}` }] });
+    try {
+      const res = await fetch(`${plain.edgeUrl}/stream`, { headers: { "accept-encoding": "gzip, br" } });
+      expect(res.headers.get("content-encoding") ?? "identity").toBe("identity");
+      const token = res.headers.get("x-affinity-token") ?? "";
+      const body = res.body;
+      if (body === null) throw new Error("no body");
+      const reader = body.getReader();
+      const decoder = new TextDecoder();
+      const read = async (): Promise<string> => {
+        const chunk = await within(10_000, "a streamed chunk", reader.read());
+        return decoder.decode(chunk.value);
+      };
+      expect(await read()).toBe("line 0\n");
+      for (const n of [1, 2, 3]) {
+        const poke = await fetch(`${plain.edgeUrl}/line-${n}`, { headers: { "x-affinity-token": token } });
+        expect(poke.status).toBe(204);
+        expect(await read()).toBe(`/line-${n}\n`);
+      }
+      await reader.cancel();
+    } finally {
+      open?.end();
+      await plain.close();
+      origin.closeAllConnections();
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+});
