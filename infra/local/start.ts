@@ -3,14 +3,15 @@
  * http://127.0.0.1:8787 — until Ctrl-C (SIGINT) or SIGTERM, which stop everything it
  * started.
  *
- *   npm start -- [--port N] [--origin-count N] [--origins id=url,id=url] [--verbose]
+ *   npm start -- [--port N] [--origin-count N] [--origin-port N] [--origins id=url,...] [--verbose]
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
+import { DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_BASE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
 
 const USAGE = `usage: npm start -- [options]
   --port N            edge port (default ${DEFAULT_EDGE_PORT})
   --origin-count N    reference origins to start (default ${DEFAULT_ORIGIN_COUNT})
+  --origin-port N     first reference origin's port, then N+1... (default ${DEFAULT_ORIGIN_BASE_PORT}; 0 = any free)
   --origins LIST      id=url,id=url: use these origins instead of starting reference origins
   --host ADDR         address to bind (default 127.0.0.1)
   --verbose           print the edge's and origins' logs
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       options: {
         port: { type: "string" },
         "origin-count": { type: "string" },
+        "origin-port": { type: "string" },
         origins: { type: "string" },
         host: { type: "string" },
         verbose: { type: "boolean" },
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   }
   const port = positiveInt("--port", values.port, DEFAULT_EDGE_PORT, 0);
   const originCount = positiveInt("--origin-count", values["origin-count"], DEFAULT_ORIGIN_COUNT, 1);
+  const originBasePort = positiveInt("--origin-port", values["origin-port"], DEFAULT_ORIGIN_BASE_PORT, 0);
   const origins = values.origins === undefined ? undefined : parseOrigins(values.origins);
   const verbose = values.verbose === true;
 
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
     stack = await startStack({
       port,
       originCount,
+      originBasePort,
       ...(origins === undefined ? {} : { origins }),
       ...(values.host === undefined ? {} : { host: values.host }),
       log: verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
