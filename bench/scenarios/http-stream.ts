@@ -1,0 +1,120 @@
+/**
+ * HTTP-streaming per-event delay: create sessions, open one SSE stream each
+ * (`/session/:id/stream?interval_ms=N&count=M`, a CR request carrying the target's
+ * affinity), and for every tick take receive time − the tick's `ts` (the origin's
+ * `Date.now()` when it wrote the event; same machine clock). The first `warmup` ticks of
+ * each stream are not counted. `ts` is whole milliseconds, so every delay is overstated by
+ * 0–1 ms (0.5 ms on average) — equally in every column.
+ */
+import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
+import { summarize } from "../stats.ts";
+import { monoMs } from "../lib/clock.ts";
+import { keepAliveAgent, openEventStream, type EventStream } from "../lib/http.ts";
+import { createSession, type SessionRef } from "../lib/session.ts";
+import { errorMessage, inParallel } from "../lib/time.ts";
+import type { Target } from "../targets/target.ts";
+
+export interface HttpStreamParams {
+  readonly streams: number;
+  readonly events: number;
+  readonly warmup: number;
+  readonly intervalMs: number;
+  /** Longest wait for a session or a stream's response head. */
+  readonly timeoutMs: number;
+}
+
+export const HTTP_STREAM_PARAMS: Record<Mode, HttpStreamParams> = {
+  full: { streams: 20, events: 100, warmup: 5, intervalMs: 20, timeoutMs: 5_000 },
+  quick: { streams: 5, events: 40, warmup: 5, intervalMs: 20, timeoutMs: 5_000 },
+};
+
+export const httpStream: Scenario = {
+  name: "http-stream",
+  title: "HTTP-stream (SSE) per-event delay",
+  prepare(mode): PreparedScenario {
+    const p = HTTP_STREAM_PARAMS[mode];
+    return {
+      params: { ...p },
+      summary: `${p.streams} streams × ${p.events} events (+${p.warmup} warm-up each), interval_ms=${p.intervalMs}`,
+      run: (target, progress) => runHttpStream(target, p, progress),
+    };
+  },
+};
+
+type Tick = { seq: number; ts: number; session: string };
+
+function asTick(data: unknown): Tick | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as Record<string, unknown>;
+  if (d.type !== "tick" || typeof d.seq !== "number" || typeof d.ts !== "number" || typeof d.session !== "string") return undefined;
+  return { seq: d.seq, ts: d.ts, session: d.session };
+}
+
+async function runHttpStream(target: Target, p: HttpStreamParams, progress: (line: string) => void): Promise<TargetResult> {
+  const errors = new ErrorLog();
+  const delays: number[] = [];
+  const started = monoMs();
+  const agent = keepAliveAgent(p.streams + 4);
+  const perStream = p.warmup + p.events;
+  // Ticks are skipped (not queued) for a peer that falls behind, so a stream may need longer.
+  const streamMs = perStream * p.intervalMs * 3 + p.timeoutMs;
+  let gaps = 0;
+
+  try {
+    const sessions: SessionRef[] = [];
+    let next = 0;
+    await inParallel(4, async () => {
+      while (next < p.streams) {
+        next += 1;
+        const created = await createSession(target, agent, p.timeoutMs);
+        if (created.ok) sessions.push(created.session);
+        else errors.add(created.reason);
+      }
+    });
+    progress(`${target.name}: ${sessions.length}/${p.streams} sessions, opening streams`);
+
+    await Promise.all(
+      sessions.map(async (s) => {
+        let stream: EventStream;
+        const url = `${s.affinity.base}/session/${s.id}/stream?interval_ms=${p.intervalMs}&count=${perStream}`;
+        try {
+          stream = await openEventStream(url, { headers: { ...s.affinity.headers }, agent, timeoutMs: p.timeoutMs });
+        } catch (err) {
+          errors.add(`stream: ${errorMessage(err)}`);
+          return;
+        }
+        if (stream.status !== 200) {
+          errors.add(`stream: HTTP ${stream.status}`);
+          stream.stop();
+          return;
+        }
+        let lastSeq = 0;
+        let received = 0;
+        const how = await stream.consume((event) => {
+          const tick = asTick(event.data);
+          if (tick === undefined) return "more";
+          if (tick.session !== s.id) errors.add("stream: tick of another session");
+          if (tick.seq !== lastSeq + 1) gaps += 1;
+          lastSeq = tick.seq;
+          received += 1;
+          if (tick.seq > p.warmup) delays.push(event.receivedAt - tick.ts);
+          return tick.seq >= perStream ? "done" : "more";
+        }, streamMs);
+        stream.stop();
+        if (how !== "done") errors.add(`stream ${how} after ${received}/${perStream} events`);
+      }),
+    );
+    if (gaps > 0) errors.add(`${gaps} sequence gaps (the origin skipped ticks for a slow reader)`);
+    progress(`${target.name}: ${delays.length} events measured`);
+  } finally {
+    agent.destroy();
+  }
+
+  return {
+    target: target.name,
+    metrics: [{ kind: "latency", key: "delay", label: "event delay", summary: summarize(delays) }],
+    errorCount: errors.count,
+    errors: errors.messages(),
+    elapsedMs: monoMs() - started,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Session creation: `POST /session` (an S request) with `concurrency` requests in flight
+ * until `total` sessions are made or `budgetMs` passes, whichever comes first. Reports the
+ * rate of successful creations and each request's latency. A 201 only counts when the
+ * target's affinity for the session is present (for the edge: a token). `warmup`
+ * sessions are made first and not counted (a cold edge isolate loads its pool view).
+ */
+import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
+import { summarize } from "../stats.ts";
+import { monoMs } from "../lib/clock.ts";
+import { keepAliveAgent } from "../lib/http.ts";
+import { createSession } from "../lib/session.ts";
+import { inParallel } from "../lib/time.ts";
+import type { Target } from "../targets/target.ts";
+
+export interface SessionCreateParams {
+  readonly total: number;
+  readonly concurrency: number;
+  readonly warmup: number;
+  readonly budgetMs: number;
+  readonly timeoutMs: number;
+}
+
+export const SESSION_CREATE_PARAMS: Record<Mode, SessionCreateParams> = {
+  full: { total: 1_000, concurrency: 16, warmup: 32, budgetMs: 10_000, timeoutMs: 5_000 },
+  quick: { total: 200, concurrency: 16, warmup: 16, budgetMs: 3_000, timeoutMs: 5_000 },
+};
+
+export const sessionCreate: Scenario = {
+  name: "session-create",
+  title: "Session creation (POST /session)",
+  prepare(mode): PreparedScenario {
+    const p = SESSION_CREATE_PARAMS[mode];
+    return {
+      params: { ...p },
+      summary: `${p.total} sessions or ${p.budgetMs / 1000} s, whichever first; ${p.concurrency} in flight (+${p.warmup} warm-up)`,
+      run: (target, progress) => runSessionCreate(target, p, progress),
+    };
+  },
+};
+
+async function runSessionCreate(target: Target, p: SessionCreateParams, progress: (line: string) => void): Promise<TargetResult> {
+  const errors = new ErrorLog();
+  const latencies: number[] = [];
+  const agent = keepAliveAgent(p.concurrency);
+  let elapsedMs = 0;
+
+  try {
+    let warm = 0;
+    await inParallel(p.concurrency, async () => {
+      while (warm < p.warmup) {
+        warm += 1;
+        const created = await createSession(target, agent, p.timeoutMs);
+        if (!created.ok) errors.add(`warm-up: ${created.reason}`);
+      }
+    });
+
+    const started = monoMs();
+    const deadline = started + p.budgetMs;
+    let issued = 0;
+    await inParallel(p.concurrency, async () => {
+      while (issued < p.total && monoMs() < deadline) {
+        issued += 1;
+        const t0 = monoMs();
+        const created = await createSession(target, agent, p.timeoutMs);
+        if (created.ok) latencies.push(monoMs() - t0);
+        else errors.add(created.reason);
+      }
+    });
+    elapsedMs = monoMs() - started;
+    progress(`${target.name}: ${latencies.length} sessions in ${(elapsedMs / 1000).toFixed(1)} s`);
+  } finally {
+    agent.destroy();
+  }
+
+  return {
+    target: target.name,
+    metrics: [
+      { kind: "rate", key: "rate", label: "sessions/s", unit: "/s", value: elapsedMs > 0 ? (latencies.length * 1000) / elapsedMs : Number.NaN },
+      { kind: "latency", key: "latency", label: "create latency", summary: summarize(latencies) },
+    ],
+    errorCount: errors.count,
+    errors: errors.messages(),
+    elapsedMs,
+  };
+}
