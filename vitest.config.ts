@@ -14,6 +14,7 @@ const TEST_SECRETS = {
 // `integration` runs in Node and starts real processes (edge in workerd, origins, clients).
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/reporters/summary.ts"],
     projects: [
       {
         plugins: [
