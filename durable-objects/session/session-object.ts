@@ -85,7 +85,10 @@ export class SessionObject extends DurableObject<Env> {
       // The session never existed (nothing was stored); the edge may place it elsewhere.
       return this.#unreachable(adapter, record, outcome.reason);
     }
-    const originSessionId = outcome.response.status < 400 ? (adapter.originSessionId(outcome.response) ?? null) : null;
+    // An origin that refused the session (503 full/blocked, 4xx) created nothing: keep no
+    // record, so a refused S request costs no storage; its answer goes back as it is.
+    if (outcome.response.status >= 400) return outcome.response;
+    const originSessionId = adapter.originSessionId(outcome.response) ?? null;
     this.#record = { ...record, originSessionId };
     this.#store.save(this.#record);
     this.#store.record("created", { origin: record.originId, status: outcome.response.status, originSessionId });

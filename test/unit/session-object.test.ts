@@ -88,6 +88,16 @@ describe("session object", () => {
     expect((await stub.describe()).record).toBeUndefined();
   });
 
+  it("keeps no record when the origin refuses the session", async () => {
+    const sk = crypto.randomUUID();
+    fakeOrigin(() => Response.json({ error: "origin_full" }, { status: 503 }));
+    const stub = sessionStub(env, sk);
+    const res = await stub.fetch(routed("/session", create(sk), { method: "POST" }));
+    expect(res.status).toBe(503);
+    await res.text();
+    expect((await stub.describe()).record).toBeUndefined();
+  });
+
   it("refuses a relay whose token names another origin, and an unknown session", async () => {
     const sk = crypto.randomUUID();
     fakeOrigin(() => new Response("{}", { status: 201 }));
