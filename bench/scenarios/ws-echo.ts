@@ -67,7 +67,6 @@ async function runWsEcho(target: Target, p: WsEchoParams, progress: (line: strin
     progress(`${target.name}: ${opens.length}/${p.sockets} sockets open`);
 
     const deadline = started + p.budgetMs;
-    const filler = "x".repeat(Math.max(0, p.payloadBytes - 24));
     await inParallel(p.concurrency, async (w) => {
       let mine = sockets.filter((s, i): s is EchoSocket => s !== undefined && i % p.concurrency === w);
       for (let round = 0; round < p.warmup + p.messages && monoMs() <= deadline; round++) {
@@ -76,7 +75,7 @@ async function runWsEcho(target: Target, p: WsEchoParams, progress: (line: strin
         if (lost.length > 0) mine = mine.filter((s) => s.usable);
         for (const socket of mine) {
           if (monoMs() > deadline) break;
-          const payload = `${w}:${round}:${rtts.length}:${filler}`.slice(0, Math.max(p.payloadBytes, 8));
+          const payload = `${w}:${round}:`.padEnd(p.payloadBytes, "x");
           try {
             const rtt = await socket.echo(payload, p.timeoutMs);
             if (round >= p.warmup) rtts.push(rtt);
