@@ -11,12 +11,10 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER, type CreateRoute } from "../../../durable-objects/session/route.ts";
 import { pickOrigin } from "../balance/pick.ts";
 import { HEALTH_TIMEOUT_MS, poolView } from "../balance/pool-view.ts";
-import type { PoolConfig } from "../config.ts";
-import type { ProtocolAdapter } from "../protocols/adapter.ts";
-import { sessionObjectRequest, withHeaders, type OutboundRequest } from "../relay/session-request.ts";
-import type { EdgeRuntime } from "../runtime.ts";
+import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
+import type { RouteContext } from "./route-context.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
 export const REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -24,13 +22,7 @@ export const MAX_PLACEMENT_ATTEMPTS = 3;
 /** Seconds a client is asked to wait when no origin can take a session. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export interface CreateInput {
-  readonly env: Env;
-  readonly runtime: EdgeRuntime;
-  readonly pool: PoolConfig;
-  readonly adapter: ProtocolAdapter;
-  readonly request: Request;
-  readonly outbound: OutboundRequest;
+export interface CreateInput extends RouteContext {
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 

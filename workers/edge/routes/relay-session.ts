@@ -6,20 +6,12 @@
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { poolView } from "../balance/pool-view.ts";
-import type { PoolConfig } from "../config.ts";
 import type { EdgeErrorCode } from "../errors.ts";
-import type { ProtocolAdapter } from "../protocols/adapter.ts";
-import { sessionObjectRequest, withHeaders, type OutboundRequest } from "../relay/session-request.ts";
-import type { EdgeRuntime } from "../runtime.ts";
+import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { verifyAffinityToken, type TokenFailure } from "../token/verify.ts";
+import type { RouteContext } from "./route-context.ts";
 
-export interface RelayInput {
-  readonly env: Env;
-  readonly runtime: EdgeRuntime;
-  readonly pool: PoolConfig;
-  readonly adapter: ProtocolAdapter;
-  readonly request: Request;
-  readonly outbound: OutboundRequest;
+export interface RelayInput extends RouteContext {
   readonly token: string;
 }
 

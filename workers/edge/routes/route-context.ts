@@ -1,0 +1,16 @@
+/** What the S and CR paths both work from, once a request is matched to a pool and adapter. */
+import type { PoolConfig } from "../config.ts";
+import type { ProtocolAdapter } from "../protocols/adapter.ts";
+import type { OutboundRequest } from "../relay/session-request.ts";
+import type { EdgeRuntime } from "../runtime.ts";
+
+export interface RouteContext {
+  readonly env: Env;
+  readonly runtime: EdgeRuntime;
+  readonly pool: PoolConfig;
+  readonly adapter: ProtocolAdapter;
+  /** The client's request as received. */
+  readonly request: Request;
+  /** The request as it goes on toward the origin. */
+  readonly outbound: OutboundRequest;
+}
