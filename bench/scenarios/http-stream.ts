@@ -8,7 +8,7 @@
  */
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { summarize } from "../stats.ts";
-import { monoMs } from "../lib/clock.ts";
+import { calibrate, monoMs } from "../lib/clock.ts";
 import { keepAliveAgent, openEventStream, type EventStream } from "../lib/http.ts";
 import { createSession, type SessionRef } from "../lib/session.ts";
 import { errorMessage, inParallel } from "../lib/time.ts";
@@ -72,6 +72,7 @@ async function runHttpStream(target: Target, p: HttpStreamParams, progress: (lin
       }
     });
     progress(`${target.name}: ${sessions.length}/${p.streams} sessions, opening streams`);
+    calibrate();
 
     await Promise.all(
       sessions.map(async (s) => {
