@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningStack } from "../../infra/local/stack.ts";
-import { WsClient, inBatches, originRequests, testStack } from "./stack-fixture.ts";
+import { httpJson, openWebSocket, type WsClient } from "./support/http-clients.ts";
+import { inBatches, originRequests, testStack } from "./support/stack.ts";
 
 let stack: RunningStack;
 
@@ -20,13 +21,14 @@ describe("origin loss", () => {
     // Sessions until every origin has one, with a WebSocket open on each.
     const byOrigin = new Map<string, { id: string; token: string; ws: WsClient }>();
     for (let i = 0; i < 60 && byOrigin.size < 3; i++) {
-      const ws = new WsClient(`${stack.edgeUrl.replace(/^http/, "ws")}/ws?announce_affinity=1`);
-      await ws.opened();
-      const token = String((await ws.json()).token);
-      const hello = await ws.json();
+      const ws = await openWebSocket(`${stack.edgeUrl.replace(/^http/, "ws")}/ws?announce_affinity=1`);
+      const token = String((await ws.nextJson()).token);
+      const hello = await ws.nextJson();
       const origin = String(hello.origin);
-      if (byOrigin.has(origin)) await ws.close();
-      else byOrigin.set(origin, { id: String(hello.session), token, ws });
+      if (byOrigin.has(origin)) {
+        ws.ws.close(1000);
+        await ws.closed();
+      } else byOrigin.set(origin, { id: String(hello.session), token, ws });
     }
     expect(byOrigin.size).toBe(3);
 
@@ -36,16 +38,16 @@ describe("origin loss", () => {
     await victim.stop();
 
     // The open WebSocket learns the origin went away, with the origin's own close code.
-    const closed = await lost.ws.closed;
+    const closed = await lost.ws.closed();
     expect([1001, 1011]).toContain(closed.code);
 
-    const res = await fetch(`${stack.edgeUrl}/session/${lost.id}/control`, {
+    const res = await httpJson(`${stack.edgeUrl}/session/${lost.id}/control`, {
       method: "POST",
-      headers: { "x-affinity-token": lost.token, "content-type": "application/json" },
-      body: JSON.stringify({ cmd: "echo" }),
+      headers: { "x-affinity-token": lost.token },
+      body: { cmd: "echo" },
     });
     expect(res.status).toBe(502);
-    expect(await res.json()).toEqual({ error: "origin_unreachable", message: expect.any(String) });
+    expect(res.body).toEqual({ error: "origin_unreachable", message: expect.any(String) });
     const logs = await originRequests({ ...stack, origins: stack.origins.filter((o) => o.id !== "o2") });
     for (const [, entries] of logs) expect(entries.some((e) => e.path.includes(lost.id))).toBe(false);
 
@@ -54,10 +56,9 @@ describe("origin loss", () => {
       Array.from({ length: 20 }, (_, i) => i),
       5,
       async () => {
-        const r = await fetch(`${stack.edgeUrl}/session`, { method: "POST" });
+        const r = await httpJson(`${stack.edgeUrl}/session`, { method: "POST" });
         expect(r.status).toBe(201);
-        await r.text();
-        return r.headers.get("x-origin-id");
+        return r.headers["x-origin-id"];
       },
     );
     expect(new Set(placed)).toEqual(new Set(["o1", "o3"]));
@@ -66,14 +67,15 @@ describe("origin loss", () => {
     for (const id of ["o1", "o3"]) {
       const s = byOrigin.get(id);
       if (s === undefined) throw new Error(`no ${id}`);
-      const ok = await fetch(`${stack.edgeUrl}/session/${s.id}/control`, {
+      const ok = await httpJson(`${stack.edgeUrl}/session/${s.id}/control`, {
         method: "POST",
-        headers: { "x-affinity-token": s.token, "content-type": "application/json" },
-        body: JSON.stringify({ cmd: "emit", data: "still here" }),
+        headers: { "x-affinity-token": s.token },
+        body: { cmd: "emit", data: "still here" },
       });
-      expect(ok.headers.get("x-origin-id")).toBe(id);
-      expect(await s.ws.json()).toMatchObject({ type: "emit", origin: id, data: "still here" });
-      await s.ws.close();
+      expect(ok.headers["x-origin-id"]).toBe(id);
+      expect(await s.ws.nextJson()).toMatchObject({ type: "emit", origin: id, data: "still here" });
+      s.ws.ws.close(1000);
+      await s.ws.closed();
     }
   });
 });

@@ -6,7 +6,9 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningStack } from "../../infra/local/stack.ts";
-import { SseReader, WsClient, testStack, within } from "./stack-fixture.ts";
+import { httpJson, openSse, openWebSocket } from "./support/http-clients.ts";
+import { testStack } from "./support/stack.ts";
+import { withTimeout } from "./support/wait.ts";
 
 let stack: RunningStack;
 
@@ -19,52 +21,49 @@ afterAll(async () => {
 });
 
 async function createSession(): Promise<{ id: string; token: string }> {
-  const res = await fetch(`${stack.edgeUrl}/session`, { method: "POST" });
-  const body = (await res.json()) as { id: string };
-  return { id: body.id, token: res.headers.get("x-affinity-token") ?? "" };
+  const res = await httpJson(`${stack.edgeUrl}/session`, { method: "POST" });
+  return { id: (res.body as { id: string }).id, token: String(res.headers["x-affinity-token"]) };
 }
 
 async function emit(session: { id: string; token: string }, data: unknown): Promise<void> {
-  const res = await fetch(`${stack.edgeUrl}/session/${session.id}/control`, {
+  const res = await httpJson(`${stack.edgeUrl}/session/${session.id}/control`, {
     method: "POST",
-    headers: { "x-affinity-token": session.token, "content-type": "application/json" },
-    body: JSON.stringify({ cmd: "emit", data }),
+    headers: { "x-affinity-token": session.token },
+    body: { cmd: "emit", data },
   });
   expect(res.status).toBe(200);
-  await res.text();
 }
 
 describe("relay without buffering", () => {
   it("delivers each HTTP-stream event before the origin writes the next", async () => {
     const session = await createSession();
-    const stream = await fetch(`${stack.edgeUrl}/session/${session.id}/stream?interval_ms=0`, {
-      headers: { "x-affinity-token": session.token, "accept-encoding": "gzip, br" },
+    const sse = await openSse(`${stack.edgeUrl}/session/${session.id}/stream?interval_ms=0`, {
+      "x-affinity-token": session.token,
+      "accept-encoding": "gzip, br",
     });
-    expect(stream.status).toBe(200);
-    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    expect(stream.headers.get("content-encoding") ?? "identity").toBe("identity");
-    const reader = new SseReader(stream);
+    expect(sse.headers["content-type"]).toMatch(/^text\/event-stream/);
+    expect(sse.headers["content-encoding"] ?? "identity").toBe("identity");
     // Each event is requested only after the previous one arrived: if anything between
     // origin and client held bytes back (a buffer, a compressor), next() would time out.
     for (let n = 1; n <= 5; n++) {
       await emit(session, { n });
-      expect(await reader.next()).toMatchObject({ type: "emit", data: { n } });
+      expect(JSON.parse((await sse.next()).data)).toMatchObject({ type: "emit", data: { n } });
     }
-    await reader.cancel();
+    sse.close();
   });
 
   it("delivers each WebSocket event before the origin writes the next", async () => {
     const session = await createSession();
-    const ws = new WsClient(`${stack.edgeUrl.replace(/^http/, "ws")}/session/${session.id}/ws?interval_ms=0`, {
+    const ws = await openWebSocket(`${stack.edgeUrl.replace(/^http/, "ws")}/session/${session.id}/ws?interval_ms=0`, {
       "x-affinity-token": session.token,
     });
-    await ws.opened();
-    expect(await ws.json()).toMatchObject({ type: "hello" });
+    expect(await ws.nextJson()).toMatchObject({ type: "hello" });
     for (let n = 1; n <= 5; n++) {
       await emit(session, { n });
-      expect(await ws.json()).toMatchObject({ type: "emit", data: { n } });
+      expect(await ws.nextJson()).toMatchObject({ type: "emit", data: { n } });
     }
-    await ws.close();
+    ws.ws.close(1000);
+    await ws.closed();
   });
 });
 
@@ -97,7 +96,7 @@ describe("streamed text/plain (what a CDN would compress)", () => {
       const reader = body.getReader();
       const decoder = new TextDecoder();
       const read = async (): Promise<string> => {
-        const chunk = await within(10_000, "a streamed chunk", reader.read());
+        const chunk = await withTimeout(reader.read(), 10_000, "a streamed chunk");
         return decoder.decode(chunk.value);
       };
       expect(await read()).toBe("line 0\n");

@@ -6,8 +6,8 @@ import { SignJWT, base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "../../infra/local/dev-secrets.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
-import { WebSocket } from "ws";
-import { originRequests, testStack, within } from "./stack-fixture.ts";
+import { rejectedUpgrade } from "./support/http-clients.ts";
+import { originRequests, testStack } from "./support/stack.ts";
 
 let stack: RunningStack;
 
@@ -27,24 +27,6 @@ async function session(): Promise<{ id: string; token: string; origin: string }>
   const res = await fetch(`${stack.edgeUrl}/session`, { method: "POST" });
   const body = (await res.json()) as { id: string; origin: string };
   return { id: body.id, origin: body.origin, token: res.headers.get("x-affinity-token") ?? "" };
-}
-
-/** Opens a WebSocket that the edge is expected to refuse; returns the HTTP answer. */
-function refusedUpgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return within(
-    10_000,
-    "the refused upgrade",
-    new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
-      ws.once("open", () => reject(new Error("upgrade was accepted")));
-      ws.once("unexpected-response", (_req, res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      ws.once("error", () => {});
-    }),
-  );
 }
 
 /** Paths with a marker, so the origins' logs can be searched for them. */
@@ -74,11 +56,11 @@ describe("token failures", () => {
   it("tampered signature on a WebSocket upgrade: 401 before any origin", async () => {
     const s = await session();
     const forged = `${s.token.slice(0, -4)}AAAA`;
-    const refused = await refusedUpgrade(`${stack.edgeUrl.replace(/^http/, "ws")}/session/${s.id}/ws`, {
+    const refused = await rejectedUpgrade(`${stack.edgeUrl.replace(/^http/, "ws")}/session/${s.id}/ws`, {
       cookie: `pe_affinity=${forged}`,
     });
     expect(refused.status).toBe(401);
-    expect(JSON.parse(refused.body)).toMatchObject({ error: "token_invalid" });
+    expect(refused.body).toMatchObject({ error: "token_invalid" });
     expect(await reachedAnyOrigin(`${s.id}/ws`)).toBe(false);
   });
 

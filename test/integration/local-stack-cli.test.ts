@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
-import { within } from "./stack-fixture.ts";
+import { withTimeout } from "./support/wait.ts";
 
 const START = join(REPO_ROOT, "infra", "local", "start.ts");
 let running: ChildProcess | undefined;
@@ -34,9 +34,7 @@ async function start(args: string[]): Promise<Started> {
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   createInterface({ input: child.stderr }).on("line", (l) => lines.push(l));
-  const edgeUrl = await within(
-    90_000,
-    "the ready line",
+  const edgeUrl = await withTimeout(
     new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout }).on("line", (line) => {
         lines.push(line);
@@ -45,6 +43,8 @@ async function start(args: string[]): Promise<Started> {
       });
       void exited.then((code) => reject(new Error(`exited with ${code}:\n${lines.join("\n")}`)));
     }),
+    90_000,
+    "the ready line",
   );
   return { child, edgeUrl, lines, exited };
 }
@@ -69,7 +69,7 @@ describe("npm start", () => {
     expect(["o1", "o2"]).toContain(res.headers.get("x-origin-id"));
 
     s.child.kill("SIGTERM");
-    await within(15_000, "the stack to exit", s.exited);
+    await withTimeout(s.exited, 15_000, "the stack to exit");
     expect(s.lines.some((l) => l.includes("stopping"))).toBe(true);
     expect(await refuses(`${s.edgeUrl}/_edge/health`)).toBe(true);
     // The origin processes are told to stop; give them a moment to release their ports.
@@ -91,7 +91,7 @@ describe("npm start", () => {
     expect(res.status).toBe(201);
     expect(res.headers.get("x-origin-id")).toBe("ext");
     s.child.kill("SIGTERM");
-    await within(15_000, "the stack to exit", s.exited);
+    await withTimeout(s.exited, 15_000, "the stack to exit");
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
@@ -99,7 +99,7 @@ describe("npm start", () => {
     const child = spawn(process.execPath, [START, "--port", "eighty"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await within(15_000, "exit", new Promise<number | null>((resolve) => child.once("exit", resolve)));
+    const code = await withTimeout(new Promise<number | null>((resolve) => child.once("exit", resolve)), 15_000, "exit");
     expect(code).toBe(2);
     expect(err).toContain("--port");
   });

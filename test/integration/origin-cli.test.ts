@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { httpJson, openSse, WAIT_MS, withTimeout } from "./origin-helpers.ts";
+import { httpJson, openSse } from "./support/http-clients.ts";
+import { WAIT_MS, withTimeout } from "./support/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../infra/origin/main.ts", import.meta.url));

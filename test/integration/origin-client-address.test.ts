@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAddressMatcher, normalizeAddress } from "../../infra/origin/address-match.ts";
 import { forwardedFor, xForwardedFor } from "../../infra/origin/client-address.ts";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
-import { healthRequest, httpJson, openSse, proxyV1, rawExchange, rawJsonBody } from "./origin-helpers.ts";
+import { httpJson, openSse } from "./support/http-clients.ts";
+import { proxyV1 } from "./support/proxy-headers.ts";
+import { healthRequest, rawExchange, rawJsonBody } from "./support/raw-tcp.ts";
 
 describe("Forwarded / X-Forwarded-For header parsing", () => {
   it.each([

@@ -3,7 +3,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
-import { httpJson, openSse, rawExchange, rawStatus, sleep, WAIT_MS } from "./origin-helpers.ts";
+import { httpJson, openSse } from "./support/http-clients.ts";
+import { rawExchange, rawStatus } from "./support/raw-tcp.ts";
+import { sleep, WAIT_MS } from "./support/wait.ts";
 
 function listenerUrl(origin: RunningOrigin, kind: "combined" | "create" | "control"): string {
   const listener = origin.listeners.find((l) => l.kind === kind);

@@ -9,16 +9,9 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOrigin, type ProxyRejection, type RunningOrigin, type StartOriginOptions } from "../../infra/origin/origin.ts";
 import { PP2_TYPE_UNIQUE_ID } from "../../infra/origin/proxy-protocol.ts";
-import {
-  healthRequest,
-  proxyV1,
-  proxyV2,
-  rawExchange,
-  rawJsonBody,
-  rawStatus,
-  WAIT_MS,
-  withTimeout,
-} from "./origin-helpers.ts";
+import { proxyV1, proxyV2 } from "./support/proxy-headers.ts";
+import { healthRequest, rawExchange, rawJsonBody, rawStatus } from "./support/raw-tcp.ts";
+import { WAIT_MS, withTimeout } from "./support/wait.ts";
 
 const UNTRUSTED_ONLY = ["10.255.255.1"];
 

@@ -12,7 +12,7 @@ import {
   type ProxyParseResult,
 } from "../../infra/origin/proxy-protocol.ts";
 import { crc32c, formatIPv6 } from "../../infra/origin/proxy-protocol-v2.ts";
-import { proxyV1, proxyV2 } from "./origin-helpers.ts";
+import { proxyV1, proxyV2 } from "./support/proxy-headers.ts";
 
 function complete(result: ProxyParseResult) {
   if (result.status !== "complete") throw new Error(`expected a complete header, got ${JSON.stringify(result)}`);

@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
 import { WebSocket } from "ws";
-import { httpJson, openSse, openWebSocket, rawExchange, rawStatus, rejectedUpgrade, WAIT_MS, withTimeout } from "./origin-helpers.ts";
+import { httpJson, openSse, openWebSocket, rejectedUpgrade } from "./support/http-clients.ts";
+import { rawExchange, rawStatus } from "./support/raw-tcp.ts";
+import { WAIT_MS, withTimeout } from "./support/wait.ts";
 
 describe("generic protocol over WebSocket", () => {
   let origin: RunningOrigin;
