@@ -6,7 +6,11 @@
  */
 
 export const ROUTE_HEADER = "x-push-edge-route";
-/** Set by the DO on a relay failure, read (and removed) by the edge. */
+/**
+ * Set by the DO when it answers instead of the origin (`origin_unreachable`,
+ * `session_not_found`), read and removed by the edge — so the edge can tell the DO's
+ * answers from an origin's own 404 or 502.
+ */
 export const FAILURE_HEADER = "x-push-edge-failure";
 
 export interface CreateRoute {

@@ -100,7 +100,9 @@ export class SessionObject extends DurableObject<Env> {
     const record = this.#record;
     if (record === undefined || record.state === "ended") {
       const adapter = adapterNamed(record?.adapter ?? "") ?? genericAdapter;
-      return adapter.failure(404, "session_not_found", "this session no longer exists; start a new one");
+      return adapter.failure(404, "session_not_found", "this session no longer exists; start a new one", {
+        [FAILURE_HEADER]: "session_not_found",
+      });
     }
     const adapter = adapterNamed(record.adapter) ?? genericAdapter;
     if (record.originId !== route.origin || record.pool !== route.pool) {

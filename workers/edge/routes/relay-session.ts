@@ -8,11 +8,14 @@ import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { poolView } from "../balance/pool-view.ts";
 import type { EdgeErrorCode } from "../errors.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
+import { clearedAffinityCookie } from "../token/carriers.ts";
 import { verifyAffinityToken, type TokenFailure } from "../token/verify.ts";
 import type { RouteContext } from "./route-context.ts";
 
 export interface RelayInput extends RouteContext {
   readonly token: string;
+  /** Where the token came from (`cookie`, `header`, ...). */
+  readonly carrier: string;
 }
 
 const FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; message: string }> = {
@@ -29,7 +32,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const verified = await verifyAffinityToken(runtime.keys, input.token, pool.name);
   if (!verified.ok) {
     const f = FAILURES[verified.reason];
-    return adapter.failure(f.status, f.code, f.message);
+    return forgetCookie(input, adapter.failure(f.status, f.code, f.message));
   }
   const { sk, o } = verified.claims;
   const stub = sessionStub(env, sk);
@@ -39,6 +42,20 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const failure = response.headers.get(FAILURE_HEADER);
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.
-  poolView(pool).markDown(o, failure);
-  return withHeaders(response, (h) => h.delete(FAILURE_HEADER));
+  if (failure === "origin_unreachable") poolView(pool).markDown(o, failure);
+  return forgetCookie(
+    input,
+    withHeaders(response, (h) => h.delete(FAILURE_HEADER)),
+  );
+}
+
+/**
+ * The session this token names is over (or the token is no good): a browser that keeps
+ * sending the cookie would have every later request treated as CR of that dead session —
+ * including its next S request. Removing the cookie makes its next request a fresh S.
+ */
+function forgetCookie(input: RelayInput, response: Response): Response {
+  if (input.carrier !== "cookie") return response;
+  const secure = input.outbound.url.protocol === "https:";
+  return withHeaders(response, (h) => h.append("set-cookie", clearedAffinityCookie(secure)));
 }

@@ -24,7 +24,7 @@ export const sessionRoutes = () =>
     const classification = await adapter.classify(request, url);
     const outbound = outboundRequest(request, url);
     const common = { env: c.env, runtime, pool, adapter, request, outbound };
-    if (classification.kind === "CR") return relaySession({ ...common, token: classification.token });
+    if (classification.kind === "CR") return relaySession({ ...common, token: classification.token, carrier: classification.carrier });
     return createSession({ ...common, waitUntil: (p) => waitUntil(c, p) });
   };
 

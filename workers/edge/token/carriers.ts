@@ -66,6 +66,11 @@ export function affinityCookie(token: string, secure: boolean, maxAgeSeconds: nu
   return attrs.join("; ");
 }
 
+/** A Set-Cookie value that removes the affinity cookie. */
+export function clearedAffinityCookie(secure: boolean): string {
+  return `${TOKEN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; ${secure ? "SameSite=None; Secure" : "SameSite=Lax"}`;
+}
+
 /** Adds the token to a response as cookie and header; the response must have mutable headers. */
 export function attachToken(headers: Headers, token: string, secure: boolean, maxAgeSeconds: number): void {
   headers.append("set-cookie", affinityCookie(token, secure, maxAgeSeconds));
