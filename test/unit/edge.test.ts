@@ -163,6 +163,34 @@ describe("CR requests", () => {
     expect(requestsTo).toHaveLength(0);
   });
 
+  it("remove the cookie when its token is refused or its session is gone, so the next request is S", async () => {
+    origins(echoOrigin);
+    const { token } = await session();
+    const cleared = "pe_affinity=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax";
+    const tampered = await edge("/x", { headers: { cookie: `pe_affinity=${token}x` } });
+    expect(tampered.status).toBe(401);
+    expect(tampered.headers.get("set-cookie")).toBe(cleared);
+
+    const keys = resolveKeyRing(env);
+    const orphan = await mintAffinityToken(keys, { sk: crypto.randomUUID(), origin: "o1", pool: "default", ttlSeconds: 60 });
+    const gone = await edge("/x", { headers: { cookie: `pe_affinity=${orphan.token}` } });
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toMatchObject({ error: "session_not_found" });
+    expect(gone.headers.get("set-cookie")).toBe(cleared);
+    expect(gone.headers.get("x-push-edge-failure")).toBeNull();
+
+    // A token sent explicitly is the client's to drop; no cookie is touched.
+    const explicit = await edge("/x", { headers: { "x-affinity-token": orphan.token } });
+    expect(explicit.status).toBe(404);
+    expect(explicit.headers.get("set-cookie")).toBeNull();
+    // And an origin's own 404 is just an answer, not the end of the session.
+    origins(() => new Response("no such page", { status: 404 }));
+    const own = await edge("/missing", { headers: { cookie: `pe_affinity=${token}` } });
+    expect(own.status).toBe(404);
+    expect(await own.text()).toBe("no such page");
+    expect(own.headers.get("set-cookie")).toBeNull();
+  });
+
   it("answer 502 when the session's origin is gone, without re-pinning", async () => {
     origins(echoOrigin);
     const { token, origin } = await session();
