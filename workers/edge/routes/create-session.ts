@@ -71,6 +71,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
     if ((failure !== null || refused) && body.replayable) {
       // Passive health: the origin failed a real request; stop placing sessions on it now.
       view.markDown(origin.id, failure ?? "refused new session (503)");
+      await last?.body?.cancel();
       last = response;
       continue;
     }
