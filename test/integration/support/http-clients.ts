@@ -1,10 +1,27 @@
 // HTTP, SSE and WebSocket clients for integration tests, each handing out one response,
 // event or message at a time with a bounded wait.
 
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
 import { WAIT_MS, withTimeout } from "./wait.ts";
 
+
+/** A response body, parsed as JSON when it is JSON, else the text. */
+function readBody(res: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.on("error", reject);
+    res.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      try {
+        resolve(JSON.parse(text) as unknown);
+      } catch {
+        resolve(text);
+      }
+    });
+  });
+}
 
 export type JsonResponse = { status: number; headers: IncomingHttpHeaders; body: unknown };
 
@@ -24,19 +41,7 @@ export async function httpJson(
           headers: { ...(payload === undefined ? {} : { "Content-Type": "application/json" }), ...options.headers },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let body: unknown = text;
-            try {
-              body = JSON.parse(text) as unknown;
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-          });
-          res.on("error", reject);
+          readBody(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
         },
       );
       req.on("error", reject);
@@ -250,19 +255,10 @@ export async function rejectedUpgrade(
         reject(new Error(`WebSocket ${url} unexpectedly opened`));
       });
       ws.once("unexpected-response", (_req, res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text) as unknown;
-          } catch {
-            // keep text
-          }
+        readBody(res).then((body) => {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
           ws.terminate();
-        });
+        }, reject);
       });
     }),
     WAIT_MS,
