@@ -21,8 +21,10 @@ export interface CreateRoute {
   readonly origin: { readonly id: string; readonly url: string };
   /** When the session's token expires (ms since epoch); the record is kept until then. */
   readonly expiresAt: number;
-  /** Set when the client opted in to receive its token as the first WebSocket message. */
-  readonly announceToken?: string;
+  /** The new session's token: protocols that name the session in their traffic use it there. */
+  readonly token: string;
+  /** The client opted in to receive its token as the first WebSocket message. */
+  readonly announce: boolean;
 }
 
 export interface RelayRoute {
@@ -31,6 +33,8 @@ export interface RelayRoute {
   readonly pool: string;
   /** Origin id the verified token names; must match the record. */
   readonly origin: string;
+  /** The verified token, the client's name for the session. */
+  readonly token: string;
 }
 
 export type Route = CreateRoute | RelayRoute;
@@ -51,9 +55,11 @@ export function decodeRoute(value: string | null): Route | undefined {
   if (typeof raw !== "object" || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
   if (typeof r.sk !== "string" || typeof r.pool !== "string") return undefined;
+  if (typeof r.token !== "string") return undefined;
   if (r.op === "relay" && typeof r.origin === "string") return r as unknown as RelayRoute;
   if (
     r.op === "create" &&
+    typeof r.announce === "boolean" &&
     typeof r.adapter === "string" &&
     typeof r.expiresAt === "number" &&
     typeof r.origin === "object" &&

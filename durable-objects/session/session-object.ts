@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
 import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
-import { isWebSocketUpgrade, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
+import { isWebSocketUpgrade, type ProtocolAdapter, type SessionIds } from "../../workers/edge/protocols/adapter.ts";
 import { relayHttp, type RelayOutcome } from "./http-relay.ts";
 import { relayWebSocket } from "./websocket-relay.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
@@ -26,6 +26,7 @@ export class SessionObject extends DurableObject<Env> {
   #store: SessionStore;
   #record: SessionRecord | undefined;
   #openWebSockets = 0;
+  #pendingOriginSessionId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,7 +81,7 @@ export class SessionObject extends DurableObject<Env> {
       expiresAt: route.expiresAt,
       endedReason: null,
     };
-    const outcome = await this.#forward(request, record, route.announceToken);
+    const outcome = await this.#forward(request, record, adapter, route.token, route.announce);
     if (!outcome.ok) {
       // The session never existed (nothing was stored); the edge may place it elsewhere.
       return this.#unreachable(adapter, record, outcome.reason);
@@ -88,12 +89,18 @@ export class SessionObject extends DurableObject<Env> {
     // An origin that refused the session (503 full/blocked, 4xx) created nothing: keep no
     // record, so a refused S request costs no storage; its answer goes back as it is.
     if (outcome.response.status >= 400) return outcome.response;
-    const originSessionId = adapter.originSessionId(outcome.response) ?? null;
+    // Over HTTP the origin names its session in this answer; over a WebSocket, in a
+    // message still to come (then #learnOriginSessionId records it).
+    const created =
+      outcome.response.status === 101
+        ? { response: outcome.response, originSessionId: undefined }
+        : await adapter.created(outcome.response, route.token);
+    const originSessionId = created.originSessionId ?? this.#pendingOriginSessionId ?? null;
     this.#record = { ...record, originSessionId };
     this.#store.save(this.#record);
     this.#store.record("created", { origin: record.originId, status: outcome.response.status, originSessionId });
     await this.ctx.storage.setAlarm(record.expiresAt + RECORD_GRACE_MS);
-    return this.#opened(outcome.response);
+    return this.#opened(created.response);
   }
 
   async #relay(request: Request, route: RelayRoute): Promise<Response> {
@@ -108,18 +115,52 @@ export class SessionObject extends DurableObject<Env> {
     if (record.originId !== route.origin || record.pool !== route.pool) {
       return adapter.failure(401, "token_invalid", "token does not match its session");
     }
-    const outcome = await this.#forward(request, record, undefined);
+    const ids = { token: route.token, originSessionId: record.originSessionId };
+    const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
+    const outcome = await this.#forward(toOrigin, record, adapter, route.token, false);
     return outcome.ok ? this.#opened(outcome.response) : this.#unreachable(adapter, record, outcome.reason);
   }
 
-  #forward(request: Request, record: SessionRecord, announceToken: string | undefined): Promise<RelayOutcome> {
+  #forward(
+    request: Request,
+    record: SessionRecord,
+    adapter: ProtocolAdapter,
+    token: string,
+    announce: boolean,
+  ): Promise<RelayOutcome> {
     if (!isWebSocketUpgrade(request)) return relayHttp(request, record.originUrl);
-    const announce =
-      announceToken === undefined ? undefined : JSON.stringify({ type: "push-edge.affinity", token: announceToken });
+    const ids = (): SessionIds => ({ token, originSessionId: this.#record?.originSessionId ?? record.originSessionId });
+    // Origin messages are offered to the adapter until it has found the session's name.
+    let named = adapter.originMessage === undefined;
+    const fromOrigin = (data: string): string => {
+      if (named || adapter.originMessage === undefined) return data;
+      const rewritten = adapter.originMessage(data, ids());
+      if (rewritten?.originSessionId === undefined) return rewritten?.data ?? data;
+      named = true;
+      this.#learnOriginSessionId(rewritten.originSessionId);
+      return rewritten.data;
+    };
+    const clientMessage = adapter.clientMessage;
     return relayWebSocket(request, record.originUrl, {
-      ...(announce === undefined ? {} : { firstMessage: announce }),
+      ...(announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token }) } : {}),
+      ...(adapter.originMessage === undefined ? {} : { fromOrigin }),
+      ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids()) }),
       onClose: (side, code, reason) => this.#webSocketClosed(side, code, reason),
     });
+  }
+
+  /** The origin named the session in its stream (WebSocket S): remember it for CR requests. */
+  #learnOriginSessionId(originSessionId: string): void {
+    const record = this.#record;
+    if (record === undefined) {
+      // The first message can arrive before #create stored the record; it picks this up.
+      this.#pendingOriginSessionId = originSessionId;
+      return;
+    }
+    if (record.originSessionId === originSessionId) return;
+    this.#record = { ...record, originSessionId };
+    this.#store.save(this.#record);
+    this.#store.record("origin_session", { originSessionId });
   }
 
   /** Counts a relayed WebSocket once the session's record is in place. */

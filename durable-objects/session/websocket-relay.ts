@@ -12,6 +12,10 @@ import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts"
 export interface WebSocketRelayHooks {
   /** Sent to the client before anything from the origin (opt-in token announcement). */
   readonly firstMessage?: string;
+  /** Rewrites origin → client text messages (protocols that name the session in-band). */
+  readonly fromOrigin?: (data: string) => string;
+  /** Rewrites client → origin text messages. */
+  readonly fromClient?: (data: string) => string;
   /** Called once per relay, with the side that closed (or failed) first. */
   onClose(side: "client" | "origin", code: number, reason: string): void;
 }
@@ -51,8 +55,8 @@ export async function relayWebSocket(request: Request, originUrl: string, hooks:
     ended = true;
     hooks.onClose(side, code, reason);
   };
-  pipe(server, origin, "client", onClose);
-  pipe(origin, server, "origin", onClose);
+  pipe(server, origin, "client", onClose, hooks.fromClient);
+  pipe(origin, server, "origin", onClose, hooks.fromOrigin);
 
   const out = new Headers();
   for (const [name, value] of upstream.headers) {
@@ -67,10 +71,11 @@ function pipe(
   to: WebSocket,
   side: "client" | "origin",
   onClose: WebSocketRelayHooks["onClose"],
+  rewrite: ((data: string) => string) | undefined,
 ): void {
   from.addEventListener("message", (event) => {
     try {
-      to.send(event.data);
+      to.send(rewrite !== undefined && typeof event.data === "string" ? rewrite(event.data) : event.data);
     } catch {
       // `to` is already closing; its own close event ends the relay.
     }

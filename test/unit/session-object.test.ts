@@ -20,8 +20,10 @@ const create = (sk: string, expiresAt = Date.now() + 3_600_000): Route => ({
   adapter: "generic",
   origin: ORIGIN,
   expiresAt,
+  token: `token-of-${sk}`,
+  announce: false,
 });
-const relay = (sk: string, origin = ORIGIN.id): Route => ({ op: "relay", sk, pool: "default", origin });
+const relay = (sk: string, origin = ORIGIN.id): Route => ({ op: "relay", sk, pool: "default", origin, token: `token-of-${sk}` });
 
 /**
  * Stands in for the origin: the session object runs in the test's isolate, so it sees this

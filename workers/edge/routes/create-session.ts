@@ -23,6 +23,8 @@ export const MAX_PLACEMENT_ATTEMPTS = 3;
 export const RETRY_AFTER_SECONDS = 5;
 
 export interface CreateInput extends RouteContext {
+  /** The request body, if the adapter read it to classify the request. */
+  readonly body: ArrayBuffer | undefined;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -36,7 +38,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
     input.waitUntil(view.refresh());
   }
 
-  const body = await replayableBody(request);
+  const body = await replayableBody(request, input.body);
   const tried = new Set<string>();
   let last: Response | undefined;
   for (let attempt = 0; attempt < MAX_PLACEMENT_ATTEMPTS; attempt++) {
@@ -61,10 +63,11 @@ export async function createSession(input: CreateInput): Promise<Response> {
       adapter: adapter.name,
       origin: { id: origin.id, url: origin.url },
       expiresAt: claims.exp * 1000,
-      ...(outbound.announce ? { announceToken: token } : {}),
+      token,
+      announce: outbound.announce,
     };
     const stub = sessionStub(env, sk);
-    const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value ?? request.body, route));
+    const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
 
     const failure = response.headers.get(FAILURE_HEADER);
     const refused = response.status === 503;
@@ -93,11 +96,18 @@ function strip(response: Response): Response {
   return withHeaders(response, (h) => h.delete(FAILURE_HEADER));
 }
 
-/** Reads a small S body once so it can be sent again; bodiless requests are always replayable. */
-async function replayableBody(request: Request): Promise<{ value: ArrayBuffer | null; replayable: boolean }> {
+/**
+ * Reads a small S body once so it can be sent again; bodiless requests are always
+ * replayable, and a body the adapter already read is reused. A large body streams once.
+ */
+async function replayableBody(
+  request: Request,
+  read: ArrayBuffer | undefined,
+): Promise<{ value: BodyInit | null; replayable: boolean }> {
+  if (read !== undefined) return { value: read, replayable: true };
   if (request.body === null) return { value: null, replayable: true };
   const length = Number(request.headers.get("content-length") ?? "NaN");
-  if (!Number.isFinite(length) || length > REPLAYABLE_BODY_BYTES) return { value: null, replayable: false };
+  if (!Number.isFinite(length) || length > REPLAYABLE_BODY_BYTES) return { value: request.body, replayable: false };
   return { value: await request.arrayBuffer(), replayable: true };
 }
 

@@ -16,6 +16,8 @@ export interface RelayInput extends RouteContext {
   readonly token: string;
   /** Where the token came from (`cookie`, `header`, ...). */
   readonly carrier: string;
+  /** The request body, if the adapter read it to find the token. */
+  readonly body: ArrayBuffer | undefined;
 }
 
 const FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; message: string }> = {
@@ -37,7 +39,13 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const { sk, o } = verified.claims;
   const stub = sessionStub(env, sk);
   const response = await stub.fetch(
-    sessionObjectRequest(outbound, request.method, request.body, { op: "relay", sk, pool: pool.name, origin: o }),
+    sessionObjectRequest(outbound, request.method, input.body ?? request.body, {
+      op: "relay",
+      sk,
+      pool: pool.name,
+      origin: o,
+      token: input.token,
+    }),
   );
   const failure = response.headers.get(FAILURE_HEADER);
   if (failure === null) return response;

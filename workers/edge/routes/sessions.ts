@@ -24,8 +24,11 @@ export const sessionRoutes = () =>
     const classification = await adapter.classify(request, url);
     const outbound = outboundRequest(request, url);
     const common = { env: c.env, runtime, pool, adapter, request, outbound };
-    if (classification.kind === "CR") return relaySession({ ...common, token: classification.token, carrier: classification.carrier });
-    return createSession({ ...common, waitUntil: (p) => waitUntil(c, p) });
+    const body = classification.body;
+    if (classification.kind === "CR") {
+      return relaySession({ ...common, token: classification.token, carrier: classification.carrier, body });
+    }
+    return createSession({ ...common, body, waitUntil: (p) => waitUntil(c, p) });
   };
 
 function waitUntil(c: Context<EdgeEnv>, promise: Promise<unknown>): void {
