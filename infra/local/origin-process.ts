@@ -1,5 +1,7 @@
 /**
- * Starts a reference origin as a real child process and waits for its `ready` line.
+ * Starts an origin as a real child process and waits for its JSON `ready` line: the
+ * reference origin (`startOriginProcess`) or any server script that prints
+ * `{"event":"ready","url":...}` (`startReadyProcess`, e.g. a Socket.IO server in tests).
  * Used by the local stack, integration tests and benchmarks.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -20,12 +22,22 @@ export interface OriginProcess {
 const ORIGIN_MAIN = join(REPO_ROOT, "infra", "origin", "main.ts");
 const READY_TIMEOUT_MS = 15_000;
 
-export async function startOriginProcess(
+export function startOriginProcess(
   id: string,
   args: readonly string[],
   log: (line: string) => void = () => {},
 ): Promise<OriginProcess> {
-  const child = spawn(process.execPath, [ORIGIN_MAIN, "--id", id, ...args], {
+  return startReadyProcess(ORIGIN_MAIN, id, ["--id", id, ...args], log);
+}
+
+/** Runs `node <entry> <args>` and waits for its ready line; `id` names it in logs. */
+export async function startReadyProcess(
+  entry: string,
+  id: string,
+  args: readonly string[],
+  log: (line: string) => void = () => {},
+): Promise<OriginProcess> {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -44,7 +56,7 @@ export async function startOriginProcess(
   createInterface({ input: child.stderr }).on("line", (line) => log(`[${id}] ${line}`));
   const lines = createInterface({ input: child.stdout });
 
-  const ready = await new Promise<{ listeners: OriginProcess["listeners"] }>((resolve, reject) => {
+  const ready = await new Promise<{ url?: string; listeners?: OriginProcess["listeners"] }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`origin ${id} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -59,7 +71,7 @@ export async function startOriginProcess(
       }
       if (typeof event === "object" && event !== null && (event as { event?: unknown }).event === "ready") {
         clearTimeout(timer);
-        resolve(event as { listeners: OriginProcess["listeners"] });
+        resolve(event as { url?: string; listeners?: OriginProcess["listeners"] });
       }
     });
   }).catch((err: unknown) => {
@@ -67,12 +79,14 @@ export async function startOriginProcess(
     throw err;
   });
 
-  const first = ready.listeners[0];
+  // The reference origin lists its listeners; a plain server names one URL.
+  const listeners = ready.listeners ?? (ready.url === undefined ? [] : [{ kind: "combined", url: ready.url, proxy: "none" }]);
+  const first = listeners[0];
   if (first === undefined) throw new Error(`origin ${id} reported no listener`);
   return {
     id,
     url: first.url,
-    listeners: ready.listeners,
+    listeners,
     child,
     async stop(graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

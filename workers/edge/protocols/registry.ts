@@ -1,8 +1,9 @@
 /** The adapters in the order they are asked; the generic adapter is last and owns the rest. */
 import type { ProtocolAdapter } from "./adapter.ts";
+import { engineIoAdapter } from "./engine-io.ts";
 import { genericAdapter } from "./generic.ts";
 
-const ADAPTERS: readonly ProtocolAdapter[] = [genericAdapter];
+const ADAPTERS: readonly ProtocolAdapter[] = [engineIoAdapter, genericAdapter];
 
 export function adapterFor(url: URL): ProtocolAdapter {
   return ADAPTERS.find((a) => a.matches(url)) ?? genericAdapter;

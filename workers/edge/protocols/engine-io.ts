@@ -1,0 +1,88 @@
+/**
+ * Engine.IO v4 (the transport under Socket.IO 4): stickiness without cookies.
+ *
+ * An Engine.IO session is named by its `sid`. The edge swaps the origin's `sid` in the open
+ * packet (`0{"sid":…}`, in the polling handshake body or the first WebSocket message) for
+ * the affinity token, so every later request — polling GETs and POSTs, the WebSocket
+ * upgrade — carries the token as `?sid=` and the edge can route it; the session object
+ * swaps it back before the origin sees it. Works for polling-only, WebSocket-only and
+ * polling-then-upgrade clients, with no cookie and no header.
+ *
+ * Failures answer as an Engine.IO server would (`400 {"code":1,"message":"Session ID
+ * unknown"}`), which makes socket.io-client reconnect — through the edge, onto a live origin.
+ */
+import type { EdgeErrorCode } from "../errors.ts";
+import type { CreatedResponse, ProtocolAdapter } from "./adapter.ts";
+
+export const ENGINE_IO_PATH = "/socket.io/";
+/** Engine.IO's separator between packets in one polling payload. */
+const RECORD_SEPARATOR = "\u001e";
+
+/** Engine.IO's error codes (engine.io `Server.errors`). */
+const UNKNOWN_SID = { code: 1, message: "Session ID unknown" };
+const BAD_REQUEST = { code: 3, message: "Bad request" };
+
+/**
+ * Swaps the sid in an open packet (`0{...}`) and reports the one it replaced; anything
+ * else comes back undefined.
+ */
+export function rewriteOpenPacket(packet: string, sid: string): { packet: string; originSid: string } | undefined {
+  if (!packet.startsWith("0{")) return undefined;
+  let open: unknown;
+  try {
+    open = JSON.parse(packet.slice(1));
+  } catch {
+    return undefined;
+  }
+  if (typeof open !== "object" || open === null || typeof (open as { sid?: unknown }).sid !== "string") return undefined;
+  const originSid = (open as { sid: string }).sid;
+  return { packet: `0${JSON.stringify({ ...open, sid })}`, originSid };
+}
+
+export const engineIoAdapter: ProtocolAdapter = {
+  name: "engine.io",
+  matches: (url) => url.pathname.startsWith(ENGINE_IO_PATH),
+  classify(_request, url) {
+    const sid = url.searchParams.get("sid");
+    return sid === null || sid === "" ? { kind: "S" } : { kind: "CR", token: sid, carrier: "engine.io-sid" };
+  },
+
+  async created(response, token): Promise<CreatedResponse> {
+    // A polling handshake answers with the open packet: a few hundred bytes, complete.
+    if (response.status !== 200 || response.body === null) return { response, originSessionId: undefined };
+    const body = await response.text();
+    const split = body.indexOf(RECORD_SEPARATOR);
+    const first = split < 0 ? body : body.slice(0, split);
+    const rewritten = rewriteOpenPacket(first, token);
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
+    const out = rewritten === undefined ? body : rewritten.packet + (split < 0 ? "" : body.slice(split));
+    return { response: new Response(out, { status: response.status, headers }), originSessionId: rewritten?.originSid };
+  },
+
+  toOrigin(request, ids) {
+    if (ids.originSessionId === null) return request;
+    const url = new URL(request.url);
+    url.searchParams.set("sid", ids.originSessionId);
+    return new Request(url, request);
+  },
+
+  originMessage(data, ids) {
+    const rewritten = rewriteOpenPacket(data, ids.token);
+    return rewritten === undefined ? undefined : { data: rewritten.packet, originSessionId: rewritten.originSid };
+  },
+
+  // The token is the sid the client already holds: nothing else to hand out.
+  deliverToken: (response) => response,
+
+  failure(status: number, code: EdgeErrorCode, message: string, headers: Record<string, string> = {}) {
+    // Anything that means "this session is not (or no longer) usable" is, to an Engine.IO
+    // client, an unknown sid: it drops the session and reconnects with a new handshake.
+    const sessionGone = status === 401 || status === 403 || code === "session_not_found" || code === "origin_unreachable";
+    const body = sessionGone ? UNKNOWN_SID : { ...BAD_REQUEST, message };
+    return new Response(JSON.stringify(body), {
+      status: sessionGone ? 400 : status,
+      headers: { "content-type": "application/json", "cache-control": "no-store", "x-push-edge-error": code, ...headers },
+    });
+  },
+};
