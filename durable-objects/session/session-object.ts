@@ -118,7 +118,9 @@ export class SessionObject extends DurableObject<Env> {
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
     const outcome = await this.#forward(toOrigin, record, adapter, route.token, false);
-    return outcome.ok ? this.#opened(outcome.response) : this.#unreachable(adapter, record, outcome.reason);
+    if (!outcome.ok) return this.#unreachable(adapter, record, outcome.reason);
+    if (outcome.response.status === 101 || adapter.relayed === undefined) return this.#opened(outcome.response);
+    return adapter.relayed(outcome.response, ids);
   }
 
   #forward(

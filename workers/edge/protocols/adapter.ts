@@ -10,13 +10,40 @@
  */
 import type { EdgeErrorCode } from "../errors.ts";
 
+/** Answers a failed request in the protocol's words (see ProtocolAdapter.failure). */
+export type Failure = (status: number, code: EdgeErrorCode, message: string, headers?: Record<string, string>) => Response;
+
+/**
+ * `body` is set when the adapter had to read the request body to classify it (a protocol
+ * that carries its session id in the body); the edge forwards that instead of the stream.
+ * `failure` answers failures of this very request, where the protocol's words depend on
+ * it (one error line per request line, say); the adapter's `failure` otherwise.
+ */
 export type Classification =
   /** Session creation: balance it and mint a token. */
-  | { readonly kind: "S"; readonly body?: ArrayBuffer }
+  | { readonly kind: "S"; readonly body?: ArrayBuffer; readonly failure?: Failure }
   /** Control/rebind of an existing session: verify the token and route to its session. */
-  | { readonly kind: "CR"; readonly token: string; readonly carrier: string; readonly body?: ArrayBuffer };
-// `body` is set when the adapter had to read the request body to classify it (a protocol
-// that carries its session id in the body); the edge forwards that instead of the stream.
+  | {
+      readonly kind: "CR";
+      readonly token: string;
+      readonly carrier: string;
+      readonly body?: ArrayBuffer;
+      readonly failure?: Failure;
+    }
+  /**
+   * A WebSocket whose first message says whether it creates or rebinds a session: the edge
+   * accepts it and asks `classifyMessage` (TLCP).
+   */
+  | { readonly kind: "first-message" };
+
+/** What a WebSocket's opening message means (see `classifyMessage`). */
+export type MessageClassification =
+  /** A preliminary message the edge answers itself (TLCP `wsok`), then waits for the next. */
+  | { readonly kind: "reply"; readonly reply: string }
+  | { readonly kind: "S" }
+  | { readonly kind: "CR"; readonly token: string }
+  /** Not a valid opening: answer this and close. */
+  | { readonly kind: "refuse"; readonly reply: string };
 
 export interface DeliverContext {
   /** The client reached the edge over https (cookie may be Secure / SameSite=None). */
@@ -51,6 +78,8 @@ export interface ProtocolAdapter {
    * what the origin calls the session. Must not hold back more than the part it rewrites.
    */
   created(response: Response, token: string): CreatedResponse | Promise<CreatedResponse>;
+  /** A CR answer as the client must see it, where it names the session (TLCP rebinds). */
+  relayed?(response: Response, ids: SessionIds): Response | Promise<Response>;
   /** A CR request as the origin must see it (the token in it replaced by the origin's id). */
   toOrigin?(request: Request, ids: SessionIds): Request | Promise<Request>;
   /**
@@ -64,6 +93,11 @@ export interface ProtocolAdapter {
 
   // --- at the edge ---
 
+  /** For `first-message` WebSockets: what the client's opening message means. */
+  classifyMessage?(data: string): MessageClassification;
+  /** For `first-message` WebSockets: a failure in the protocol's words, as a message. */
+  messageFailure?(code: EdgeErrorCode, message: string): string;
+
   /** Hands a new session's token to the client in the protocol's way; returns the response to send. */
   deliverToken(response: Response, token: string, ctx: DeliverContext): Response;
   /**
@@ -71,7 +105,7 @@ export interface ProtocolAdapter {
    * (bad token, session gone, origin lost...). For the generic protocol that is the JSON
    * error of DESIGN.md with `status`; other protocols may answer 200 with their own error.
    */
-  failure(status: number, code: EdgeErrorCode, message: string, headers?: Record<string, string>): Response;
+  failure: Failure;
 }
 
 export function isWebSocketUpgrade(request: Request): boolean {

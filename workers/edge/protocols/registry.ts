@@ -2,8 +2,9 @@
 import type { ProtocolAdapter } from "./adapter.ts";
 import { engineIoAdapter } from "./engine-io.ts";
 import { genericAdapter } from "./generic.ts";
+import { tlcpAdapter } from "./tlcp/adapter.ts";
 
-const ADAPTERS: readonly ProtocolAdapter[] = [engineIoAdapter, genericAdapter];
+const ADAPTERS: readonly ProtocolAdapter[] = [tlcpAdapter, engineIoAdapter, genericAdapter];
 
 export function adapterFor(url: URL): ProtocolAdapter {
   return ADAPTERS.find((a) => a.matches(url)) ?? genericAdapter;

@@ -86,7 +86,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
     });
   }
   if (last !== undefined) return strip(last);
-  return adapter.failure(503, "no_origin_available", `no origin of pool ${pool.name} can take a new session`, {
+  return input.failure(503, "no_origin_available", `no origin of pool ${pool.name} can take a new session`, {
     "retry-after": String(RETRY_AFTER_SECONDS),
   });
 }

@@ -30,11 +30,11 @@ const FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; mess
 };
 
 export async function relaySession(input: RelayInput): Promise<Response> {
-  const { env, runtime, pool, adapter, request, outbound } = input;
+  const { env, runtime, pool, request, outbound } = input;
   const verified = await verifyAffinityToken(runtime.keys, input.token, pool.name);
   if (!verified.ok) {
     const f = FAILURES[verified.reason];
-    return forgetCookie(input, adapter.failure(f.status, f.code, f.message));
+    return forgetCookie(input, input.failure(f.status, f.code, f.message));
   }
   const { sk, o } = verified.claims;
   const stub = sessionStub(env, sk);
@@ -51,10 +51,15 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.
   if (failure === "origin_unreachable") poolView(pool).markDown(o, failure);
-  return forgetCookie(
-    input,
-    withHeaders(response, (h) => h.delete(FAILURE_HEADER)),
-  );
+  // The session object answered instead of the origin; say it in this request's words.
+  await response.body?.cancel();
+  const code = failure === "origin_unreachable" ? "origin_unreachable" : "session_not_found";
+  const status = code === "origin_unreachable" ? 502 : 404;
+  const message =
+    code === "origin_unreachable"
+      ? `origin ${o} cannot be reached; start a new session`
+      : "this session no longer exists; start a new one";
+  return forgetCookie(input, input.failure(status, code, message));
 }
 
 /**

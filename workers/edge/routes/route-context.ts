@@ -1,6 +1,6 @@
 /** What the S and CR paths both work from, once a request is matched to a pool and adapter. */
 import type { PoolConfig } from "../config.ts";
-import type { ProtocolAdapter } from "../protocols/adapter.ts";
+import type { Failure, ProtocolAdapter } from "../protocols/adapter.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
 import type { EdgeRuntime } from "../runtime.ts";
 
@@ -13,4 +13,6 @@ export interface RouteContext {
   readonly request: Request;
   /** The request as it goes on toward the origin. */
   readonly outbound: OutboundRequest;
+  /** How this request's failures are told to the client (the adapter's words for it). */
+  readonly failure: Failure;
 }

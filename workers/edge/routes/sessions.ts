@@ -9,6 +9,7 @@ import { adapterFor } from "../protocols/registry.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { createSession } from "./create-session.ts";
+import { firstMessageWebSocket } from "./first-message-websocket.ts";
 import { relaySession } from "./relay-session.ts";
 
 export type EdgeEnv = { Bindings: Env };
@@ -23,12 +24,21 @@ export const sessionRoutes = () =>
     const adapter = adapterFor(url);
     const classification = await adapter.classify(request, url);
     const outbound = outboundRequest(request, url);
-    const common = { env: c.env, runtime, pool, adapter, request, outbound };
-    const body = classification.body;
-    if (classification.kind === "CR") {
-      return relaySession({ ...common, token: classification.token, carrier: classification.carrier, body });
+    const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: (p: Promise<unknown>) => waitUntil(c, p) };
+    switch (classification.kind) {
+      case "first-message":
+        return firstMessageWebSocket({ ...common, failure: adapter.failure });
+      case "CR":
+        return relaySession({
+          ...common,
+          failure: classification.failure ?? adapter.failure,
+          token: classification.token,
+          carrier: classification.carrier,
+          body: classification.body,
+        });
+      case "S":
+        return createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body });
     }
-    return createSession({ ...common, body, waitUntil: (p) => waitUntil(c, p) });
   };
 
 function waitUntil(c: Context<EdgeEnv>, promise: Promise<unknown>): void {

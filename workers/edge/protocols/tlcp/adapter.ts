@@ -1,0 +1,138 @@
+/**
+ * Lightstreamer TLCP 2.x: stickiness without cookies, per-node host names or IP affinity.
+ *
+ * - S: `create_session.txt`, and WebSockets on `/lightstreamer` whose opening request is
+ *   `create_session`. CR: `bind_session.txt`, `control.txt`, `msg.txt`, `heartbeat.txt`,
+ *   and WebSockets whose opening request is `bind_session`.
+ * - In `CONOK` the origin's session id becomes the affinity token and the control link
+ *   `*`; `LS_session` (bind body, control query string, bind message) is mapped back to the
+ *   origin's id before the origin sees it.
+ * - Failures are TLCP lines on HTTP 200 (the client cannot see HTTP statuses): `CONERR` for
+ *   session requests, one `REQERR` per request line for control/msg/heartbeat, so a client
+ *   whose session is gone creates a new one — through the edge, onto a live origin.
+ */
+import type { EdgeErrorCode } from "../../errors.ts";
+import type { Classification, Failure, ProtocolAdapter } from "../adapter.ts";
+import { isWebSocketUpgrade } from "../adapter.ts";
+import { rewriteConokIn, rewriteFirstLine } from "./conok.ts";
+import { encodeField, findSession, replaceSession, requestIds } from "./params.ts";
+
+export const TLCP_PATH = "/lightstreamer";
+/** Control requests are small; a bigger body is refused rather than read into memory. */
+const MAX_REQUEST_BODY = 256 * 1024;
+
+/** TLCP error codes the edge uses. */
+const SESSION_NOT_FOUND = 20;
+const NEW_SESSIONS_BLOCKED = 10;
+
+type RequestKind = "create_session" | "bind_session" | "control" | "msg" | "heartbeat";
+
+function requestKind(url: URL): RequestKind | undefined {
+  const m = /^\/lightstreamer\/(create_session|bind_session|control|msg|heartbeat)\.txt$/.exec(url.pathname);
+  return m?.[1] as RequestKind | undefined;
+}
+
+/** The TLCP code for an edge failure: session problems are "session not found" (retry with a new one). */
+function tlcpCode(code: EdgeErrorCode): number {
+  return code === "no_origin_available" ? NEW_SESSIONS_BLOCKED : SESSION_NOT_FOUND;
+}
+
+function tlcpResponse(lines: string[], headers: Record<string, string> = {}): Response {
+  return new Response(lines.map((l) => `${l}\r\n`).join(""), {
+    status: 200,
+    headers: { "content-type": "text/enriched; charset=UTF-8", "cache-control": "no-store", ...headers },
+  });
+}
+
+const conerr: Failure = (_status, code, message, headers) =>
+  tlcpResponse([`CONERR,${tlcpCode(code)},${encodeField(message)}`], withoutRetryAfter(headers));
+
+/** One REQERR per request line, in order, so the client can match each to its request. */
+function reqerrs(ids: string[]): Failure {
+  return (_status, code, message, headers) =>
+    tlcpResponse(
+      ids.map((id) => `REQERR,${id},${tlcpCode(code)},${encodeField(message)}`),
+      withoutRetryAfter(headers),
+    );
+}
+
+/** HTTP-only headers mean nothing to a TLCP client reading a 200 body. */
+function withoutRetryAfter(headers: Record<string, string> = {}): Record<string, string> {
+  const { "retry-after": _ignored, ...rest } = headers;
+  return rest;
+}
+
+async function readBody(request: Request): Promise<ArrayBuffer | undefined> {
+  if (request.body === null) return new ArrayBuffer(0);
+  const length = Number(request.headers.get("content-length") ?? "0");
+  if (length > MAX_REQUEST_BODY) return undefined;
+  const body = await request.arrayBuffer();
+  return body.byteLength > MAX_REQUEST_BODY ? undefined : body;
+}
+
+export const tlcpAdapter: ProtocolAdapter = {
+  name: "tlcp",
+  matches: (url) => url.pathname === TLCP_PATH || url.pathname.startsWith(`${TLCP_PATH}/`),
+
+  async classify(request, url): Promise<Classification> {
+    if (isWebSocketUpgrade(request)) return { kind: "first-message" };
+    const kind = requestKind(url);
+    if (kind === undefined || kind === "create_session") return { kind: "S", failure: conerr };
+    const body = await readBody(request);
+    const text = body === undefined ? "" : new TextDecoder().decode(body);
+    const failure = kind === "bind_session" ? conerr : reqerrs(requestIds(text));
+    // An absent or oversized LS_session is no session the edge knows: verification fails
+    // and the client hears it in TLCP's words.
+    const token = body === undefined ? "" : (findSession(url.search.slice(1)) ?? findSession(text) ?? "");
+    return { kind: "CR", token, carrier: "tlcp-session", ...(body === undefined ? {} : { body }), failure };
+  },
+
+  async created(response, token) {
+    if (response.body === null) return { response, originSessionId: undefined };
+    const { body, originSessionId } = await rewriteFirstLine(response.body, token);
+    return { response: new Response(body, response), originSessionId };
+  },
+
+  async relayed(response, ids) {
+    // A rebind answers with CONOK naming the origin's session id; other answers pass.
+    if (response.body === null) return response;
+    const { body } = await rewriteFirstLine(response.body, ids.token);
+    return new Response(body, response);
+  },
+
+  async toOrigin(request, ids) {
+    if (ids.originSessionId === null) return request;
+    const url = new URL(request.url);
+    if (url.search.includes("LS_session=")) url.search = replaceSession(url.search.slice(1), ids.originSessionId);
+    const text = await request.text();
+    const headers = new Headers(request.headers);
+    headers.delete("content-length");
+    const body = text.includes("LS_session=") ? replaceSession(text, ids.originSessionId) : text;
+    return new Request(url, { method: request.method, headers, body: request.method === "GET" ? null : body });
+  },
+
+  originMessage(data, ids) {
+    const rewritten = rewriteConokIn(data, ids.token);
+    return rewritten === undefined ? undefined : { data: rewritten.text, originSessionId: rewritten.originSessionId };
+  },
+
+  clientMessage(data, ids) {
+    return ids.originSessionId !== null && data.includes("LS_session=") ? replaceSession(data, ids.originSessionId) : data;
+  },
+
+  classifyMessage(data) {
+    const [verb = "", params = ""] = data.split("\r\n", 2);
+    if (verb === "wsok") return { kind: "reply", reply: "WSOK" };
+    if (verb === "create_session") return { kind: "S" };
+    if (verb === "bind_session") return { kind: "CR", token: findSession(params) ?? "" };
+    return { kind: "refuse", reply: `CONERR,${SESSION_NOT_FOUND},${encodeField("expected create_session or bind_session")}` };
+  },
+
+  messageFailure(code, message) {
+    return `CONERR,${tlcpCode(code)},${encodeField(message)}`;
+  },
+
+  // The token reaches the client inside CONOK.
+  deliverToken: (response) => response,
+  failure: conerr,
+};

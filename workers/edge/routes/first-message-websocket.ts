@@ -1,0 +1,130 @@
+/**
+ * WebSockets whose first message, not their URL, says whether they create or rebind a
+ * session (TLCP: `create_session` / `bind_session` sent after the upgrade). The edge
+ * accepts the client's WebSocket itself, answers preliminaries (`wsok`), and on the
+ * opening request takes the S or CR path like any other request — which opens the
+ * session object's WebSocket to the origin — then relays between the two, starting with
+ * the opening request. Failures are told in the protocol's words, then the socket closes.
+ */
+import { closeQuietly } from "../../../durable-objects/session/websocket-relay.ts";
+import type { EdgeErrorCode } from "../errors.ts";
+import { createSession } from "./create-session.ts";
+import { relaySession } from "./relay-session.ts";
+import type { RouteContext } from "./route-context.ts";
+
+/** How long a client may take to send its opening request. */
+export const OPENING_TIMEOUT_MS = 30_000;
+/** Messages a client may send before its opening request (preliminaries). */
+const MAX_PRELIMINARIES = 4;
+
+export interface FirstMessageInput extends RouteContext {
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+}
+
+export function firstMessageWebSocket(input: FirstMessageInput): Response {
+  const { adapter, request } = input;
+  const classifyMessage = adapter.classifyMessage;
+  if (classifyMessage === undefined) return input.failure(400, "bad_request", "this protocol has no WebSocket opening");
+  const pair = new WebSocketPair();
+  const client = pair[0];
+  const server = pair[1];
+  server.accept();
+
+  const fail = (code: EdgeErrorCode, message: string): void => {
+    try {
+      server.send(adapter.messageFailure?.(code, message) ?? message);
+    } catch {
+      // Already closing.
+    }
+    closeQuietly(server, 1011, message);
+  };
+  let preliminaries = 0;
+  let opened = false;
+  const timer = setTimeout(() => {
+    if (!opened) fail("bad_request", "no opening request in time");
+  }, OPENING_TIMEOUT_MS);
+
+  const onMessage = (event: MessageEvent): void => {
+    if (opened) return;
+    if (typeof event.data !== "string") return fail("bad_request", "opening request must be text");
+    const meaning = classifyMessage(event.data);
+    if (meaning.kind === "reply") {
+      if (++preliminaries > MAX_PRELIMINARIES) return fail("bad_request", "too many messages before the opening request");
+      server.send(meaning.reply);
+      return;
+    }
+    if (meaning.kind === "refuse") {
+      server.send(meaning.reply);
+      closeQuietly(server, 1008, "bad opening request");
+      return;
+    }
+    opened = true;
+    clearTimeout(timer);
+    server.removeEventListener("message", onMessage);
+    input.waitUntil(open(input, server, event.data, meaning.kind === "CR" ? meaning.token : undefined, fail));
+  };
+  server.addEventListener("message", onMessage);
+  server.addEventListener("close", () => clearTimeout(timer));
+
+  const protocol = request.headers.get("sec-websocket-protocol")?.split(",")[0]?.trim();
+  return new Response(null, {
+    status: 101,
+    webSocket: client,
+    headers: protocol === undefined ? {} : { "sec-websocket-protocol": protocol },
+  });
+}
+
+/**
+ * Takes the S or CR path with the upgrade request, then relays between the client and
+ * the session object's WebSocket. Messages the client sends meanwhile are queued.
+ */
+async function open(
+  input: FirstMessageInput,
+  client: WebSocket,
+  opening: string,
+  token: string | undefined,
+  fail: (code: EdgeErrorCode, message: string) => void,
+): Promise<void> {
+  const queued: Array<string | ArrayBuffer> = [opening];
+  const queue = (event: MessageEvent): void => {
+    queued.push(event.data as string | ArrayBuffer);
+  };
+  client.addEventListener("message", queue);
+  const response =
+    token === undefined
+      ? await createSession({ ...input, body: undefined })
+      : await relaySession({ ...input, token, carrier: "tlcp-session", body: undefined });
+  client.removeEventListener("message", queue);
+  const session = response.webSocket;
+  if (session === null) {
+    // The S or CR path answered in the protocol's words: pass them on, then close.
+    const text = await response.text().catch(() => "");
+    if (text !== "") {
+      try {
+        client.send(text.replace(/\r\n$/, ""));
+      } catch {
+        // Client gone.
+      }
+      closeQuietly(client, 1011, "session unavailable");
+    } else {
+      fail("origin_unreachable", "session unavailable");
+    }
+    return;
+  }
+  session.accept();
+  for (const message of queued) session.send(message);
+  client.addEventListener("message", (event) => forward(session, event.data));
+  session.addEventListener("message", (event) => forward(client, event.data));
+  client.addEventListener("close", (event) => closeQuietly(session, event.code, event.reason));
+  session.addEventListener("close", (event) => closeQuietly(client, event.code, event.reason));
+  client.addEventListener("error", () => closeQuietly(session, 1011, "client connection failed"));
+  session.addEventListener("error", () => closeQuietly(client, 1011, "session connection failed"));
+}
+
+function forward(to: WebSocket, data: string | ArrayBuffer): void {
+  try {
+    to.send(data);
+  } catch {
+    // `to` is closing; its close event ends the relay.
+  }
+}
