@@ -34,6 +34,10 @@ export const USAGE = `usage: node infra/origin/main.ts --id ID --listen KIND=HOS
   --capacity N                  sessions accepted before 503 origin_full (default 1000)
   --state active|draining|blocked   initial state (default active)
   --request-log-size N          entries kept for /_debug/requests (default 1000)
+  --tlcp-clock-ms N             TLCP DEMO clock item update period (default 100)
+  --tlcp-keepalive-ms N         TLCP keep-alive announced in CONOK unless the client asks
+                                (default 5000, min 100); PROBE is sent sooner
+  --tlcp-session-expiry-ms N    forget a TLCP session unbound this long (default 30000)
   --help                        this text`;
 
 export type CliResult = { kind: "run"; options: OriginOptions } | { kind: "help" };
@@ -50,6 +54,9 @@ const NUMERIC_FLAGS = {
   "--session-idle-ms": "sessionIdleMs",
   "--capacity": "capacity",
   "--request-log-size": "requestLogSize",
+  "--tlcp-clock-ms": "tlcpClockMs",
+  "--tlcp-keepalive-ms": "tlcpKeepAliveMs",
+  "--tlcp-session-expiry-ms": "tlcpSessionExpiryMs",
 } as const;
 
 /** Throws OptionError whose field is the flag name. Accepts "--flag value" and "--flag=value". */

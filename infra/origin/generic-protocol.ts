@@ -114,7 +114,8 @@ async function readCommandBody(req: IncomingMessage): Promise<unknown> {
 export function requireSession(ctx: RequestContext): Session {
   const id = ctx.route?.sessionId ?? "";
   const session = ctx.runtime.sessions.get(id);
-  if (session === undefined) {
+  // A TLCP session is not addressable through the generic endpoints (and vice versa).
+  if (session === undefined || session.protocol !== "generic") {
     throw new HttpError(404, "session_not_found", `session ${JSON.stringify(id)} is not known to origin ${ctx.runtime.id}`);
   }
   return session;

@@ -47,6 +47,18 @@ export const MAX_JSON_BODY = 64 * 1024;
  * An empty body parses as undefined so callers can give a precise message.
  */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_JSON_BODY): Promise<unknown> {
+  const text = await readTextBody(req, limit);
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new HttpError(400, "bad_json", `request body is not valid JSON: ${detail}`);
+  }
+}
+
+/** Reads a whole body as UTF-8 text, rejecting with HttpError 413 past `limit` bytes. */
+export async function readTextBody(req: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -57,14 +69,7 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_JSON_BODY):
     }
     chunks.push(buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new HttpError(400, "bad_json", `request body is not valid JSON: ${detail}`);
-  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Drains and discards a body we do not need, so the connection can be reused. */

@@ -10,10 +10,13 @@ import { handleAdminState, handleDebugRequests, handleHealth } from "./health.ts
 import { HttpError, sendJson, writeRawResponse } from "./http-io.ts";
 import { createRequestContext, type RequestContext } from "./request-context.ts";
 import type { OriginRuntime } from "./runtime.ts";
+import { handleTlcpHttp } from "./tlcp/http-transport.ts";
+import { createTlcpWebSocketGateway } from "./tlcp/ws-transport.ts";
 import { createWebSocketGateway } from "./websocket.ts";
 
 export function createHttpServer(runtime: OriginRuntime): Server {
   const websockets = createWebSocketGateway();
+  const tlcpWebsockets = createTlcpWebSocketGateway();
   const server = createServer({ noDelay: true });
   const baseHeaders = { "X-Origin-Id": runtime.id };
 
@@ -34,8 +37,8 @@ export function createHttpServer(runtime: OriginRuntime): Server {
       return;
     }
     try {
-      checkRoute(ctx, true);
-      websockets.handleUpgrade(ctx, req, socket, head);
+      const gateway = checkRoute(ctx, true) === "tlcp-ws" ? tlcpWebsockets : websockets;
+      gateway.handleUpgrade(ctx, req, socket, head);
     } catch (error) {
       const failure = toHttpError(error);
       writeRawResponse(socket, failure.status, failure.body(), { ...failure.headers, ...ctx.baseHeaders });
@@ -74,8 +77,19 @@ async function dispatch(ctx: RequestContext, req: IncomingMessage, res: ServerRe
       return handleStream(ctx, res);
     case "session-control":
       return handleControl(ctx, req, res);
+    case "tlcp-create":
+      return handleTlcpHttp(ctx, req, res, "create_session");
+    case "tlcp-bind":
+      return handleTlcpHttp(ctx, req, res, "bind_session");
+    case "tlcp-control":
+      return handleTlcpHttp(ctx, req, res, "control");
+    case "tlcp-msg":
+      return handleTlcpHttp(ctx, req, res, "msg");
+    case "tlcp-heartbeat":
+      return handleTlcpHttp(ctx, req, res, "heartbeat");
     case "ws-create":
     case "session-ws":
+    case "tlcp-ws":
       throw new HttpError(426, "upgrade_required", `${ctx.path} is a WebSocket endpoint`, {
         Upgrade: "websocket",
         Connection: "Upgrade",

@@ -49,6 +49,12 @@ export type OriginOptions = {
   state?: OriginState;
   /** Entries kept for GET /_debug/requests. */
   requestLogSize?: number;
+  /** TLCP: period of the DEMO adapter set's `clock` item updates. */
+  tlcpClockMs?: number;
+  /** TLCP: keep-alive announced in CONOK when the client asks for none (PROBE comes sooner). */
+  tlcpKeepAliveMs?: number;
+  /** TLCP: a session with no bound stream (or poll) for this long is forgotten. */
+  tlcpSessionExpiryMs?: number;
   /** Called once per logged request (the CLI prints it as a JSON line). */
   onRequest?: (entry: RequestLogEntry) => void;
 };
@@ -65,6 +71,9 @@ export const DEFAULTS = {
   capacity: 1_000,
   state: "active",
   requestLogSize: 1_000,
+  tlcpClockMs: 100,
+  tlcpKeepAliveMs: 5_000,
+  tlcpSessionExpiryMs: 30_000,
 } as const;
 
 export type ResolvedListener = {
@@ -88,6 +97,9 @@ export type ResolvedOptions = {
   capacity: number;
   state: OriginState;
   requestLogSize: number;
+  tlcpClockMs: number;
+  tlcpKeepAliveMs: number;
+  tlcpSessionExpiryMs: number;
   onRequest: ((entry: RequestLogEntry) => void) | undefined;
 };
 
@@ -141,6 +153,9 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
     capacity: count("capacity", options.capacity ?? DEFAULTS.capacity),
     state: oneOf("state", options.state ?? DEFAULTS.state, ORIGIN_STATES),
     requestLogSize: count("requestLogSize", options.requestLogSize ?? DEFAULTS.requestLogSize),
+    tlcpClockMs: duration("tlcpClockMs", options.tlcpClockMs ?? DEFAULTS.tlcpClockMs, 1),
+    tlcpKeepAliveMs: duration("tlcpKeepAliveMs", options.tlcpKeepAliveMs ?? DEFAULTS.tlcpKeepAliveMs, 100),
+    tlcpSessionExpiryMs: duration("tlcpSessionExpiryMs", options.tlcpSessionExpiryMs ?? DEFAULTS.tlcpSessionExpiryMs, 1),
     onRequest: options.onRequest,
   };
 }

@@ -16,6 +16,7 @@ import { createProxyListener, type ProxyListener, type ProxyRejection } from "./
 import { RequestLog, type RequestLogEntry } from "./request-log.ts";
 import type { OriginRuntime } from "./runtime.ts";
 import { SessionStore } from "./sessions.ts";
+import { createTlcpService } from "./tlcp/service.ts";
 
 export type { OriginOptions, OriginState, ListenerKind, ProxyMode } from "./options.ts";
 export type { RequestLogEntry } from "./request-log.ts";
@@ -52,10 +53,12 @@ const CLOSE_GRACE_MS = 500;
 
 export async function startOrigin(options: StartOriginOptions): Promise<RunningOrigin> {
   const resolved = resolveOriginOptions(options);
+  const sessions = new SessionStore(resolved.sessionIdleMs);
   const runtime: OriginRuntime = {
     id: resolved.id,
     options: resolved,
-    sessions: new SessionStore(resolved.sessionIdleMs),
+    sessions,
+    tlcp: createTlcpService(resolved.id, resolved, sessions),
     requestLog: new RequestLog(resolved.requestLogSize, resolved.onRequest),
     state: resolved.state,
     connections: new WeakMap(),
@@ -135,8 +138,9 @@ async function shutdown(fronts: ProxyListener[], httpConnections: HttpConnection
       }),
   );
   for (const front of fronts) front.destroyPending();
-  // Streams end cleanly, WebSockets get a 1001 close frame.
+  // Streams end cleanly, WebSockets get a 1001 close frame, TLCP streams END.
   runtime.sessions.closeAll("shutdown");
+  runtime.tlcp.close();
   await httpConnections.drain(CLOSE_GRACE_MS);
   await Promise.all(closed);
 }

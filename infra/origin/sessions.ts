@@ -6,6 +6,15 @@ import { randomBytes } from "node:crypto";
 
 export type SessionEndReason = "closed" | "expired" | "shutdown";
 
+/** Which protocol owns a session: a CR request of one protocol never reaches another's. */
+export type SessionProtocol = "generic" | "tlcp";
+
+export type CreateSessionOptions = {
+  protocol?: SessionProtocol;
+  /** Overrides the store's idle period for this session (TLCP has its own expiry). */
+  idleMs?: number;
+};
+
 /** An open stream or WebSocket attached to a session. */
 export type Subscriber = {
   /** A pushed (emit) event; the subscriber numbers and frames it. */
@@ -16,6 +25,7 @@ export type Subscriber = {
 
 export type Session = {
   readonly id: string;
+  readonly protocol: SessionProtocol;
   readonly client: string;
   readonly createdAt: number;
   readonly subscribers: ReadonlySet<Subscriber>;
@@ -23,17 +33,25 @@ export type Session = {
 
 type SessionRecord = Session & {
   subscribers: Set<Subscriber>;
+  idleMs: number;
   idleTimer: NodeJS.Timeout | undefined;
 };
+
+type EndListener = (session: Session, reason: SessionEndReason) => void;
 
 export class SessionStore {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #idleMs: number;
-  readonly #onEnd: ((session: Session, reason: SessionEndReason) => void) | undefined;
+  readonly #onEnd: EndListener[] = [];
 
-  constructor(idleMs: number, onEnd?: (session: Session, reason: SessionEndReason) => void) {
+  constructor(idleMs: number, onEnd?: EndListener) {
     this.#idleMs = idleMs;
-    this.#onEnd = onEnd;
+    if (onEnd !== undefined) this.#onEnd.push(onEnd);
+  }
+
+  /** Called after a session ended (its subscribers were told first). */
+  onSessionEnd(listener: EndListener): void {
+    this.#onEnd.push(listener);
   }
 
   get size(): number {
@@ -47,10 +65,19 @@ export class SessionStore {
     return total;
   }
 
-  create(client: string): Session {
-    // 128 random bits, URL-safe, no padding: unguessable, and fits a path segment as is.
+  create(client: string, options: CreateSessionOptions = {}): Session {
+    // 128 random bits, URL-safe, no padding: unguessable, and fits a path segment (and a
+    // TLCP query string, where clients put it unencoded) as is.
     const id = randomBytes(16).toString("base64url");
-    const record: SessionRecord = { id, client, createdAt: Date.now(), subscribers: new Set(), idleTimer: undefined };
+    const record: SessionRecord = {
+      id,
+      protocol: options.protocol ?? "generic",
+      client,
+      createdAt: Date.now(),
+      subscribers: new Set(),
+      idleMs: options.idleMs ?? this.#idleMs,
+      idleTimer: undefined,
+    };
     this.#sessions.set(id, record);
     this.#armIdle(record);
     return record;
@@ -95,7 +122,7 @@ export class SessionStore {
     const subscribers = [...record.subscribers];
     record.subscribers.clear();
     for (const subscriber of subscribers) subscriber.end(reason);
-    this.#onEnd?.(record, reason);
+    for (const listener of this.#onEnd) listener(record, reason);
   }
 
   closeAll(reason: SessionEndReason): void {
@@ -104,7 +131,7 @@ export class SessionStore {
 
   #armIdle(record: SessionRecord): void {
     clearTimeout(record.idleTimer);
-    record.idleTimer = setTimeout(() => this.close(record, "expired"), this.#idleMs);
+    record.idleTimer = setTimeout(() => this.close(record, "expired"), record.idleMs);
     // An idle session alone should not keep a process (or a test runner) alive.
     record.idleTimer.unref();
   }

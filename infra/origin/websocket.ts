@@ -71,7 +71,7 @@ export function createWebSocketGateway(): WebSocketGateway {
   };
 }
 
-function assertHandshake(req: IncomingMessage): void {
+export function assertHandshake(req: IncomingMessage): void {
   if (req.method !== "GET") {
     throw new HttpError(405, "method_not_allowed", "WebSocket upgrades must use GET", { Allow: "GET" });
   }
