@@ -6,6 +6,8 @@
  * stream instead of piling up here.
  */
 import { ROUTE_HEADER } from "./route.ts";
+import type { OriginLink } from "./transport/origin-link.ts";
+import { relayHttpOverTcp } from "./transport/tcp-http-relay.ts";
 
 export type RelayOutcome =
   | { readonly ok: true; readonly response: Response }
@@ -27,8 +29,10 @@ export function originHeaders(request: Request): Headers {
   return headers;
 }
 
-export async function relayHttp(request: Request, originUrl: string): Promise<RelayOutcome> {
-  const target = originTarget(request.url, originUrl);
+/** Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection. */
+export async function relayHttp(request: Request, link: OriginLink): Promise<RelayOutcome> {
+  if (link.transport.kind === "tcp") return relayHttpOverTcp(request, link, link.transport.proxy);
+  const target = originTarget(request.url, link.url);
   try {
     const response = await fetch(target, {
       method: request.method,

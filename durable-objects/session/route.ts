@@ -4,6 +4,8 @@
  * The edge strips any client-supplied copy before it adds its own, so a client can never
  * forge a route.
  */
+import { transportFromWire, type TransportWire } from "./transport/settings.ts";
+
 
 export const ROUTE_HEADER = "x-push-edge-route";
 /**
@@ -13,12 +15,18 @@ export const ROUTE_HEADER = "x-push-edge-route";
  */
 export const FAILURE_HEADER = "x-push-edge-failure";
 
+/** The placed origin: where it is and, when not plain fetch, how to reach it (transport/settings.ts). */
+export interface RouteOrigin extends TransportWire {
+  readonly id: string;
+  readonly url: string;
+}
+
 export interface CreateRoute {
   readonly op: "create";
   readonly sk: string;
   readonly pool: string;
   readonly adapter: string;
-  readonly origin: { readonly id: string; readonly url: string };
+  readonly origin: RouteOrigin;
   /** When the session's token expires (ms since epoch); the record is kept until then. */
   readonly expiresAt: number;
   /** The new session's token: protocols that name the session in their traffic use it there. */
@@ -65,7 +73,8 @@ export function decodeRoute(value: string | null): Route | undefined {
     typeof r.origin === "object" &&
     r.origin !== null &&
     typeof (r.origin as Record<string, unknown>).id === "string" &&
-    typeof (r.origin as Record<string, unknown>).url === "string"
+    typeof (r.origin as Record<string, unknown>).url === "string" &&
+    transportFromWire(r.origin as Record<string, unknown>) !== undefined
   ) {
     return r as unknown as CreateRoute;
   }

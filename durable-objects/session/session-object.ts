@@ -12,6 +12,8 @@ import { relayHttp, type RelayOutcome } from "./http-relay.ts";
 import { relayWebSocket } from "./websocket-relay.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
 import { SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
+import type { OriginLink } from "./transport/origin-link.ts";
+import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
 
 /** How long a session's record outlives its token, for post-mortems through the admin API. */
 export const RECORD_GRACE_MS = 10 * 60 * 1000;
@@ -75,6 +77,7 @@ export class SessionObject extends DurableObject<Env> {
       adapter: adapter.name,
       originId: route.origin.id,
       originUrl: route.origin.url,
+      originTransport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
       originSessionId: null,
       state: "active",
       createdAt: Date.now(),
@@ -130,7 +133,13 @@ export class SessionObject extends DurableObject<Env> {
     token: string,
     announce: boolean,
   ): Promise<RelayOutcome> {
-    if (!isWebSocketUpgrade(request)) return relayHttp(request, record.originUrl);
+    const link: OriginLink = {
+      url: record.originUrl,
+      transport: record.originTransport,
+      sessionKey: record.sk,
+      proxyAuthKeys: this.env.PROXY_AUTH_KEYS,
+    };
+    if (!isWebSocketUpgrade(request)) return relayHttp(request, link);
     const ids = (): SessionIds => ({ token, originSessionId: this.#record?.originSessionId ?? record.originSessionId });
     // Origin messages are offered to the adapter until it has found the session's name.
     let named = adapter.originMessage === undefined;
@@ -143,7 +152,7 @@ export class SessionObject extends DurableObject<Env> {
       return rewritten.data;
     };
     const clientMessage = adapter.clientMessage;
-    return relayWebSocket(request, record.originUrl, {
+    return relayWebSocket(request, link, {
       ...(announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token }) } : {}),
       ...(adapter.originMessage === undefined ? {} : { fromOrigin }),
       ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids()) }),

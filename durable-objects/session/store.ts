@@ -4,6 +4,8 @@
  * migrates forward, so a deployed object with old storage keeps working.
  */
 
+import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "./transport/settings.ts";
+
 export type SessionState = "active" | "ended";
 
 export interface SessionRecord {
@@ -12,6 +14,8 @@ export interface SessionRecord {
   readonly adapter: string;
   readonly originId: string;
   readonly originUrl: string;
+  /** How the origin is reached (fetch, or tcp with PROXY settings), fixed at creation. */
+  readonly originTransport: TransportSettings;
   readonly originSessionId: string | null;
   readonly state: SessionState;
   readonly createdAt: number;
@@ -45,6 +49,8 @@ const MIGRATIONS: readonly string[] = [
      ended_reason TEXT);
    CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
      kind TEXT NOT NULL, detail TEXT NOT NULL);`,
+  // v2: the origin's transport, as its wire JSON ('{}' = fetch, what every v1 session used).
+  `ALTER TABLE session ADD COLUMN origin_transport TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export class SessionStore {
@@ -74,6 +80,7 @@ export class SessionStore {
         adapter: string;
         origin_id: string;
         origin_url: string;
+        origin_transport: string;
         origin_session_id: string | null;
         state: string;
         created_at: number;
@@ -88,6 +95,7 @@ export class SessionStore {
       adapter: row.adapter,
       originId: row.origin_id,
       originUrl: row.origin_url,
+      originTransport: transportFromStorage(row.origin_transport),
       originSessionId: row.origin_session_id,
       state: row.state === "ended" ? "ended" : "active",
       createdAt: row.created_at,
@@ -98,13 +106,14 @@ export class SessionStore {
 
   save(r: SessionRecord): void {
     this.#sql.exec(
-      `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_session_id,
-         state, created_at, expires_at, ended_reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_transport,
+         origin_session_id, state, created_at, expires_at, ended_reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.sk,
       r.pool,
       r.adapter,
       r.originId,
       r.originUrl,
+      JSON.stringify(transportToWire(r.originTransport)),
       r.originSessionId,
       r.state,
       r.createdAt,
@@ -123,5 +132,20 @@ export class SessionStore {
       .exec<{ seq: number; at: number; kind: string; detail: string }>("SELECT * FROM events ORDER BY seq")
       .toArray()
       .map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: JSON.parse(e.detail) as EventDetail }));
+  }
+}
+
+/**
+ * Stored settings this code cannot read (written by a newer version) fall back to fetch:
+ * the record stays usable for the admin API, and a PROXY-only origin refuses the
+ * connection instead of being sent a header we cannot vouch for.
+ */
+function transportFromStorage(json: string): TransportSettings {
+  try {
+    const raw: unknown = JSON.parse(json);
+    if (typeof raw !== "object" || raw === null) return FETCH_TRANSPORT;
+    return transportFromWire(raw as Record<string, unknown>) ?? FETCH_TRANSPORT;
+  } catch {
+    return FETCH_TRANSPORT;
   }
 }

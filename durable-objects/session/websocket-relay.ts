@@ -8,6 +8,8 @@
  * keep-alives pass through to the client.
  */
 import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
+import type { OriginLink } from "./transport/origin-link.ts";
+import { relayWebSocketOverTcp } from "./transport/tcp-websocket-relay.ts";
 
 export interface WebSocketRelayHooks {
   /** Sent to the client before anything from the origin (opt-in token announcement). */
@@ -23,8 +25,10 @@ export interface WebSocketRelayHooks {
 /** Headers the runtime sets itself for the origin handshake; forwarding them would clash. */
 const HANDSHAKE_HEADERS = ["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "connection"];
 
-export async function relayWebSocket(request: Request, originUrl: string, hooks: WebSocketRelayHooks): Promise<RelayOutcome> {
-  const target = originTarget(request.url, originUrl);
+/** Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection. */
+export async function relayWebSocket(request: Request, link: OriginLink, hooks: WebSocketRelayHooks): Promise<RelayOutcome> {
+  if (link.transport.kind === "tcp") return relayWebSocketOverTcp(request, link, link.transport.proxy, hooks);
+  const target = originTarget(request.url, link.url);
   const headers = originHeaders(request);
   for (const h of HANDSHAKE_HEADERS) headers.delete(h);
   headers.set("upgrade", "websocket");
@@ -91,7 +95,7 @@ function pipe(
 }
 
 /** Close codes that may be sent on the wire (1005/1006/1015 are reserved for reporting). */
-function sendableCode(code: number): number | undefined {
+export function sendableCode(code: number): number | undefined {
   if (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) {
     return code;
   }

@@ -6,6 +6,14 @@ import { DEV_ADMIN_TOKEN, DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "./dev-secre
 import { startEdge, type RunningEdge } from "./edge.ts";
 import { startOriginProcess, type OriginProcess } from "./origin-process.ts";
 
+/** How the edge reaches an origin (POOLS `transport` / `proxy`); absent: fetch. */
+export interface OriginTransportOptions {
+  readonly transport?: "fetch" | "tcp";
+  readonly proxy?: { readonly version?: 1 | 2; readonly authKid?: string };
+}
+
+export type StackOrigin = { id: string; url: string } & OriginTransportOptions;
+
 export interface StackOptions {
   readonly host?: string;
   /** Edge port; 0 picks a free one. */
@@ -14,7 +22,9 @@ export interface StackOptions {
   /** First reference origin's port (then +1, +2...); 0 lets each pick a free one. */
   readonly originBasePort?: number;
   /** Use these external origins instead of starting reference origins. */
-  readonly origins?: ReadonlyArray<{ id: string; url: string }>;
+  readonly origins?: ReadonlyArray<StackOrigin>;
+  /** Transport for the reference origins the stack starts (e.g. tcp with `--proxy require` in originArgs). */
+  readonly originTransport?: OriginTransportOptions;
   /** Extra flags for every reference origin (e.g. ["--interval-ms", "100"]). */
   readonly originArgs?: readonly string[];
   /** Extra vars for the edge (override wrangler.toml and the dev secrets). */
@@ -42,7 +52,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const log = options.log ?? (() => {});
   const processes: OriginProcess[] = [];
   try {
-    let origins: Array<{ id: string; url: string }>;
+    let origins: StackOrigin[];
     if (options.origins !== undefined) {
       origins = [...options.origins];
     } else {
@@ -55,7 +65,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         }),
       );
       processes.push(...started);
-      origins = started.map((p) => ({ id: p.id, url: p.url }));
+      origins = started.map((p) => ({ id: p.id, url: p.url, ...options.originTransport }));
     }
     const edge = await startEdge({
       host,

@@ -3,8 +3,14 @@
  * isolate from the `POOLS` var and validated; every error names the bad field so an
  * operator can fix the config without reading code.
  */
+import { parseProxyAuthKeys } from "../../durable-objects/session/transport/tcp/proxy-auth-keys.ts";
+import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../../durable-objects/session/transport/settings.ts";
 
-export type OriginTransport = "fetch";
+/**
+ * `fetch`: the runtime's HTTP client. `tcp`: a raw connection opened with a PROXY protocol
+ * header naming the client, for origins behind (or expecting) an L4 proxy.
+ */
+export type OriginTransport = "fetch" | "tcp";
 
 export interface OriginConfig {
   readonly id: string;
@@ -15,6 +21,8 @@ export interface OriginConfig {
   /** Sessions the origin is meant to hold; load = sessions / capacity. */
   readonly capacity: number;
   readonly transport: OriginTransport;
+  /** PROXY header settings; present exactly when transport is "tcp". */
+  readonly proxy?: ProxySettings;
 }
 
 export interface PoolConfig {
@@ -62,7 +70,26 @@ function optionalNumber(value: unknown, field: string, fallback: number, min: nu
   return value;
 }
 
-function resolveOrigin(raw: unknown, field: string): OriginConfig {
+const PROXY_OPTIONS = ["version", "authKid"];
+
+/** The `proxy` options of a tcp origin; `authKids` are the kids PROXY_AUTH_KEYS holds. */
+function resolveProxy(raw: unknown, field: string, authKids: ReadonlySet<string>): ProxySettings {
+  if (raw === undefined) return { version: DEFAULT_PROXY_VERSION };
+  if (!isRecord(raw)) throw new ConfigError(field, "must be an object");
+  for (const key of Object.keys(raw)) {
+    if (!PROXY_OPTIONS.includes(key)) throw new ConfigError(`${field}.${key}`, `unknown option (known: ${PROXY_OPTIONS.join(", ")})`);
+  }
+  const version = raw.version ?? DEFAULT_PROXY_VERSION;
+  if (version !== 1 && version !== 2) throw new ConfigError(`${field}.version`, "must be 1 or 2");
+  if (raw.authKid === undefined) return { version };
+  const authKid = requireString(raw.authKid, `${field}.authKid`);
+  // v1 is one text line: there is nowhere to put the authentication TLV.
+  if (version !== 2) throw new ConfigError(`${field}.authKid`, "needs proxy.version 2 (v1 headers carry no TLVs)");
+  if (!authKids.has(authKid)) throw new ConfigError(`${field}.authKid`, `PROXY_AUTH_KEYS has no key ${JSON.stringify(authKid)}`);
+  return { version, authKid };
+}
+
+function resolveOrigin(raw: unknown, field: string, authKids: ReadonlySet<string>): OriginConfig {
   if (!isRecord(raw)) throw new ConfigError(field, "must be an object");
   const id = requireString(raw.id, `${field}.id`);
   if (!ID_PATTERN.test(id)) throw new ConfigError(`${field}.id`, "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
@@ -77,17 +104,21 @@ function resolveOrigin(raw: unknown, field: string): OriginConfig {
     throw new ConfigError(`${field}.url`, "must be http: or https:");
   }
   const transport = raw.transport ?? "fetch";
-  if (transport !== "fetch") throw new ConfigError(`${field}.transport`, 'must be "fetch"');
+  if (transport !== "fetch" && transport !== "tcp") throw new ConfigError(`${field}.transport`, 'must be "fetch" or "tcp"');
+  if (transport === "fetch" && raw.proxy !== undefined) {
+    throw new ConfigError(`${field}.proxy`, 'only applies to transport "tcp" (fetch() cannot send a PROXY header)');
+  }
   return {
     id,
     url: parsed.origin,
     weight: optionalNumber(raw.weight, `${field}.weight`, DEFAULT_ORIGIN_WEIGHT, 0),
     capacity: optionalNumber(raw.capacity, `${field}.capacity`, DEFAULT_ORIGIN_CAPACITY, 1),
     transport,
+    ...(transport === "tcp" ? { proxy: resolveProxy(raw.proxy, `${field}.proxy`, authKids) } : {}),
   };
 }
 
-function resolvePool(raw: unknown, field: string): PoolConfig {
+function resolvePool(raw: unknown, field: string, authKids: ReadonlySet<string>): PoolConfig {
   if (!isRecord(raw)) throw new ConfigError(field, "must be an object");
   const name = requireString(raw.name, `${field}.name`);
   if (!ID_PATTERN.test(name)) throw new ConfigError(`${field}.name`, "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
@@ -99,7 +130,7 @@ function resolvePool(raw: unknown, field: string): PoolConfig {
   if (!Array.isArray(raw.origins) || raw.origins.length === 0) {
     throw new ConfigError(`${field}.origins`, "must be a non-empty array");
   }
-  const origins = raw.origins.map((o, i) => resolveOrigin(o, `${field}.origins[${i}]`));
+  const origins = raw.origins.map((o, i) => resolveOrigin(o, `${field}.origins[${i}]`, authKids));
   const seen = new Set<string>();
   origins.forEach((o, i) => {
     if (seen.has(o.id)) throw new ConfigError(`${field}.origins[${i}].id`, `duplicate origin id ${JSON.stringify(o.id)}`);
@@ -109,7 +140,10 @@ function resolvePool(raw: unknown, field: string): PoolConfig {
 }
 
 /** Parses and validates the edge configuration. Throws ConfigError naming the bad field. */
-export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string }): EdgeConfig {
+export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string; PROXY_AUTH_KEYS?: string }): EdgeConfig {
+  const proxyKeys = parseProxyAuthKeys(vars.PROXY_AUTH_KEYS);
+  if (!proxyKeys.ok) throw new ConfigError(proxyKeys.field, proxyKeys.message);
+  const authKids = new Set(proxyKeys.keys.keys());
   if (vars.POOLS === undefined || vars.POOLS.trim() === "") throw new ConfigError("POOLS", "is not set");
   let raw: unknown;
   try {
@@ -120,7 +154,7 @@ export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string
   if (!isRecord(raw) || !Array.isArray(raw.pools) || raw.pools.length === 0) {
     throw new ConfigError("POOLS.pools", "must be a non-empty array");
   }
-  const pools = raw.pools.map((p, i) => resolvePool(p, `POOLS.pools[${i}]`));
+  const pools = raw.pools.map((p, i) => resolvePool(p, `POOLS.pools[${i}]`, authKids));
   const names = new Set<string>();
   const hosts = new Map<string, string>();
   pools.forEach((pool, i) => {

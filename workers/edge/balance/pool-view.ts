@@ -7,6 +7,8 @@
  * Passive detection: a relay that cannot reach an origin marks it down at once; the next
  * successful health check brings it back.
  */
+import { FETCH_TRANSPORT, type TransportSettings } from "../../../durable-objects/session/transport/settings.ts";
+import { tcpHealthFetch, type HealthFetch } from "../../../durable-objects/session/transport/tcp-health-fetch.ts";
 import type { OriginConfig, PoolConfig } from "../config.ts";
 import type { Candidate } from "./pick.ts";
 
@@ -16,6 +18,8 @@ export interface OriginStatus {
   readonly id: string;
   readonly url: string;
   readonly weight: number;
+  /** How sessions (and health checks) reach the origin. */
+  readonly transport: TransportSettings;
   healthy: boolean;
   state: OriginState;
   /** Sessions the origin reported at the last check. */
@@ -82,7 +86,7 @@ export class PoolView {
   }
 
   /** Refreshes every origin's status; concurrent callers share one refresh. */
-  refresh(fetcher: typeof fetch = fetch): Promise<void> {
+  refresh(fetcher: HealthFetch = fetch): Promise<void> {
     this.#refreshing ??= Promise.all(this.statuses().map((s) => checkOrigin(s, fetcher))).then(
       () => {
         this.#refreshedAt = Date.now();
@@ -101,6 +105,7 @@ function initialStatus(o: OriginConfig): OriginStatus {
     id: o.id,
     url: o.url,
     weight: o.weight,
+    transport: o.transport === "tcp" && o.proxy !== undefined ? { kind: "tcp", proxy: o.proxy } : FETCH_TRANSPORT,
     healthy: false,
     state: "unknown",
     reportedSessions: 0,
@@ -112,9 +117,11 @@ function initialStatus(o: OriginConfig): OriginStatus {
   };
 }
 
-async function checkOrigin(s: OriginStatus, fetcher: typeof fetch): Promise<void> {
+async function checkOrigin(s: OriginStatus, fetcher: HealthFetch): Promise<void> {
   try {
-    const res = await fetcher(`${s.url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    // A PROXY-only origin refuses a plain fetch(): check it the way its sessions reach it.
+    const check = s.transport.kind === "tcp" ? tcpHealthFetch(s.transport.proxy) : fetcher;
+    const res = await check(`${s.url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
     const body: unknown = await res.json().catch(() => undefined);
     s.checkedAt = Date.now();
     if (!res.ok || typeof body !== "object" || body === null) {

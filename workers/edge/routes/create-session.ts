@@ -9,6 +9,7 @@
  */
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER, type CreateRoute } from "../../../durable-objects/session/route.ts";
+import { transportToWire } from "../../../durable-objects/session/transport/settings.ts";
 import { pickOrigin } from "../balance/pick.ts";
 import { HEALTH_TIMEOUT_MS, poolView } from "../balance/pool-view.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
@@ -61,7 +62,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       sk,
       pool: pool.name,
       adapter: adapter.name,
-      origin: { id: origin.id, url: origin.url },
+      origin: { id: origin.id, url: origin.url, ...transportToWire(origin.transport) },
       expiresAt: claims.exp * 1000,
       token,
       announce: outbound.announce,

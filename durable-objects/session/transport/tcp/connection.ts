@@ -1,0 +1,72 @@
+/**
+ * One byte connection to an origin as the HTTP and WebSocket clients see it: a source of
+ * received chunks (with room to push back bytes a parser read too far) and a writer. The
+ * clients depend on this, not on `cloudflare:sockets`, so tests can drive them over
+ * in-memory streams and the socket code stays in one place (connect.ts).
+ */
+
+export class ByteSource {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #unread: Uint8Array[] = [];
+
+  constructor(reader: ReadableStreamDefaultReader<Uint8Array>) {
+    this.#reader = reader;
+  }
+
+  /** The next bytes, or undefined at the end of the stream. Rejects if the stream fails. */
+  async read(): Promise<Uint8Array | undefined> {
+    const pushed = this.#unread.shift();
+    if (pushed !== undefined) return pushed;
+    for (;;) {
+      const { done, value } = await this.#reader.read();
+      if (done) return undefined;
+      // Skip empty chunks: callers treat a read as progress.
+      if (value.byteLength > 0) return value;
+    }
+  }
+
+  /** Puts bytes back in front of the stream (bytes past the end of an HTTP head). */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.#unread.unshift(bytes);
+  }
+
+  cancel(): void {
+    this.#unread = [];
+    this.#reader.cancel().catch(() => {
+      // Already closed or errored: nothing left to cancel.
+    });
+  }
+}
+
+export interface Connection {
+  readonly source: ByteSource;
+  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Ends the connection both ways, at most once; never throws. */
+  close(): void;
+}
+
+/** A Connection over a readable/writable pair (a socket, or streams in tests). */
+export function connectionOf(
+  readable: ReadableStream<Uint8Array>,
+  writable: WritableStream<Uint8Array>,
+  closeTransport: () => Promise<void> = async () => {},
+): Connection {
+  const source = new ByteSource(readable.getReader());
+  const writer = writable.getWriter();
+  let closed = false;
+  return {
+    source,
+    writer,
+    close() {
+      if (closed) return;
+      closed = true;
+      source.cancel();
+      writer.abort().catch(() => {
+        // The writable already failed or closed.
+      });
+      closeTransport().catch(() => {
+        // Closing a socket that already went away is not an error worth reporting.
+      });
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Writes an HTTP/1.1 request on a connection: the head, then the body.
+ *
+ * Body framing, and why:
+ * - no body: nothing, or `Content-Length: 0` for POST/PUT/PATCH (what fetch() sends);
+ * - a declared length up to SMALL_BODY_BYTES: the body is read whole and sent with its
+ *   *actual* length. Control requests are small, some origins refuse chunked request
+ *   bodies, and a protocol adapter that rewrote the body (a session id swapped for the
+ *   origin's) may have changed its length while the client's header stayed;
+ * - a larger declared length: streamed as it arrives, counted, and the connection is cut
+ *   if the count disagrees (a wrong length would desynchronise the origin's parser);
+ * - no declared length: streamed with chunked transfer coding.
+ */
+
+export const SMALL_BODY_BYTES = 64 * 1024;
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+export interface Http1Request {
+  readonly method: string;
+  /** Path and query, as sent on the request line. */
+  readonly target: string;
+  /** Headers to send; framing headers (Content-Length, Transfer-Encoding) are the writer's. */
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+type Plan =
+  | { readonly framing: "none" | "empty" }
+  | { readonly framing: "whole"; readonly bytes: Uint8Array }
+  | { readonly framing: "length"; readonly length: number; readonly first: Uint8Array[]; readonly reader: ReadableStreamDefaultReader<Uint8Array> }
+  | { readonly framing: "chunked"; readonly first: Uint8Array[]; readonly reader: ReadableStreamDefaultReader<Uint8Array> };
+
+/**
+ * Writes the head and the body. Resolves when the last body byte is written; rejects when
+ * the body stream fails or its length is wrong (the caller then cuts the connection).
+ */
+export async function writeRequest(writer: WritableStreamDefaultWriter<Uint8Array>, request: Http1Request): Promise<void> {
+  const plan = await planBody(request);
+  const headers = new Headers(request.headers);
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
+  if (plan.framing === "empty") headers.set("content-length", "0");
+  if (plan.framing === "whole") headers.set("content-length", String(plan.bytes.length));
+  if (plan.framing === "length") headers.set("content-length", String(plan.length));
+  if (plan.framing === "chunked") headers.set("transfer-encoding", "chunked");
+  const head = encodeHead(request.method, request.target, headers);
+
+  switch (plan.framing) {
+    case "none":
+    case "empty":
+      await writer.write(head);
+      return;
+    case "whole":
+      await writer.write(plan.bytes.length <= 16 * 1024 ? join([head, plan.bytes]) : head);
+      if (plan.bytes.length > 16 * 1024) await writer.write(plan.bytes);
+      return;
+    case "length": {
+      await writer.write(head);
+      let sent = 0;
+      for await (const chunk of chunksOf(plan.first, plan.reader)) {
+        sent += chunk.length;
+        if (sent > plan.length) throw new RangeError(`request body longer than its Content-Length ${plan.length}`);
+        await writer.write(chunk);
+      }
+      if (sent !== plan.length) throw new RangeError(`request body of ${sent} bytes, Content-Length said ${plan.length}`);
+      return;
+    }
+    case "chunked": {
+      await writer.write(head);
+      for await (const chunk of chunksOf(plan.first, plan.reader)) {
+        if (chunk.length > 0) await writer.write(join([ascii(`${chunk.length.toString(16)}\r\n`), chunk, ascii("\r\n")]));
+      }
+      await writer.write(ascii("0\r\n\r\n"));
+      return;
+    }
+  }
+}
+
+async function planBody(request: Http1Request): Promise<Plan> {
+  const body = request.body;
+  if (body === null) return { framing: BODY_METHODS.has(request.method.toUpperCase()) ? "empty" : "none" };
+  const declaredText = request.headers.get("content-length");
+  const declared = declaredText !== null && /^[0-9]{1,15}$/.test(declaredText.trim()) ? Number(declaredText) : undefined;
+  const reader = body.getReader();
+  if (declared !== undefined && declared > SMALL_BODY_BYTES) return { framing: "length", length: declared, first: [], reader };
+  if (declared === undefined) return { framing: "chunked", first: [], reader };
+  // Small declared body: read it all (the client promised this much), up to the cap.
+  const first: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { framing: "whole", bytes: join(first) };
+    first.push(value);
+    total += value.length;
+    if (total > SMALL_BODY_BYTES) return { framing: "chunked", first, reader };
+  }
+}
+
+async function* chunksOf(first: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* first;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
+/** Header names and values are byte strings in Workers; latin1 keeps them byte for byte. */
+export function encodeHead(method: string, target: string, headers: Headers): Uint8Array {
+  let text = `${method} ${target} HTTP/1.1\r\n`;
+  for (const [name, value] of headers) text += `${name}: ${value}\r\n`;
+  return ascii(`${text}\r\n`);
+}
+
+export function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+export function join(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
