@@ -50,7 +50,7 @@ describe("TLCP: the real Lightstreamer client against the origin", () => {
       listeners: [{ kind: "combined", host: "127.0.0.1", port: 0 }],
       tlcpClockMs: 50,
       // HTTP clients never destroy their session; a short expiry lets each test end clean.
-      tlcpSessionExpiryMs: 1_500,
+      tlcpSessionExpiryMs: 3_000,
     });
     url = origin.listeners[0]?.url ?? "";
   });
@@ -65,6 +65,8 @@ describe("TLCP: the real Lightstreamer client against the origin", () => {
     { transport: "WS-STREAMING", connected: "CONNECTED:WS-STREAMING" },
     { transport: "HTTP-STREAMING", connected: "CONNECTED:HTTP-STREAMING" },
     { transport: "HTTP-POLLING", connected: "CONNECTED:HTTP-POLLING" },
+    // Later WebSocket polls name no session: they mean the socket's.
+    { transport: "WS-POLLING", connected: "CONNECTED:WS-POLLING" },
     // Left to itself, the client prefers WebSocket streaming.
     { transport: "auto", connected: "CONNECTED:WS-STREAMING" },
   ];

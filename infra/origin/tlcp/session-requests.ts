@@ -46,7 +46,8 @@ export type SessionRequestContext = {
   listener: ListenerKind;
   /** HTTP requests can stream with a content length; WebSockets never need one. */
   transport: "http" | "ws";
-  /** LS_session from the query string (HTTP), used when the body does not name one. */
+  /** LS_session from the query string (HTTP) or the socket's session (WS), used when the
+   * request does not name one. */
   querySession?: string;
   /** Throws HttpError origin_blocked / origin_full when no session may be created. */
   canCreate: () => void;

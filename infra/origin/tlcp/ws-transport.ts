@@ -3,7 +3,8 @@
 //
 //   wsok                         → WSOK (clients send it first, as its own message)
 //   create_session\r\n<params>   S: CONOK... then the session streams (or polls) here
-//   bind_session\r\n<params>     CR: LS_session in the params; same
+//   bind_session\r\n<params>     CR: LS_session in the params (absent: this socket's
+//                                session, as WS-POLLING clients send their later polls)
 //   control|msg\r\n<lines>       answers in one message, then what they caused
 //   heartbeat\r\n\r\n            no answer unless it names an LS_reqId
 //
@@ -109,7 +110,10 @@ function serveConnection(ctx: RequestContext, ws: WebSocket): void {
 
   const openSession = (name: "create_session" | "bind_session", line: string): void => {
     const request = parseRequestLine(line);
-    const opened = name === "create_session" ? createSession(sessionCtx, request) : bindSession(sessionCtx, request);
+    // WS-POLLING clients bind again without LS_session: they mean this socket's session.
+    const current = bound !== undefined && !bound.ended ? { querySession: bound.id } : {};
+    const opened =
+      name === "create_session" ? createSession(sessionCtx, request) : bindSession({ ...sessionCtx, ...current }, request);
     if (!opened.ok) {
       ctx.log(101, { websocket: true, ...(opened.session === undefined ? {} : { session: opened.session }) });
       sendLines([opened.line]);

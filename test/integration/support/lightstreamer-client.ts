@@ -5,7 +5,7 @@
 import { LightstreamerClient, Subscription, type ItemUpdate } from "lightstreamer-client-node";
 import { WAIT_MS, withTimeout } from "./wait.ts";
 
-export type Transport = "WS-STREAMING" | "HTTP-STREAMING" | "HTTP-POLLING" | "auto";
+export type Transport = "WS-STREAMING" | "WS-POLLING" | "HTTP-STREAMING" | "HTTP-POLLING" | "auto";
 
 export type Update = { item: string; isSnapshot: boolean; values: Record<string, string | null> };
 
