@@ -1,12 +1,15 @@
 // Command-line flags → OriginOptions. Every error names the flag it is about, so a typo
 // in a process manager's unit file is found from the first line of stderr.
 
+import { readFileSync } from "node:fs";
 import { splitAddressList } from "./address-match.ts";
+import { parseProxyAuthKeys } from "./proxy-auth.ts";
 import {
   isOneOf,
   LISTENER_KINDS,
   OptionError,
   ORIGIN_STATES,
+  PROXY_AUTH_MODES,
   PROXY_MODES,
   UNTRUSTED_POLICIES,
   type ListenerOptions,
@@ -19,12 +22,16 @@ export const USAGE = `usage: node infra/origin/main.ts --id ID --listen KIND=HOS
   --listen KIND=HOST:PORT       repeatable; KIND is combined|create|control; PORT 0 = ephemeral;
                                 IPv6 as [::1]:9001. Per-listener options after commas:
                                 proxy=MODE, proxy-trusted=A|B, proxy-untrusted=POLICY,
-                                proxy-timeout-ms=N
+                                proxy-timeout-ms=N, proxy-auth=require|off
   --proxy require|accept|refuse PROXY protocol header policy (default accept)
   --proxy-trusted LIST          comma list of IPs/CIDRs whose PROXY header is honoured
                                 (default 127.0.0.1,::1; "" = nobody)
   --proxy-untrusted reject|ignore   header from an untrusted source (default reject)
   --proxy-timeout-ms N          time allowed for the PROXY header / first bytes (default 3000)
+  --proxy-auth-keys-file FILE   JSON {"kid": "base64url key"} (the edge's PROXY_AUTH_KEYS): PROXY
+                                headers naming a client must then carry push-edge's auth TLV
+                                (0xE0, HMAC-SHA256), on every listener without proxy-auth=off
+  --proxy-auth-max-skew-ms N    accepted distance of the TLV's issued-at from now (default 60000)
   --forwarded-trusted LIST      peers whose Forwarded / X-Forwarded-For is believed
                                 (default 127.0.0.1,::1)
   --interval-ms N               default tick period, 0 = none (default 1000)
@@ -48,6 +55,7 @@ type Mutable = {
 
 const NUMERIC_FLAGS = {
   "--proxy-timeout-ms": "proxyTimeoutMs",
+  "--proxy-auth-max-skew-ms": "proxyAuthMaxSkewMs",
   "--interval-ms": "intervalMs",
   "--keepalive-ms": "keepAliveMs",
   "--ping-interval-ms": "pingIntervalMs",
@@ -98,6 +106,9 @@ export function parseCliArgs(argv: readonly string[]): CliResult {
       case "--proxy-untrusted":
         options.proxyUntrusted = choice(flag, value, UNTRUSTED_POLICIES);
         break;
+      case "--proxy-auth-keys-file":
+        options.proxyAuthKeys = readKeyFile(flag, value);
+        break;
       case "--forwarded-trusted":
         options.forwardedTrusted = splitAddressList(value);
         break;
@@ -145,11 +156,28 @@ export function parseListen(value: string): ListenerOptions {
       case "proxy-timeout-ms":
         listener.proxyTimeoutMs = integer(field, option);
         break;
+      case "proxy-auth":
+        listener.proxyAuth = choice(field, option, PROXY_AUTH_MODES);
+        break;
       default:
         throw new OptionError("--listen", `unknown listener option ${JSON.stringify(key)}`);
     }
   }
   return listener;
+}
+
+function readKeyFile(flag: string, path: string): Map<string, Buffer> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new OptionError(flag, `cannot read ${JSON.stringify(path)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return parseProxyAuthKeys(text);
+  } catch (error) {
+    throw new OptionError(flag, error instanceof Error ? error.message : String(error));
+  }
 }
 
 function integer(flag: string, value: string): number {
@@ -168,6 +196,7 @@ const FIELD_FLAGS: Record<string, string> = {
   proxy: "--proxy",
   proxyTrusted: "--proxy-trusted",
   proxyUntrusted: "--proxy-untrusted",
+  proxyAuthKeys: "--proxy-auth-keys-file",
   forwardedTrusted: "--forwarded-trusted",
   state: "--state",
   ...Object.fromEntries(Object.entries(NUMERIC_FLAGS).map(([flag, field]) => [field, flag])),

@@ -2,16 +2,19 @@
 // whose errors name the bad field (the CLI prefixes them with the flag).
 
 import { createAddressMatcher, type AddressMatcher } from "./address-match.ts";
+import type { ProxyAuth } from "./proxy-auth.ts";
 import type { RequestLogEntry } from "./request-log.ts";
 
 export type ListenerKind = "combined" | "create" | "control";
 export type ProxyMode = "require" | "accept" | "refuse";
 export type UntrustedProxyPolicy = "reject" | "ignore";
+export type ProxyAuthMode = "require" | "off";
 export type OriginState = "active" | "draining" | "blocked";
 
 export const LISTENER_KINDS: readonly ListenerKind[] = ["combined", "create", "control"];
 export const PROXY_MODES: readonly ProxyMode[] = ["require", "accept", "refuse"];
 export const UNTRUSTED_POLICIES: readonly UntrustedProxyPolicy[] = ["reject", "ignore"];
+export const PROXY_AUTH_MODES: readonly ProxyAuthMode[] = ["require", "off"];
 export const ORIGIN_STATES: readonly OriginState[] = ["active", "draining", "blocked"];
 
 export type ListenerOptions = {
@@ -24,6 +27,8 @@ export type ListenerOptions = {
   proxyTrusted?: readonly string[];
   proxyUntrusted?: UntrustedProxyPolicy;
   proxyTimeoutMs?: number;
+  /** Whether PROXY headers naming a client must carry push-edge's auth TLV (needs proxyAuthKeys). */
+  proxyAuth?: ProxyAuthMode;
 };
 
 export type OriginOptions = {
@@ -34,6 +39,13 @@ export type OriginOptions = {
   proxyUntrusted?: UntrustedProxyPolicy;
   /** How long a new connection may take to send its PROXY header (or first bytes). */
   proxyTimeoutMs?: number;
+  /**
+   * Keys (kid → HMAC key) for push-edge's PROXY authentication TLV. When set, every
+   * listener requires it on headers that name a client, unless the listener says "off".
+   */
+  proxyAuthKeys?: ReadonlyMap<string, Uint8Array>;
+  /** How far an auth TLV's issued-at may be from this clock. */
+  proxyAuthMaxSkewMs?: number;
   /** Peers whose Forwarded / X-Forwarded-For headers are believed. */
   forwardedTrusted?: readonly string[];
   /** Default tick period for streams and WebSockets; 0 = only pushed events. */
@@ -64,6 +76,7 @@ export const DEFAULTS = {
   proxy: "accept",
   proxyUntrusted: "reject",
   proxyTimeoutMs: 3_000,
+  proxyAuthMaxSkewMs: 60_000,
   intervalMs: 1_000,
   keepAliveMs: 15_000,
   pingIntervalMs: 15_000,
@@ -84,6 +97,8 @@ export type ResolvedListener = {
   proxyTrusted: AddressMatcher;
   proxyUntrusted: UntrustedProxyPolicy;
   proxyTimeoutMs: number;
+  /** Null: PROXY headers are not checked for push-edge's auth TLV on this listener. */
+  proxyAuth: ProxyAuth | null;
 };
 
 export type ResolvedOptions = {
@@ -123,6 +138,7 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
   const proxyTimeoutMs = duration("proxyTimeoutMs", options.proxyTimeoutMs ?? DEFAULTS.proxyTimeoutMs, 1);
   const proxyTrustedEntries = options.proxyTrusted ?? DEFAULT_LOOPBACK;
   const proxyTrusted = matcher("proxyTrusted", proxyTrustedEntries);
+  const proxyAuth = resolveProxyAuth(options);
 
   const listeners = options.listeners.map((listener, index): ResolvedListener => {
     const field = `listeners[${index}]`;
@@ -139,6 +155,7 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
       proxyTrusted: listener.proxyTrusted === undefined ? proxyTrusted : matcher(`${field}.proxyTrusted`, listener.proxyTrusted),
       proxyUntrusted: oneOf(`${field}.proxyUntrusted`, listener.proxyUntrusted ?? proxyUntrusted, UNTRUSTED_POLICIES),
       proxyTimeoutMs: duration(`${field}.proxyTimeoutMs`, listener.proxyTimeoutMs ?? proxyTimeoutMs, 1),
+      proxyAuth: listenerProxyAuth(`${field}.proxyAuth`, listener.proxyAuth, proxyAuth),
     };
   });
 
@@ -158,6 +175,25 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
     tlcpSessionExpiryMs: duration("tlcpSessionExpiryMs", options.tlcpSessionExpiryMs ?? DEFAULTS.tlcpSessionExpiryMs, 1),
     onRequest: options.onRequest,
   };
+}
+
+function resolveProxyAuth(options: OriginOptions): ProxyAuth | null {
+  const skew = duration("proxyAuthMaxSkewMs", options.proxyAuthMaxSkewMs ?? DEFAULTS.proxyAuthMaxSkewMs, 1);
+  if (options.proxyAuthKeys === undefined) return null;
+  if (options.proxyAuthKeys.size === 0) throw new OptionError("proxyAuthKeys", "holds no key");
+  const keys = new Map<string, Buffer>();
+  for (const [kid, key] of options.proxyAuthKeys) {
+    if (key.length < 32) throw new OptionError("proxyAuthKeys", `key ${JSON.stringify(kid)} is shorter than 32 bytes`);
+    keys.set(kid, Buffer.from(key));
+  }
+  return { keys, maxSkewMs: skew };
+}
+
+function listenerProxyAuth(field: string, mode: ProxyAuthMode | undefined, auth: ProxyAuth | null): ProxyAuth | null {
+  const resolved = oneOf(field, mode ?? (auth === null ? "off" : "require"), PROXY_AUTH_MODES);
+  if (resolved === "off") return null;
+  if (auth === null) throw new OptionError(field, "require needs proxyAuthKeys (--proxy-auth-keys-file)");
+  return auth;
 }
 
 export function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {

@@ -9,12 +9,15 @@ import { createServer, type Server, type Socket } from "node:net";
 import { normalizeAddress } from "./address-match.ts";
 import type { ConnectionAddresses } from "./client-address.ts";
 import type { ResolvedListener } from "./options.ts";
+import { verifyProxyAuth } from "./proxy-auth.ts";
 import { detectProxySignature, maxHeaderLength, parseProxyHeader, type ProxyHeader } from "./proxy-protocol.ts";
 
 export type ConnectionInfo = ConnectionAddresses & {
   listener: ResolvedListener;
   /** An untrusted peer sent a header and the policy was "ignore": it was stripped unused. */
   ignoredProxy: boolean;
+  /** The key id whose push-edge auth TLV the header carried and passed, if any. */
+  proxyAuthKid: string | null;
 };
 
 export type ProxyRejection = { listener: ResolvedListener; peer: string; reason: string };
@@ -59,19 +62,19 @@ export function createProxyListener(listener: ResolvedListener, handlers: ProxyL
 type Decision =
   | { kind: "wait" }
   | { kind: "reject"; reason: string }
-  | { kind: "accept"; header: ProxyHeader | null; consumed: number; ignored: boolean };
+  | { kind: "accept"; header: ProxyHeader | null; consumed: number; ignored: boolean; authKid: string | null };
 
 /**
  * What to do with the bytes received so far. Pure apart from reading the config, so the
  * mode/trust matrix reads in one place.
  */
-export function decide(bytes: Buffer, listener: ResolvedListener, trusted: boolean): Decision {
+export function decide(bytes: Buffer, listener: ResolvedListener, trusted: boolean, now = Date.now()): Decision {
   const signature = detectProxySignature(bytes);
   if (signature === "partial") return { kind: "wait" };
   if (signature === "absent") {
     return listener.proxy === "require"
       ? { kind: "reject", reason: "PROXY header required but absent" }
-      : { kind: "accept", header: null, consumed: 0, ignored: false };
+      : { kind: "accept", header: null, consumed: 0, ignored: false, authKid: null };
   }
   if (listener.proxy === "refuse") return { kind: "reject", reason: "PROXY header refused on this listener" };
   if (!trusted && listener.proxyUntrusted === "reject") {
@@ -85,10 +88,15 @@ export function decide(bytes: Buffer, listener: ResolvedListener, trusted: boole
       return { kind: "reject", reason: `malformed PROXY header: ${parsed.reason}` };
     case "absent": // unreachable: the signature was seen above
       return { kind: "reject", reason: "PROXY header vanished" };
-    case "complete":
-      return trusted
-        ? { kind: "accept", header: parsed.header, consumed: parsed.header.length, ignored: false }
-        : { kind: "accept", header: null, consumed: parsed.header.length, ignored: true };
+    case "complete": {
+      if (!trusted) return { kind: "accept", header: null, consumed: parsed.header.length, ignored: true, authKid: null };
+      if (listener.proxyAuth === null) {
+        return { kind: "accept", header: parsed.header, consumed: parsed.header.length, ignored: false, authKid: null };
+      }
+      const auth = verifyProxyAuth(bytes, parsed.header, listener.proxyAuth, now);
+      if (!auth.ok) return { kind: "reject", reason: `PROXY header authentication failed: ${auth.reason}` };
+      return { kind: "accept", header: parsed.header, consumed: parsed.header.length, ignored: false, authKid: auth.kid };
+    }
   }
 }
 
@@ -146,7 +154,13 @@ function negotiate(socket: Socket, listener: ResolvedListener, handlers: Require
     const rest = buffered.subarray(decision.consumed);
     // Give the HTTP parser the request bytes that arrived in the same chunk as the header.
     if (rest.length > 0) socket.unshift(rest);
-    handlers.onConnection(socket, { listener, peer, proxy: decision.header, ignoredProxy: decision.ignored });
+    handlers.onConnection(socket, {
+      listener,
+      peer,
+      proxy: decision.header,
+      ignoredProxy: decision.ignored,
+      proxyAuthKid: decision.authKid,
+    });
     // The HTTP server reads the handle directly for new bytes, but the unshifted ones sit in
     // the paused JS stream; resuming flushes them to the parser on the next tick, before
     // any later network read, so request bytes keep their order.

@@ -63,7 +63,7 @@ export function createRequestContext(runtime: OriginRuntime, req: IncomingMessag
         via: client.via,
         peer: connection.peer,
         ...(session === undefined ? {} : { session }),
-        ...(connection.proxy === null ? {} : { proxy: proxySummary(connection.proxy) }),
+        ...(connection.proxy === null ? {} : { proxy: proxySummary(connection.proxy, connection.proxyAuthKid) }),
         ...(extra.websocket === undefined ? {} : { websocket: extra.websocket }),
       };
       runtime.requestLog.record(entry);
@@ -71,12 +71,13 @@ export function createRequestContext(runtime: OriginRuntime, req: IncomingMessag
   };
 }
 
-function proxySummary(header: ProxyHeader): NonNullable<RequestLogEntry["proxy"]> {
+function proxySummary(header: ProxyHeader, authKid: string | null): NonNullable<RequestLogEntry["proxy"]> {
   const uniqueId = proxyUniqueId(header);
   return {
     version: header.version,
     command: header.command,
     ...(uniqueId === undefined ? {} : { uniqueId }),
     tlvTypes: header.tlvs.map((tlv) => tlv.type),
+    ...(authKid === null ? {} : { authKid }),
   };
 }

@@ -18,7 +18,7 @@ export type RequestLogEntry = {
   peer: string;
   session?: string;
   /** Present when a trusted PROXY header was honoured on this connection. */
-  proxy?: { version: 1 | 2; command: "proxy" | "local"; uniqueId?: string; tlvTypes: number[] };
+  proxy?: { version: 1 | 2; command: "proxy" | "local"; uniqueId?: string; tlvTypes: number[]; authKid?: string };
   websocket?: true;
 };
 
