@@ -31,6 +31,8 @@ export interface ProxyStackOptions {
   readonly auth?: boolean;
   readonly originCount?: number;
   readonly originArgs?: readonly string[];
+  /** The edge's PROXY_AUTH_KEYS, when it should differ from the origins' key file. */
+  readonly edgeKeys?: Record<string, string>;
 }
 
 export async function proxyStack(options: ProxyStackOptions): Promise<ProxyStack> {
@@ -50,7 +52,7 @@ export async function proxyStack(options: ProxyStackOptions): Promise<ProxyStack
       ...(options.originArgs ?? []),
     ],
     originTransport: { transport: "tcp", proxy: { version: options.version, ...(auth ? { authKid: AUTH_KID } : {}) } },
-    vars: { PROXY_AUTH_KEYS: JSON.stringify(AUTH_KEYS) },
+    vars: { PROXY_AUTH_KEYS: JSON.stringify(options.edgeKeys ?? AUTH_KEYS) },
   }).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw err;
