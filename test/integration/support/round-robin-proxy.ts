@@ -1,6 +1,8 @@
 /**
- * The classic mistake, for comparison: a reverse proxy that sends each request (and each
- * WebSocket upgrade) to the next origin in turn, with no stickiness at all.
+ * A small reverse proxy for tests. With several origins it is the classic mistake, for
+ * comparison: each request (and each WebSocket upgrade) goes to the next origin in turn,
+ * with no stickiness at all. With one origin and `rewriteBody` it is a meddler in front of
+ * the edge, to show what the edge does with a tampered request.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
@@ -10,7 +12,12 @@ export interface RoundRobinProxy {
   close(): Promise<void>;
 }
 
-export async function startRoundRobinProxy(origins: readonly string[]): Promise<RoundRobinProxy> {
+export interface ProxyOptions {
+  /** Rewrites a request body (then buffered) before it goes on; return it unchanged to pass. */
+  readonly rewriteBody?: (path: string, body: Buffer) => Buffer;
+}
+
+export async function startRoundRobinProxy(origins: readonly string[], options: ProxyOptions = {}): Promise<RoundRobinProxy> {
   let next = 0;
   const pick = (): URL => new URL(origins[next++ % origins.length] ?? "");
   const sockets = new Set<Socket>();
@@ -25,7 +32,19 @@ export async function startRoundRobinProxy(origins: readonly string[]): Promise<
       },
     );
     upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
+    const rewrite = options.rewriteBody;
+    if (rewrite === undefined) {
+      req.pipe(upstream);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = rewrite(req.url ?? "/", Buffer.concat(chunks));
+      upstream.removeHeader("transfer-encoding");
+      upstream.setHeader("content-length", body.length);
+      upstream.end(body);
+    });
   });
   server.on("connection", (s) => {
     sockets.add(s);
