@@ -56,12 +56,12 @@ export async function handleTlcpHttp(
   // A heartbeat may come with no parameters at all: it is still one request.
   const requests = request === "heartbeat" && lines.length === 0 ? [""] : lines;
   const answers: Answer[] = [];
-  session?.holdWhile(() => {
+  const run = (): void => {
     for (const line of requests) answers.push(executeRequest(request, session, parseRequestLine(line), service, "http"));
-  });
-  if (session === undefined) {
-    for (const line of requests) answers.push(executeRequest(request, undefined, parseRequestLine(line), service, "http"));
-  }
+  };
+  // Notifications the batch causes (SUBOK...) go to the session's stream after it ran.
+  if (session === undefined) run();
+  else session.holdWhile(run);
   answer(
     ctx,
     res,

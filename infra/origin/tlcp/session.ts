@@ -138,7 +138,7 @@ export class TlcpSession {
   /** Makes `binding` the one that carries the session; the previous one is told to go. */
   bind(binding: Binding): void {
     if (this.#ended) {
-      binding.terminate(endLine(20, "session ended"));
+      binding.terminate(endLine(END_RETRY, "session ended"));
       return;
     }
     const previous = this.#binding;
