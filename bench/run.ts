@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: the same client workloads sent straight to the reference origins and
- * through the edge (Worker in workerd → session Durable Object → origin), side by side.
- * The origins' own delay is in every column, so the difference is what the hop costs.
+ * `npm run bench`: the same client workloads sent straight to the reference origins,
+ * through the edge with the fetch transport, and through the edge with the tcp transport
+ * (signed PROXY v2 to origins that require it), side by side. The origins' own delay is
+ * in every column, so the difference is what the hop costs.
  *
  *   npm run bench -- [--quick] [--json] [--scenario NAME] [--origin-count N] [--prebuilt] [--verbose]
  *
- * One local stack serves the whole run and is closed at the end, also on error or Ctrl-C.
+ * Two local stacks (fetch origins, PROXY-only origins) serve the whole run and are closed
+ * at the end, also on error or Ctrl-C.
  * Progress goes to stderr; the table (or JSON with --json) to stdout.
  */
 import { parseArgs } from "node:util";
@@ -20,11 +22,13 @@ import { monoMs } from "./lib/clock.ts";
 import { errorMessage, sleep, within } from "./lib/time.ts";
 import { directTarget } from "./targets/direct.ts";
 import { edgeTarget } from "./targets/edge.ts";
+import { edgeTcpTarget } from "./targets/edge-tcp.ts";
+import { startTcpStack } from "./lib/tcp-stack.ts";
 import type { Target } from "./targets/target.ts";
 
 const SCENARIOS: readonly Scenario[] = [wsEcho, httpStream, sessionCreate];
 /** Past this the run is stuck: report, close what was started, exit non-zero. */
-const WATCHDOG_MS: Record<Mode, number> = { full: 170_000, quick: 60_000 };
+const WATCHDOG_MS: Record<Mode, number> = { full: 270_000, quick: 90_000 };
 /** Origins must not refuse sessions for being full: the bench creates a few thousand. */
 const ORIGIN_ARGS = ["--capacity", "100000"];
 
@@ -121,10 +125,12 @@ async function main(): Promise<number> {
     if (recentLogs.length > 40) recentLogs.shift();
   };
 
-  let stack: RunningStack | undefined;
+  const stacks: RunningStack[] = [];
   let closing: Promise<void> | undefined;
   const closeStack = (): Promise<void> => {
-    closing ??= stack === undefined ? Promise.resolve() : within(15_000, "the stack to close", stack.close()).catch((err: unknown) => progress(errorMessage(err)));
+    closing ??= within(15_000, "the stacks to close", Promise.all(stacks.map((s) => s.close())).then(() => {})).catch((err: unknown) =>
+      progress(errorMessage(err)),
+    );
     return closing;
   };
   const abort = (why: string, code: number): void => {
@@ -141,9 +147,14 @@ async function main(): Promise<number> {
   try {
     progress(`starting ${cli.originCount} reference origins and the edge${cli.prebuilt ? "" : " (building the Worker bundle)"}...`);
     const t0 = monoMs();
-    stack = await startStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: cli.prebuilt, log });
+    const stack = await startStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: cli.prebuilt, log });
+    stacks.push(stack);
     progress(`stack ready in ${((monoMs() - t0) / 1000).toFixed(1)} s: edge ${stack.edgeUrl}, origins ${stack.origins.map((o) => `${o.id}=${o.url}`).join(" ")}`);
-    targets = [directTarget(stack.origins), edgeTarget(stack.edgeUrl)];
+    // The bundle is built by now: the tcp stack reuses it.
+    const tcp = await startTcpStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: true, log });
+    stacks.push(tcp);
+    progress(`tcp stack ready: edge ${tcp.edgeUrl}, PROXY-only origins ${tcp.origins.map((o) => `${o.id}=${o.url}`).join(" ")}`);
+    targets = [directTarget(stack.origins), edgeTarget(stack.edgeUrl), edgeTcpTarget(tcp.edgeUrl)];
     for (const scenario of cli.scenarios) reports.push(await runScenario(scenario, cli.mode, targets));
   } catch (err) {
     progress(`failed: ${errorMessage(err)}`);
@@ -164,9 +175,9 @@ async function main(): Promise<number> {
     const header = [
       `push-edge bench (${cli.mode}) — ${startedAt}`,
       `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}; load avg 1m ${machine.loadAvg1m.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
-      `stack:   ${cli.originCount} reference origins (child processes) + edge in workerd (Miniflare), all on 127.0.0.1; client in this process`,
+      `stacks:  2 × (${cli.originCount} reference origins (child processes) + edge in workerd (Miniflare)), all on 127.0.0.1; client in this process`,
       ...targets.map((t) => `target:  ${t.name.padEnd(8)} ${t.path}`),
-      `note:    the origin's own delay is in every column; "edge − direct" is what the edge hop costs`,
+      `note:    the origin's own delay is in every column; "edge − direct" is what the edge hop costs; edge vs edge-tcp is fetch vs tcp transport`,
       "",
     ];
     process.stdout.write(`${header.join("\n")}${renderTable(targets.map((t) => t.name), reports)}\n`);

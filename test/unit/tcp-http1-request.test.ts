@@ -12,7 +12,7 @@ async function written(request: Parameters<typeof writeRequest>[1]): Promise<str
   const chunks: Uint8Array[] = [];
   const sink = new WritableStream<Uint8Array>({ write: (c) => void chunks.push(c) });
   const writer = sink.getWriter();
-  await writeRequest(writer, request);
+  await writeRequest((b) => writer.write(b), request);
   return chunks.map((c) => new TextDecoder().decode(c)).join("");
 }
 

@@ -36,12 +36,11 @@ export async function openOriginConnection(originUrl: string, proxyHeader: Uint8
   });
   try {
     await Promise.race([socket.opened, timeout]);
+    // In clear text the header rides with the first request bytes (see connectionOf).
+    if (!secure) return connectionOf(socket.readable, socket.writable, () => socket.close(), proxyHeader);
+    // Before TLS it must go on its own: the handshake that follows waits for it anyway.
     const writer = socket.writable.getWriter();
     await Promise.race([writer.write(proxyHeader), timeout]);
-    if (!secure) {
-      writer.releaseLock();
-      return connectionOf(socket.readable, socket.writable, () => socket.close());
-    }
     writer.releaseLock();
     const tls = socket.startTls({ expectedServerHostname: hostname });
     return connectionOf(tls.readable, tls.writable, () => tls.close());

@@ -1,6 +1,6 @@
 /**
  * One byte connection to an origin as the HTTP and WebSocket clients see it: a source of
- * received chunks (with room to push back bytes a parser read too far) and a writer. The
+ * received chunks (with room to push back bytes a parser read too far) and write(). The
  * clients depend on this, not on `cloudflare:sockets`, so tests can drive them over
  * in-memory streams and the socket code stays in one place (connect.ts).
  */
@@ -40,23 +40,38 @@ export class ByteSource {
 
 export interface Connection {
   readonly source: ByteSource;
-  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Writes in call order; resolves when these bytes are handed to the transport. */
+  write(bytes: Uint8Array): Promise<void>;
   /** Ends the connection both ways, at most once; never throws. */
   close(): void;
 }
 
-/** A Connection over a readable/writable pair (a socket, or streams in tests). */
+/**
+ * A Connection over a readable/writable pair (a socket, or streams in tests). `prefix`
+ * goes out in the same write as the first bytes written: a PROXY header sent as its own
+ * tiny segment ahead of the request would meet Nagle's algorithm and the origin's delayed
+ * ACK, and the request would wait for it (tens of milliseconds on Linux).
+ */
 export function connectionOf(
   readable: ReadableStream<Uint8Array>,
   writable: WritableStream<Uint8Array>,
   closeTransport: () => Promise<void> = async () => {},
+  prefix?: Uint8Array,
 ): Connection {
   const source = new ByteSource(readable.getReader());
   const writer = writable.getWriter();
+  let pending = prefix;
   let closed = false;
   return {
     source,
-    writer,
+    write(bytes) {
+      if (pending === undefined) return writer.write(bytes);
+      const first = new Uint8Array(pending.length + bytes.length);
+      first.set(pending, 0);
+      first.set(bytes, pending.length);
+      pending = undefined;
+      return writer.write(first);
+    },
     close() {
       if (closed) return;
       closed = true;

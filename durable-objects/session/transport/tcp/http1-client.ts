@@ -37,7 +37,7 @@ export async function exchange(connection: Connection, request: Http1Request, ma
   const parser = new Http1ResponseParser({ requestMethod: request.method, ...(maxHeadBytes === undefined ? {} : { maxHeadBytes }) });
   // The body is written while the response is read: an origin may answer before the whole
   // upload (or, for a streaming upload, long before it ends).
-  void writeRequest(connection.writer, request).catch(() => connection.close());
+  void writeRequest((bytes) => connection.write(bytes), request).catch(() => connection.close());
 
   const queued: ParseEvent[] = [];
   let head: ResponseHead | undefined;

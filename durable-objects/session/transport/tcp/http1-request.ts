@@ -33,8 +33,10 @@ type Plan =
 /**
  * Writes the head and the body. Resolves when the last body byte is written; rejects when
  * the body stream fails or its length is wrong (the caller then cuts the connection).
+ * The head goes out with the first body bytes where they are at hand: one segment, not a
+ * small one followed by another that Nagle's algorithm would hold back.
  */
-export async function writeRequest(writer: WritableStreamDefaultWriter<Uint8Array>, request: Http1Request): Promise<void> {
+export async function writeRequest(write: (bytes: Uint8Array) => Promise<void>, request: Http1Request): Promise<void> {
   const plan = await planBody(request);
   const headers = new Headers(request.headers);
   headers.delete("content-length");
@@ -48,29 +50,39 @@ export async function writeRequest(writer: WritableStreamDefaultWriter<Uint8Arra
   switch (plan.framing) {
     case "none":
     case "empty":
-      await writer.write(head);
+      await write(head);
       return;
     case "whole":
-      await writer.write(plan.bytes.length <= 16 * 1024 ? join([head, plan.bytes]) : head);
-      if (plan.bytes.length > 16 * 1024) await writer.write(plan.bytes);
+      await write(join([head, plan.bytes]));
       return;
     case "length": {
-      await writer.write(head);
       let sent = 0;
+      let pendingHead: Uint8Array | undefined = head;
       for await (const chunk of chunksOf(plan.first, plan.reader)) {
         sent += chunk.length;
         if (sent > plan.length) throw new RangeError(`request body longer than its Content-Length ${plan.length}`);
-        await writer.write(chunk);
+        await write(pendingHead === undefined ? chunk : join([pendingHead, chunk]));
+        pendingHead = undefined;
       }
+      if (pendingHead !== undefined) await write(pendingHead);
       if (sent !== plan.length) throw new RangeError(`request body of ${sent} bytes, Content-Length said ${plan.length}`);
       return;
     }
     case "chunked": {
-      await writer.write(head);
-      for await (const chunk of chunksOf(plan.first, plan.reader)) {
-        if (chunk.length > 0) await writer.write(join([ascii(`${chunk.length.toString(16)}\r\n`), chunk, ascii("\r\n")]));
+      // A body of unknown length may be a stream whose first bytes come late: the origin
+      // gets the head now unless bytes are already at hand to go with it.
+      let pendingHead: Uint8Array | undefined = head;
+      if (plan.first.length === 0) {
+        await write(head);
+        pendingHead = undefined;
       }
-      await writer.write(ascii("0\r\n\r\n"));
+      for await (const chunk of chunksOf(plan.first, plan.reader)) {
+        if (chunk.length === 0) continue;
+        const framed = join([ascii(`${chunk.length.toString(16)}\r\n`), chunk, ascii("\r\n")]);
+        await write(pendingHead === undefined ? framed : join([pendingHead, framed]));
+        pendingHead = undefined;
+      }
+      await write(pendingHead === undefined ? ascii("0\r\n\r\n") : join([pendingHead, ascii("0\r\n\r\n")]));
       return;
     }
   }

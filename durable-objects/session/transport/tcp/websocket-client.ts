@@ -53,7 +53,7 @@ export class TcpWebSocket {
   #closeSent = false;
   #finished = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The last frame handed to the writer: the writer keeps order, so when it settles all have. */
+  /** The last frame written: writes keep their order, so when it settles all have. */
   #lastWrite: Promise<void> = Promise.resolve();
 
   constructor(connection: Connection, handlers: TcpWebSocketHandlers, options: Partial<TcpWebSocketOptions> = {}) {
@@ -221,7 +221,7 @@ export class TcpWebSocket {
 
   #write(opcode: number, payload: Uint8Array): void {
     const frame = encodeFrame(opcode, payload, true, crypto.getRandomValues(new Uint8Array(4)));
-    const written = this.#connection.writer.write(frame);
+    const written = this.#connection.write(frame);
     this.#lastWrite = written;
     void written.catch(() => this.#finish(ABNORMAL, "connection failed"));
   }
