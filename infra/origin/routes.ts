@@ -42,13 +42,14 @@ const FIXED: Record<string, Omit<Route, "sessionId">> = {
   "/_debug/requests": { name: "debug-requests", methods: ["GET"], kinds: ALL, websocket: false },
   "/session": { name: "session-create", methods: ["POST"], kinds: S_ONLY, websocket: false },
   "/ws": { name: "ws-create", methods: ["GET"], kinds: S_ONLY, websocket: true },
-  // TLCP (Lightstreamer): create_session is S, the rest CR. The WebSocket is served on
-  // every kind; its first request says which it is (see tlcp/ws-transport.ts).
-  "/lightstreamer/create_session.txt": { name: "tlcp-create", methods: ["POST"], kinds: S_ONLY, websocket: false },
-  "/lightstreamer/bind_session.txt": { name: "tlcp-bind", methods: ["POST"], kinds: CR_ONLY, websocket: false },
-  "/lightstreamer/control.txt": { name: "tlcp-control", methods: ["POST"], kinds: CR_ONLY, websocket: false },
-  "/lightstreamer/msg.txt": { name: "tlcp-msg", methods: ["POST"], kinds: CR_ONLY, websocket: false },
-  "/lightstreamer/heartbeat.txt": { name: "tlcp-heartbeat", methods: ["POST"], kinds: CR_ONLY, websocket: false },
+  // TLCP (Lightstreamer): create_session is S, the rest CR; OPTIONS answers browsers'
+  // CORS preflights. The WebSocket is served on every kind; its first request says which
+  // it is (see tlcp/ws-transport.ts).
+  "/lightstreamer/create_session.txt": { name: "tlcp-create", methods: ["POST", "OPTIONS"], kinds: S_ONLY, websocket: false },
+  "/lightstreamer/bind_session.txt": { name: "tlcp-bind", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
+  "/lightstreamer/control.txt": { name: "tlcp-control", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
+  "/lightstreamer/msg.txt": { name: "tlcp-msg", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
+  "/lightstreamer/heartbeat.txt": { name: "tlcp-heartbeat", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
   "/lightstreamer": { name: "tlcp-ws", methods: ["GET"], kinds: ALL, websocket: true },
 };
 

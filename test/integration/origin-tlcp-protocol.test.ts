@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { parseCliArgs } from "../../infra/origin/cli-args.ts";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
 import { encodeFieldValue, UNCHANGED, update } from "../../infra/origin/tlcp/encoding.ts";
 import { httpJson } from "./support/http-clients.ts";
@@ -321,6 +322,36 @@ describe("TLCP on the wire", () => {
     );
     refused.terminate();
     expect(status).toBe(400);
+  });
+
+  it("browsers may read answers from any page (CORS), preflight included", async () => {
+    const preflight = await httpJson(`${base}/lightstreamer/create_session.txt`, {
+      method: "OPTIONS",
+      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({
+      "x-origin-id": ORIGIN_ID,
+      "access-control-allow-origin": "https://app.example",
+      "access-control-allow-credentials": "true",
+      "access-control-allow-headers": "content-type",
+    });
+    const create = await httpJson(`${base}/lightstreamer/create_session.txt?LS_protocol=TLCP-2.5.0`, {
+      method: "POST",
+      rawBody: "LS_polling=true&LS_idle_millis=0&LS_adapter_set=DEMO",
+      headers: { Origin: "https://app.example", "Content-Type": "text/plain; charset=utf-8" },
+    });
+    expect(create.headers["access-control-allow-origin"]).toBe("https://app.example");
+    expect(String(create.body)).toMatch(/^CONOK,/);
+  });
+
+  it("the CLI sets the TLCP options and names a bad flag", () => {
+    const parsed = parseCliArgs([
+      "--id", "x", "--listen", "combined=127.0.0.1:0",
+      "--tlcp-clock-ms", "20", "--tlcp-keepalive-ms", "1000", "--tlcp-session-expiry-ms", "5000",
+    ]);
+    expect(parsed).toMatchObject({ kind: "run", options: { tlcpClockMs: 20, tlcpKeepAliveMs: 1000, tlcpSessionExpiryMs: 5000 } });
+    expect(() => parseCliArgs(["--id", "x", "--listen", "combined=127.0.0.1:0", "--tlcp-clock-ms", "fast"])).toThrow(/--tlcp-clock-ms/);
   });
 
   it("origin shutdown ends TLCP streams with END,41 (clients open a new session)", async () => {

@@ -35,18 +35,22 @@ export async function handleTlcpHttp(
   res: ServerResponse,
   request: TlcpHttpRequest,
 ): Promise<void> {
+  if (ctx.method === "OPTIONS") {
+    answerPreflight(ctx, req, res);
+    return;
+  }
   const body = await readTextBody(req, MAX_BODY);
   const querySession = ctx.query.get("LS_session") ?? undefined;
   const protocol = ctx.query.get("LS_protocol");
   if (protocol !== null && !/^TLCP-2\.\d+\.\d+$/.test(protocol)) {
     const message = `unsupported protocol ${protocol} (this origin speaks TLCP-2.x)`;
     const line = request === "create_session" || request === "bind_session" ? conerr(SYNTAX, message) : error(SYNTAX, message);
-    answer(ctx, res, 200, [line], querySession);
+    answer(ctx, req, res, 200, [line], querySession);
     return;
   }
   const lines = splitRequestLines(body);
   if (request === "create_session" || request === "bind_session") {
-    openOverHttp(ctx, res, request, parseRequestLine(lines[0] ?? ""), querySession);
+    openOverHttp(ctx, req, res, request, parseRequestLine(lines[0] ?? ""), querySession);
     return;
   }
 
@@ -64,6 +68,7 @@ export async function handleTlcpHttp(
   else session.holdWhile(run);
   answer(
     ctx,
+    req,
     res,
     200,
     answers.flatMap((item) => (item.line === undefined ? [] : [item.line])),
@@ -75,6 +80,7 @@ export async function handleTlcpHttp(
 
 function openOverHttp(
   ctx: RequestContext,
+  req: IncomingMessage,
   res: ServerResponse,
   request: "create_session" | "bind_session",
   line: RequestLine,
@@ -91,10 +97,10 @@ function openOverHttp(
   };
   const opened = request === "create_session" ? createSession(sessionCtx, line) : bindSession(sessionCtx, line);
   if (!opened.ok) {
-    answer(ctx, res, opened.status, [opened.line], opened.session, opened.status === 503 ? { "Retry-After": "1" } : {});
+    answer(ctx, req, res, opened.status, [opened.line], opened.session, opened.status === 503 ? { "Retry-After": "1" } : {});
     return;
   }
-  res.writeHead(200, textHeaders(ctx));
+  res.writeHead(200, textHeaders(ctx, req));
   res.flushHeaders();
   res.socket?.setNoDelay(true);
   ctx.log(200, { session: opened.session.id });
@@ -117,6 +123,7 @@ function httpWire(res: ServerResponse): Wire {
 
 function answer(
   ctx: RequestContext,
+  req: IncomingMessage,
   res: ServerResponse,
   status: number,
   lines: readonly string[],
@@ -124,17 +131,44 @@ function answer(
   headers: Record<string, string> = {},
 ): void {
   const text = lines.map((line) => `${line}${LINE_END}`).join("");
-  res.writeHead(status, { ...headers, ...textHeaders(ctx), "Content-Length": String(Buffer.byteLength(text)) });
+  res.writeHead(status, { ...headers, ...textHeaders(ctx, req), "Content-Length": String(Buffer.byteLength(text)) });
   res.end(text);
   ctx.log(status, session === undefined ? {} : { session });
 }
 
-function textHeaders(ctx: RequestContext): Record<string, string> {
+function textHeaders(ctx: RequestContext, req: IncomingMessage): Record<string, string> {
   return {
     ...ctx.baseHeaders,
+    ...corsHeaders(req),
     "Content-Type": "text/plain; charset=utf-8",
     "Cache-Control": "no-store",
     // nginx buffers proxied responses unless told otherwise.
     "X-Accel-Buffering": "no",
   };
+}
+
+/**
+ * Browser clients (lightstreamer-client-web) call from the page's origin: any origin may
+ * read the answers, with credentials, as a Lightstreamer Server allowing all origins does.
+ * The origin relies on no cookie, so this grants nothing a cookie-less request lacks.
+ */
+function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (origin === undefined) return {};
+  return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" };
+}
+
+function answerPreflight(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): void {
+  const requested = req.headers["access-control-request-headers"];
+  req.resume();
+  res.writeHead(204, {
+    ...ctx.baseHeaders,
+    ...corsHeaders(req),
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    ...(requested === undefined ? {} : { "Access-Control-Allow-Headers": requested }),
+    "Access-Control-Max-Age": "600",
+    "Content-Length": "0",
+  });
+  res.end();
+  ctx.log(204);
 }
