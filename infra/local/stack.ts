@@ -3,6 +3,7 @@
  * wired together. `npm start` runs it; integration tests and benchmarks start it too.
  */
 import { DEV_ADMIN_TOKEN, DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "./dev-secrets.ts";
+import { startDemoSite, type DemoSite } from "./demo-site.ts";
 import { startEdge, type RunningEdge } from "./edge.ts";
 import { startOriginProcess, type OriginProcess } from "./origin-process.ts";
 
@@ -31,6 +32,8 @@ export interface StackOptions {
   readonly vars?: Record<string, string>;
   /** The edge bundle is already built. */
   readonly prebuilt?: boolean;
+  /** Also serve the demo site (a Lightstreamer web client page) on this port; 0 = any free. */
+  readonly demoPort?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -40,12 +43,14 @@ export interface RunningStack {
   readonly origins: ReadonlyArray<{ id: string; url: string }>;
   readonly edge: RunningEdge;
   readonly processes: readonly OriginProcess[];
+  readonly demo: DemoSite | undefined;
   close(): Promise<void>;
 }
 
 export const DEFAULT_EDGE_PORT = 8787;
 export const DEFAULT_ORIGIN_COUNT = 3;
 export const DEFAULT_ORIGIN_BASE_PORT = 9001;
+export const DEFAULT_DEMO_PORT = 8788;
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const host = options.host ?? "127.0.0.1";
@@ -80,14 +85,19 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         ...options.vars,
       },
     });
+    const demo = options.demoPort === undefined ? undefined : await startDemoSite(host, options.demoPort).catch(async (err: unknown) => {
+      await edge.close();
+      throw err;
+    });
     return {
       edgeUrl: edge.url,
+      demo,
       adminToken: options.vars?.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
       origins,
       edge,
       processes,
       async close() {
-        await Promise.allSettled([edge.close(), ...processes.map((p) => p.stop())]);
+        await Promise.allSettled([edge.close(), demo?.close(), ...processes.map((p) => p.stop())]);
       },
     };
   } catch (err) {

@@ -6,13 +6,14 @@
  *   npm start -- [--port N] [--origin-count N] [--origin-port N] [--origins id=url,...] [--verbose]
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_BASE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
+import { DEFAULT_DEMO_PORT, DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_BASE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
 
 const USAGE = `usage: npm start -- [options]
   --port N            edge port (default ${DEFAULT_EDGE_PORT})
   --origin-count N    reference origins to start (default ${DEFAULT_ORIGIN_COUNT})
   --origin-port N     first reference origin's port, then N+1... (default ${DEFAULT_ORIGIN_BASE_PORT}; 0 = any free)
   --origins LIST      id=url,id=url: use these origins instead of starting reference origins
+  --demo-port N       port of the demo page (Lightstreamer web client) (default ${DEFAULT_DEMO_PORT}; 0 = any free)
   --host ADDR         address to bind (default 127.0.0.1)
   --verbose           print the edge's and origins' logs
   --help              this text`;
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         "origin-count": { type: "string" },
         "origin-port": { type: "string" },
+        "demo-port": { type: "string" },
         origins: { type: "string" },
         host: { type: "string" },
         verbose: { type: "boolean" },
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   const port = positiveInt("--port", values.port, DEFAULT_EDGE_PORT, 0);
   const originCount = positiveInt("--origin-count", values["origin-count"], DEFAULT_ORIGIN_COUNT, 1);
   const originBasePort = positiveInt("--origin-port", values["origin-port"], DEFAULT_ORIGIN_BASE_PORT, 0);
+  const demoPort = positiveInt("--demo-port", values["demo-port"], DEFAULT_DEMO_PORT, 0);
   const origins = values.origins === undefined ? undefined : parseOrigins(values.origins);
   const verbose = values.verbose === true;
 
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
       port,
       originCount,
       originBasePort,
+      demoPort,
       ...(origins === undefined ? {} : { origins }),
       ...(values.host === undefined ? {} : { host: values.host }),
       log: verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
   for (const o of stack.origins) process.stdout.write(`  origin ${o.id}  ${o.url}\n`);
   process.stdout.write(`  admin token (dev only): ${stack.adminToken}\n`);
   process.stdout.write(`  try: curl -i -X POST ${stack.edgeUrl}/session\n`);
+  if (stack.demo !== undefined) process.stdout.write(`  demo (Lightstreamer web client): ${stack.demo.page(stack.edgeUrl)}\n`);
   process.stdout.write(`push-edge ready: edge ${stack.edgeUrl}\n`);
 
   let stopping = false;

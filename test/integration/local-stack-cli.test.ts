@@ -60,7 +60,7 @@ async function refuses(url: string): Promise<boolean> {
 
 describe("npm start", () => {
   it("starts reference origins and the edge, prints ready and the admin token, and stops them on SIGTERM", async () => {
-    const s = await start(["--origin-count", "2", "--origin-port", "0"]);
+    const s = await start(["--origin-count", "2", "--origin-port", "0", "--demo-port", "0"]);
     expect(s.lines.some((l) => l.includes("admin token"))).toBe(true);
     const originUrls = s.lines.flatMap((l) => /origin o\d\s+(http:\/\/\S+)/.exec(l)?.[1] ?? []);
     expect(originUrls).toHaveLength(2);
@@ -86,7 +86,7 @@ describe("npm start", () => {
   it("fronts external origins given with --origins, and leaves them running", async () => {
     external = await startOrigin({ id: "ext", listeners: [{ kind: "combined", host: "127.0.0.1", port: 0 }] });
     const url = external.listeners[0]?.url ?? "";
-    const s = await start(["--origins", `ext=${url}`]);
+    const s = await start(["--origins", `ext=${url}`, "--demo-port", "0"]);
     const res = await fetch(`${s.edgeUrl}/session`, { method: "POST" });
     expect(res.status).toBe(201);
     expect(res.headers.get("x-origin-id")).toBe("ext");
