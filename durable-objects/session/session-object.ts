@@ -141,20 +141,19 @@ export class SessionObject extends DurableObject<Env> {
     };
     if (!isWebSocketUpgrade(request)) return relayHttp(request, link);
     const ids = (): SessionIds => ({ token, originSessionId: this.#record?.originSessionId ?? record.originSessionId });
-    // Origin messages are offered to the adapter until it has found the session's name.
-    let named = adapter.originMessage === undefined;
+    // Every origin message is offered to the adapter: a protocol may name the session
+    // again later (TLCP answers each WebSocket poll with a fresh CONOK).
+    const originMessage = adapter.originMessage;
     const fromOrigin = (data: string): string => {
-      if (named || adapter.originMessage === undefined) return data;
-      const rewritten = adapter.originMessage(data, ids());
-      if (rewritten?.originSessionId === undefined) return rewritten?.data ?? data;
-      named = true;
-      this.#learnOriginSessionId(rewritten.originSessionId);
+      const rewritten = originMessage?.(data, ids());
+      if (rewritten === undefined) return data;
+      if (rewritten.originSessionId !== undefined) this.#learnOriginSessionId(rewritten.originSessionId);
       return rewritten.data;
     };
     const clientMessage = adapter.clientMessage;
     return relayWebSocket(request, link, {
       ...(announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token }) } : {}),
-      ...(adapter.originMessage === undefined ? {} : { fromOrigin }),
+      ...(originMessage === undefined ? {} : { fromOrigin }),
       ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids()) }),
       onClose: (side, code, reason) => this.#webSocketClosed(side, code, reason),
     });

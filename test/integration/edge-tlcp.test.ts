@@ -8,7 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { connectClient, type ClientSubscription, type TestClient, type Transport } from "./support/lightstreamer-client.ts";
 import { startRoundRobinProxy, type RoundRobinProxy } from "./support/round-robin-proxy.ts";
+import { httpJson } from "./support/http-clients.ts";
 import { inBatches, testStack } from "./support/stack.ts";
+import { openTlcpWebSocket } from "./support/tlcp-raw.ts";
 
 let stack: RunningStack;
 const clients: TestClient[] = [];
@@ -52,6 +54,7 @@ describe("TLCP through the edge, real client", () => {
     ["WS-STREAMING", "CONNECTED:WS-STREAMING"],
     ["HTTP-STREAMING", "CONNECTED:HTTP-STREAMING"],
     ["HTTP-POLLING", "CONNECTED:HTTP-POLLING"],
+    ["WS-POLLING", "CONNECTED:WS-POLLING"],
     ["auto", "CONNECTED:WS-STREAMING"],
   ];
   for (const [transport, connected] of cases) {
@@ -112,6 +115,35 @@ describe("TLCP through the edge, real client", () => {
     expect(await client.send("hello through the edge")).toBe("processed");
     const update = await chat.next("the chat echo");
     expect(update.values.message).toBe("hello through the edge");
+  });
+});
+
+describe("recovery", () => {
+  it("sends an HTTP recovery bind of a WebSocket session to the origin that owns it", async () => {
+    // A WebSocket session, created on the wire (the edge answers wsok itself).
+    const ws = await openTlcpWebSocket(stack.edgeUrl);
+    expect(ws.upgradeHeaders["sec-websocket-protocol"]).toBe("TLCP-2.5.0.lightstreamer.com");
+    ws.send("wsok");
+    expect(await ws.lines.next("WSOK")).toBe("WSOK");
+    ws.send("create_session\r\nLS_adapter_set=DEMO&LS_cid=x");
+    const conok = await ws.lines.next("CONOK");
+    expect(conok).toMatch(/^CONOK,[\w-]+\.[\w-]+\.[\w-]+,\d+,\d+,\*$/);
+    const token = conok.split(",")[1] ?? "";
+    const sk = (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { sk: string }).sk;
+    const record = await httpJson(`${stack.edgeUrl}/_edge/admin/sessions/${sk}`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
+    const owner = (record.body as { session: { originId: string } }).session.originId;
+
+    // The client lost its socket and recovers over HTTP, naming the session by its token.
+    const recovery = await fetch(`${stack.edgeUrl}/lightstreamer/bind_session.txt?LS_protocol=TLCP-2.5.0`, {
+      method: "POST",
+      body: `LS_session=${token}&LS_recovery_from=0&LS_polling=true&LS_polling_millis=0&LS_idle_millis=0`,
+    });
+    expect(recovery.headers.get("x-origin-id")).toBe(owner);
+    const lines = (await recovery.text()).split("\r\n");
+    expect(lines[0]?.split(",")[1]).toBe(token);
+    await ws.close();
   });
 });
 

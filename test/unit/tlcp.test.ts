@@ -90,7 +90,7 @@ describe("TLCP adapter", () => {
   it("reads the WebSocket opening: wsok, create_session, bind_session", () => {
     const classify = tlcpAdapter.classifyMessage;
     if (classify === undefined) throw new Error("classifyMessage missing");
-    expect(classify("wsok")).toEqual({ kind: "reply", reply: "WSOK" });
+    expect(classify("wsok")).toEqual({ kind: "reply", reply: "WSOK\r\n" });
     expect(classify("create_session\r\nLS_cid=x&LS_adapter_set=DEMO")).toEqual({ kind: "S" });
     expect(classify(`bind_session\r\nLS_session=${TOKEN}&LS_keepalive_millis=5000`)).toEqual({ kind: "CR", token: TOKEN });
     expect(classify("hello")).toMatchObject({ kind: "refuse" });

@@ -84,8 +84,8 @@ export interface ProtocolAdapter {
   toOrigin?(request: Request, ids: SessionIds): Request | Promise<Request>;
   /**
    * An origin → client WebSocket text message, rewritten where it names the session
-   * (undefined: pass it unchanged). Asked of every message until it reports the origin's
-   * session id, then no more.
+   * (undefined: pass it unchanged), with the origin's session id where the message names
+   * it. Asked of every message, so it must be cheap for the messages it does not touch.
    */
   originMessage?(data: string, ids: SessionIds): { data: string; originSessionId?: string } | undefined;
   /** A client → origin WebSocket text message, rewritten where it names the session. */

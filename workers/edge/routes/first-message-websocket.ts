@@ -101,7 +101,7 @@ async function open(
     const text = await response.text().catch(() => "");
     if (text !== "") {
       try {
-        client.send(text.replace(/\r\n$/, ""));
+        client.send(text);
       } catch {
         // Client gone.
       }

@@ -112,6 +112,7 @@ export const tlcpAdapter: ProtocolAdapter = {
   },
 
   originMessage(data, ids) {
+    if (!data.includes("CONOK,")) return undefined;
     const rewritten = rewriteConokIn(data, ids.token);
     return rewritten === undefined ? undefined : { data: rewritten.text, originSessionId: rewritten.originSessionId };
   },
@@ -122,14 +123,15 @@ export const tlcpAdapter: ProtocolAdapter = {
 
   classifyMessage(data) {
     const [verb = "", params = ""] = data.split("\r\n", 2);
-    if (verb === "wsok") return { kind: "reply", reply: "WSOK" };
+    // Over WebSocket, as over HTTP, every TLCP line ends with CRLF.
+    if (verb === "wsok") return { kind: "reply", reply: "WSOK\r\n" };
     if (verb === "create_session") return { kind: "S" };
     if (verb === "bind_session") return { kind: "CR", token: findSession(params) ?? "" };
-    return { kind: "refuse", reply: `CONERR,${SESSION_NOT_FOUND},${encodeField("expected create_session or bind_session")}` };
+    return { kind: "refuse", reply: `CONERR,${SESSION_NOT_FOUND},${encodeField("expected create_session or bind_session")}\r\n` };
   },
 
   messageFailure(code, message) {
-    return `CONERR,${tlcpCode(code)},${encodeField(message)}`;
+    return `CONERR,${tlcpCode(code)},${encodeField(message)}\r\n`;
   },
 
   // The token reaches the client inside CONOK.
