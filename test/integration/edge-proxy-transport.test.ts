@@ -31,8 +31,9 @@ describe.each(CONFIGS)("tcp transport, $name, origin requires PROXY", ({ version
   const ws = (path: string) => `${ps.edgeUrl.replace(/^http/, "ws")}${path}`;
 
   beforeAll(async () => {
-    // Origin pings every 300 ms: a WebSocket stays open only if the edge answers them.
-    ps = await proxyStack({ version, auth, originArgs: ["--interval-ms", "0", "--ping-interval-ms", "300"] });
+    // The origin pings every second and drops a peer that misses a whole period: a
+    // WebSocket stays open only if the edge answers the pings.
+    ps = await proxyStack({ version, auth, originArgs: ["--interval-ms", "0", "--ping-interval-ms", "1000"] });
   });
   afterAll(async () => {
     await ps?.close();
@@ -123,8 +124,8 @@ describe.each(CONFIGS)("tcp transport, $name, origin requires PROXY", ({ version
     const client = await wsFromClient(ws("/ws?interval_ms=0"), CLAIMS);
     const hello = await client.nextJson();
     expect(hello).toMatchObject({ type: "hello", client: CLIENT_ADDRESS });
-    // Five ping periods: an edge that did not answer the origin's pings would be dropped by now.
-    await sleep(1_500);
+    // Three ping periods: an edge that did not answer the origin's pings would be dropped by now.
+    await sleep(3_200);
     client.ws.send("still here");
     expect((await client.next()).data.toString()).toBe("still here");
     client.ws.close(4000, "client done");
