@@ -77,7 +77,12 @@ export async function relayWebSocketOverTcp(
     });
     server.addEventListener("message", (event) => {
       const data = event.data;
-      origin.send(hooks.fromClient !== undefined && typeof data === "string" ? hooks.fromClient(data) : data);
+      try {
+        origin.send(hooks.fromClient !== undefined && typeof data === "string" ? hooks.fromClient(data) : data);
+      } catch (err) {
+        // A rewrite that throws loses that one message, not the session.
+        console.error("client → origin message dropped:", err);
+      }
     });
     server.addEventListener("close", (event) => {
       onClose("client", event.code, event.reason);
