@@ -94,14 +94,19 @@ function truncateUtf8(text: string, maxBytes: number): string {
 /** Decodes frames from a byte stream, checking what §5.2 and §5.5 require of each frame. */
 export class FrameDecoder {
   readonly #maxPayload: number;
-  #buffer: Uint8Array = new Uint8Array(0);
+  /** Received bytes not yet decoded, as they came: each byte is copied once, into its frame. */
+  readonly #chunks: Uint8Array[] = [];
+  #length = 0;
 
   constructor(maxPayload: number) {
     this.#maxPayload = maxPayload;
   }
 
   push(chunk: Uint8Array): Frame[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : append(this.#buffer, chunk);
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
+    }
     const frames: Frame[] = [];
     for (;;) {
       const frame = this.#next();
@@ -111,7 +116,8 @@ export class FrameDecoder {
   }
 
   #next(): Frame | undefined {
-    const b = this.#buffer;
+    // A server frame's header is at most 10 bytes (no masking key).
+    const b = this.#peek(Math.min(this.#length, 10));
     if (b.length < 2) return undefined;
     const first = b[0] ?? 0;
     const second = b[1] ?? 0;
@@ -143,16 +149,40 @@ export class FrameDecoder {
     if (length > this.#maxPayload) {
       throw new WebSocketProtocolError(CLOSE_TOO_BIG, `frame of ${length} bytes exceeds the ${this.#maxPayload}-byte limit`);
     }
-    if (b.length < at + length) return undefined;
-    const payload = b.slice(at, at + length);
-    this.#buffer = b.subarray(at + length);
-    return { fin, opcode, payload };
+    if (this.#length < at + length) return undefined;
+    this.#take(at);
+    return { fin, opcode, payload: this.#take(length) };
   }
-}
 
-function append(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+  /** The first `n` bytes (n ≤ what is held), without consuming them. */
+  #peek(n: number): Uint8Array {
+    const head = this.#chunks[0];
+    if (head !== undefined && head.length >= n) return head.subarray(0, n);
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      if (at === n) break;
+      const part = chunk.subarray(0, n - at);
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /** Removes and returns the first `n` bytes (n ≤ what is held), as a copy of its own. */
+  #take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const chunk = this.#chunks[0];
+      if (chunk === undefined) break;
+      const part = chunk.subarray(0, n - at);
+      out.set(part, at);
+      at += part.length;
+      if (part.length === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(part.length);
+    }
+    this.#length -= n;
+    return out;
+  }
 }
