@@ -29,9 +29,13 @@ export function originHeaders(request: Request): Headers {
   return headers;
 }
 
-/** Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection. */
-export async function relayHttp(request: Request, link: OriginLink): Promise<RelayOutcome> {
-  if (link.transport.kind === "tcp") return relayHttpOverTcp(request, link, link.transport.proxy);
+/**
+ * Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection.
+ * `signal` abandons a request still waiting for the origin's answer (the session ended
+ * meanwhile; an Engine.IO long-poll may wait for tens of seconds).
+ */
+export async function relayHttp(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
+  if (link.transport.kind === "tcp") return relayHttpOverTcp(request, link, link.transport.proxy, signal);
   const target = originTarget(request.url, link.url);
   try {
     const response = await fetch(target, {
@@ -40,6 +44,7 @@ export async function relayHttp(request: Request, link: OriginLink): Promise<Rel
       body: request.body,
       // A redirect from the origin is the client's to follow, not ours.
       redirect: "manual",
+      ...(signal === undefined ? {} : { signal }),
     });
     return { ok: true, response: uncompressedIfStreaming(response) };
   } catch (err) {

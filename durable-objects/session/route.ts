@@ -29,6 +29,11 @@ export interface CreateRoute {
   readonly origin: RouteOrigin;
   /** When the session's token expires (ms since epoch); the record is kept until then. */
   readonly expiresAt: number;
+  /**
+   * When the edge ends the session (ms since epoch) with the protocol's reconnect signal
+   * and reason `expired`: the pool's maximum session duration plus jitter. Absent: never.
+   */
+  readonly endAt?: number;
   /** The new session's token: protocols that name the session in their traffic use it there. */
   readonly token: string;
   /** The client opted in to receive its token as the first WebSocket message. */
@@ -70,6 +75,7 @@ export function decodeRoute(value: string | null): Route | undefined {
     typeof r.announce === "boolean" &&
     typeof r.adapter === "string" &&
     typeof r.expiresAt === "number" &&
+    (r.endAt === undefined || (typeof r.endAt === "number" && Number.isFinite(r.endAt))) &&
     typeof r.origin === "object" &&
     r.origin !== null &&
     typeof (r.origin as Record<string, unknown>).id === "string" &&

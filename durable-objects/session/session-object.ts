@@ -7,27 +7,29 @@
 import { DurableObject } from "cloudflare:workers";
 import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
 import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
-import { isWebSocketUpgrade, type ProtocolAdapter, type SessionIds } from "../../workers/edge/protocols/adapter.ts";
-import { relayHttp, type RelayOutcome } from "./http-relay.ts";
-import { relayWebSocket } from "./websocket-relay.ts";
+import { isEndReason, type EndReason, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
+import type { RelayOutcome } from "./http-relay.ts";
+import { forwardToOrigin } from "./origin-forward.ts";
+import { OpenConnections } from "./open-connections.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
-import { SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
-import type { OriginLink } from "./transport/origin-link.ts";
+import { endMessage } from "./end-message.ts";
+import { register, unregister } from "./registration.ts";
+import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
 
-/** How long a session's record outlives its token, for post-mortems through the admin API. */
-export const RECORD_GRACE_MS = 10 * 60 * 1000;
+export { RECORD_GRACE_MS } from "./store.ts";
 
 export interface SessionView {
   readonly record: SessionRecord | undefined;
   readonly events: SessionEvent[];
   readonly openWebSockets: number;
+  readonly openStreams: number;
 }
 
 export class SessionObject extends DurableObject<Env> {
   #store: SessionStore;
   #record: SessionRecord | undefined;
-  #openWebSockets = 0;
+  readonly #open = new OpenConnections();
   #pendingOriginSessionId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -47,22 +49,72 @@ export class SessionObject extends DurableObject<Env> {
 
   /** RPC for the admin API: the session's record and event log. */
   describe(): SessionView {
-    return { record: this.#record, events: this.#store.events(), openWebSockets: this.#openWebSockets };
+    return {
+      record: this.#record,
+      events: this.#store.events(),
+      openWebSockets: this.#open.webSockets,
+      openStreams: this.#open.streams,
+    };
   }
 
-  override async alarm(): Promise<void> {
+  /**
+   * RPC: ends the session on purpose. Every open connection of the session is told, in its
+   * protocol's words, to reconnect (which makes the client open a new session through the
+   * edge); requests still waiting for the origin are answered session_not_found, as is
+   * every later request. Returns false if there was no live session to end.
+   */
+  async end(reason: EndReason, detail?: string): Promise<boolean> {
+    if (!isEndReason(reason)) throw new TypeError(`not a reason to end a session: ${String(reason)}`);
     const record = this.#record;
-    if (record === undefined) return;
-    const deadline = record.expiresAt + RECORD_GRACE_MS;
-    // A WebSocket still open keeps its record; look again later.
-    if (this.#openWebSockets > 0 || Date.now() < deadline) {
-      await this.ctx.storage.setAlarm(Math.max(deadline, Date.now() + RECORD_GRACE_MS));
-      return;
+    if (record === undefined || record.state === "ended") return false;
+    const adapter = adapterNamed(record.adapter) ?? genericAdapter;
+    // Marked first, so that nothing that runs after this point sees a live session.
+    this.#record = { ...record, state: "ended", endedReason: reason };
+    this.#store.save(this.#record);
+    this.#store.record("ended", { reason, detail: detail ?? null });
+    this.#open.endAll(adapter.endSignal(reason, endMessage(reason, detail)));
+    this.#store.clearDeadline("end");
+    const forgetAt = this.#store.deadline("forget") ?? Number.POSITIVE_INFINITY;
+    this.#store.setDeadline("forget", Math.min(forgetAt, Date.now() + RECORD_GRACE_MS));
+    await this.#scheduleAlarm();
+    await unregister(this.env, record);
+    return true;
+  }
+
+  /**
+   * The one alarm serves every deadline (store.ts DeadlineKind). Safe to run twice or
+   * late: each deadline is acted on only once it is due, and acting on it again is a no-op.
+   */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const endAt = this.#store.deadline("end");
+    if (endAt !== undefined && endAt <= now) {
+      await this.end("expired", "maximum session duration reached");
+      this.#store.clearDeadline("end");
     }
+    const forgetAt = this.#store.deadline("forget");
+    if (forgetAt !== undefined && forgetAt <= now) {
+      // A WebSocket still open keeps its record; look again later.
+      if (this.#open.webSockets > 0) this.#store.setDeadline("forget", now + RECORD_GRACE_MS);
+      else return this.#forget();
+    }
+    await this.#scheduleAlarm();
+  }
+
+  async #forget(): Promise<void> {
+    const record = this.#record;
     await this.ctx.storage.deleteAll();
     // deleteAll() drops the schema too; start again from an empty, migrated store.
     this.#store = new SessionStore(this.ctx.storage.sql);
     this.#record = undefined;
+    // An ended session has left the registry already; removing it again costs one call.
+    if (record !== undefined) await unregister(this.env, record);
+  }
+
+  async #scheduleAlarm(): Promise<void> {
+    const next = this.#store.nextDeadline();
+    if (next === undefined) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 
   async #create(request: Request, route: CreateRoute): Promise<Response> {
@@ -102,28 +154,34 @@ export class SessionObject extends DurableObject<Env> {
     this.#record = { ...record, originSessionId };
     this.#store.save(this.#record);
     this.#store.record("created", { origin: record.originId, status: outcome.response.status, originSessionId });
-    await this.ctx.storage.setAlarm(record.expiresAt + RECORD_GRACE_MS);
+    this.#store.setDeadline("forget", record.expiresAt + RECORD_GRACE_MS);
+    if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
+    await this.#scheduleAlarm();
+    register(this.ctx, this.env, this.#record);
     return this.#opened(created.response);
   }
 
   async #relay(request: Request, route: RelayRoute): Promise<Response> {
     const record = this.#record;
-    if (record === undefined || record.state === "ended") {
-      const adapter = adapterNamed(record?.adapter ?? "") ?? genericAdapter;
-      return adapter.failure(404, "session_not_found", "this session no longer exists; start a new one", {
-        [FAILURE_HEADER]: "session_not_found",
-      });
-    }
+    if (record === undefined || record.state === "ended") return sessionGone(record);
     const adapter = adapterNamed(record.adapter) ?? genericAdapter;
     if (record.originId !== route.origin || record.pool !== route.pool) {
       return adapter.failure(401, "token_invalid", "token does not match its session");
     }
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
-    const outcome = await this.#forward(toOrigin, record, adapter, route.token, false);
+    const pending = this.#open.pending();
+    const outcome = await this.#forward(toOrigin, record, adapter, route.token, false, pending.signal).finally(pending.done);
+    if (this.#record?.state !== "active") {
+      // The session ended while the origin was answering. A WebSocket that opened meanwhile
+      // has been given the end signal already (OpenConnections); anything else is dropped.
+      if (outcome.ok && outcome.response.status === 101) return outcome.response;
+      if (outcome.ok) await outcome.response.body?.cancel();
+      return sessionGone(record);
+    }
     if (!outcome.ok) return this.#unreachable(adapter, record, outcome.reason);
     if (outcome.response.status === 101 || adapter.relayed === undefined) return this.#opened(outcome.response);
-    return adapter.relayed(outcome.response, ids);
+    return this.#opened(await adapter.relayed(outcome.response, ids));
   }
 
   #forward(
@@ -132,30 +190,17 @@ export class SessionObject extends DurableObject<Env> {
     adapter: ProtocolAdapter,
     token: string,
     announce: boolean,
+    signal?: AbortSignal,
   ): Promise<RelayOutcome> {
-    const link: OriginLink = {
-      url: record.originUrl,
-      transport: record.originTransport,
-      sessionKey: record.sk,
+    return forwardToOrigin(request, record, adapter, {
+      token,
+      announce,
+      signal,
       proxyAuthKeys: this.env.PROXY_AUTH_KEYS,
-    };
-    if (!isWebSocketUpgrade(request)) return relayHttp(request, link);
-    const ids = (): SessionIds => ({ token, originSessionId: this.#record?.originSessionId ?? record.originSessionId });
-    // Every origin message is offered to the adapter: a protocol may name the session
-    // again later (TLCP answers each WebSocket poll with a fresh CONOK).
-    const originMessage = adapter.originMessage;
-    const fromOrigin = (data: string): string => {
-      const rewritten = originMessage?.(data, ids());
-      if (rewritten === undefined) return data;
-      if (rewritten.originSessionId !== undefined) this.#learnOriginSessionId(rewritten.originSessionId);
-      return rewritten.data;
-    };
-    const clientMessage = adapter.clientMessage;
-    return relayWebSocket(request, link, {
-      ...(announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token }) } : {}),
-      ...(originMessage === undefined ? {} : { fromOrigin }),
-      ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids()) }),
-      onClose: (side, code, reason) => this.#webSocketClosed(side, code, reason),
+      originSessionId: () => this.#record?.originSessionId ?? record.originSessionId,
+      learnOriginSessionId: (id) => this.#learnOriginSessionId(id),
+      open: this.#open,
+      webSocketClosed: (side, code, reason) => this.#store.record("websocket_close", { side, code, reason }),
     });
   }
 
@@ -173,18 +218,10 @@ export class SessionObject extends DurableObject<Env> {
     this.#store.record("origin_session", { originSessionId });
   }
 
-  /** Counts a relayed WebSocket once the session's record is in place. */
+  /** A response on its way to the client: a WebSocket is logged, a stream kept so it can be ended. */
   #opened(response: Response): Response {
-    if (response.status === 101) {
-      this.#openWebSockets += 1;
-      this.#store.record("websocket_open", {});
-    }
-    return response;
-  }
-
-  #webSocketClosed(side: "client" | "origin", code: number, reason: string): void {
-    this.#store.record("websocket_close", { side, code, reason });
-    this.#openWebSockets = Math.max(0, this.#openWebSockets - 1);
+    if (response.status === 101) this.#store.record("websocket_open", {});
+    return this.#open.track(response);
   }
 
   #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {
@@ -193,4 +230,12 @@ export class SessionObject extends DurableObject<Env> {
       [FAILURE_HEADER]: "origin_unreachable",
     });
   }
+}
+
+/** The session is gone (never existed, ended, forgotten): the edge says so in the request's words. */
+function sessionGone(record: SessionRecord | undefined): Response {
+  const adapter = adapterNamed(record?.adapter ?? "") ?? genericAdapter;
+  return adapter.failure(404, "session_not_found", "this session no longer exists; start a new one", {
+    [FAILURE_HEADER]: "session_not_found",
+  });
 }

@@ -4,6 +4,7 @@
  * migrates forward, so a deployed object with old storage keeps working.
  */
 
+import { migrateSchema } from "../sqlite-schema.ts";
 import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "./transport/settings.ts";
 
 export type SessionState = "active" | "ended";
@@ -39,6 +40,18 @@ export interface SessionEvent {
 /** Oldest events are dropped past this many, so a chatty session cannot grow storage. */
 export const MAX_EVENTS = 200;
 
+/**
+ * How long a session's record outlives the session — its token's expiry, or its end if
+ * the edge ended it sooner — for post-mortems through the admin API.
+ */
+export const RECORD_GRACE_MS = 10 * 60 * 1000;
+
+/**
+ * The session object's timers, all served by its one alarm: `end` ends the session
+ * (maximum session duration), `forget` deletes its record and events.
+ */
+export type DeadlineKind = "end" | "forget";
+
 const MIGRATIONS: readonly string[] = [
   // v1
   `CREATE TABLE session (
@@ -51,6 +64,9 @@ const MIGRATIONS: readonly string[] = [
      kind TEXT NOT NULL, detail TEXT NOT NULL);`,
   // v2: the origin's transport, as its wire JSON ('{}' = fetch, what every v1 session used).
   `ALTER TABLE session ADD COLUMN origin_transport TEXT NOT NULL DEFAULT '{}';`,
+  // v3: deadlines for the one alarm. A v2 object's alarm was its record's cleanup.
+  `CREATE TABLE deadlines (kind TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   INSERT INTO deadlines (kind, at) SELECT 'forget', expires_at + ${RECORD_GRACE_MS} FROM session;`,
 ];
 
 export class SessionStore {
@@ -58,18 +74,7 @@ export class SessionStore {
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    this.#migrate();
-  }
-
-  #migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    const row = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
-    let version = row === undefined ? 0 : Number(row.value);
-    for (; version < MIGRATIONS.length; version++) {
-      const step = MIGRATIONS[version];
-      if (step !== undefined) this.#sql.exec(step);
-    }
-    this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+    migrateSchema(sql, MIGRATIONS);
   }
 
   load(): SessionRecord | undefined {
@@ -125,6 +130,23 @@ export class SessionStore {
   record(kind: string, detail: EventDetail = {}, at = Date.now()): void {
     this.#sql.exec("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", at, kind, JSON.stringify(detail));
     this.#sql.exec("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?", MAX_EVENTS);
+  }
+
+  setDeadline(kind: DeadlineKind, at: number): void {
+    this.#sql.exec("INSERT OR REPLACE INTO deadlines (kind, at) VALUES (?, ?)", kind, at);
+  }
+
+  clearDeadline(kind: DeadlineKind): void {
+    this.#sql.exec("DELETE FROM deadlines WHERE kind = ?", kind);
+  }
+
+  deadline(kind: DeadlineKind): number | undefined {
+    return this.#sql.exec<{ at: number }>("SELECT at FROM deadlines WHERE kind = ?", kind).toArray()[0]?.at;
+  }
+
+  /** The earliest deadline: when the alarm must next run. */
+  nextDeadline(): number | undefined {
+    return this.#sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM deadlines").one().at ?? undefined;
   }
 
   events(): SessionEvent[] {

@@ -11,6 +11,18 @@ import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts"
 import type { OriginLink } from "./transport/origin-link.ts";
 import { relayWebSocketOverTcp } from "./transport/tcp-websocket-relay.ts";
 
+/** Who ended a relay first: one of its two ends, or the edge itself (the session ended). */
+export type CloseSide = "client" | "origin" | "edge";
+
+/** An open relay, as the session object holds it to end it on purpose. */
+export interface RelayedWebSocket {
+  /**
+   * Sends `message` (if any) to the client, then closes the client's WebSocket with
+   * `code`/`reason` and the origin's as going away. Reports `onClose("edge", …)`.
+   */
+  end(message: string | undefined, code: number, reason: string): void;
+}
+
 export interface WebSocketRelayHooks {
   /** Sent to the client before anything from the origin (opt-in token announcement). */
   readonly firstMessage?: string;
@@ -18,9 +30,14 @@ export interface WebSocketRelayHooks {
   readonly fromOrigin?: (data: string) => string;
   /** Rewrites client → origin text messages. */
   readonly fromClient?: (data: string) => string;
+  /** Called once the relay is open (before the 101 goes back), with its handle. */
+  readonly onOpen?: (relay: RelayedWebSocket) => void;
   /** Called once per relay, with the side that closed (or failed) first. */
-  onClose(side: "client" | "origin", code: number, reason: string): void;
+  onClose(side: CloseSide, code: number, reason: string): void;
 }
+
+/** What the origin hears when the edge ends the session: the client is going away. */
+const ORIGIN_END_CODE = 1001;
 
 /** Headers the runtime sets itself for the origin handshake; forwarding them would clash. */
 const HANDSHAKE_HEADERS = ["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "connection"];
@@ -54,13 +71,22 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
   if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);
 
   let ended = false;
-  const onClose = (side: "client" | "origin", code: number, reason: string): void => {
+  const onClose = (side: CloseSide, code: number, reason: string): void => {
     if (ended) return;
     ended = true;
     hooks.onClose(side, code, reason);
   };
   pipe(server, origin, "client", onClose, hooks.fromClient);
   pipe(origin, server, "origin", onClose, hooks.fromOrigin);
+  hooks.onOpen?.({
+    end(message, code, reason) {
+      if (ended) return;
+      onClose("edge", code, reason);
+      if (message !== undefined) sendQuietly(server, message);
+      closeQuietly(server, code, reason);
+      closeQuietly(origin, ORIGIN_END_CODE, reason);
+    },
+  });
 
   const out = new Headers();
   for (const [name, value] of upstream.headers) {
@@ -74,7 +100,7 @@ function pipe(
   from: WebSocket,
   to: WebSocket,
   side: "client" | "origin",
-  onClose: WebSocketRelayHooks["onClose"],
+  onClose: (side: "client" | "origin", code: number, reason: string) => void,
   rewrite: ((data: string) => string) | undefined,
 ): void {
   from.addEventListener("message", (event) => {
@@ -102,11 +128,29 @@ export function sendableCode(code: number): number | undefined {
   return undefined;
 }
 
+/** A close reason fits in 123 UTF-8 bytes (RFC 6455 §5.5); longer ones are cut, whole characters only. */
+export function closeReason(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.length <= 123) return reason;
+  let cut = 123;
+  // Back up to the start of a character (continuation bytes are 10xxxxxx).
+  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return new TextDecoder().decode(bytes.subarray(0, cut));
+}
+
+export function sendQuietly(ws: WebSocket, message: string): void {
+  try {
+    ws.send(message);
+  } catch {
+    // Already closing.
+  }
+}
+
 export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   try {
     const sendable = sendableCode(code);
     // 1006 (abnormal end) becomes 1011 so the peer learns the far side failed, not that all is well.
-    if (sendable !== undefined) ws.close(sendable, reason.slice(0, 123));
+    if (sendable !== undefined) ws.close(sendable, closeReason(reason));
     else if (code === 1006) ws.close(1011, "peer connection lost");
     else ws.close();
   } catch {

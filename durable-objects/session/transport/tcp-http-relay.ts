@@ -10,16 +10,25 @@ import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
 import { clientResponseHeaders, openTcpOrigin, tcpOriginHeaders } from "./tcp-origin-connection.ts";
 
-export async function relayHttpOverTcp(request: Request, link: OriginLink, proxy: ProxySettings): Promise<RelayOutcome> {
+export async function relayHttpOverTcp(
+  request: Request,
+  link: OriginLink,
+  proxy: ProxySettings,
+  signal?: AbortSignal,
+): Promise<RelayOutcome> {
   const target = originTarget(request.url, link.url);
   try {
     const connection = await openTcpOrigin(request, link, proxy);
+    // Abandoned before the origin answered: closing the connection fails the exchange.
+    const abandon = (): void => connection.close();
+    if (signal?.aborted === true) abandon();
+    signal?.addEventListener("abort", abandon);
     const result = await exchange(connection, {
       method: request.method,
       target: `${target.pathname}${target.search}`,
       headers: tcpOriginHeaders(request, target),
       body: request.body,
-    });
+    }).finally(() => signal?.removeEventListener("abort", abandon));
     if (result.kind === "upgrade") {
       connection.close();
       return { ok: false, reason: "origin switched protocols on a plain request" };

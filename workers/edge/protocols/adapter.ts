@@ -59,6 +59,26 @@ export interface SessionIds {
   readonly originSessionId: string | null;
 }
 
+/** Why the edge ends a session on purpose (the session record and event log keep it). */
+export const END_REASONS = ["drain", "rebalance", "expired", "admin"] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+export function isEndReason(value: unknown): value is EndReason {
+  return typeof value === "string" && (END_REASONS as readonly string[]).includes(value);
+}
+
+/**
+ * How a protocol tells a session's open connections that the session is over and the
+ * client should open a new one: what goes on each WebSocket before it closes, what is
+ * appended to each open HTTP stream before it ends, and the WebSocket close.
+ */
+export interface EndSignal {
+  readonly webSocketMessage?: string;
+  readonly streamText?: string;
+  readonly closeCode: number;
+  readonly closeReason: string;
+}
+
 export interface CreatedResponse {
   readonly response: Response;
   readonly originSessionId: string | undefined;
@@ -90,6 +110,13 @@ export interface ProtocolAdapter {
   originMessage?(data: string, ids: SessionIds): { data: string; originSessionId?: string } | undefined;
   /** A client → origin WebSocket text message, rewritten where it names the session. */
   clientMessage?(data: string, ids: SessionIds): string;
+  /**
+   * The edge ends the session on purpose (drain, rebalance, expiry, operator): what makes
+   * this protocol's real clients open a new session by themselves. `message` is a human
+   * sentence to carry where the protocol has room for one. Requests that later name the
+   * session get `failure(404, "session_not_found", ...)`.
+   */
+  endSignal(reason: EndReason, message: string): EndSignal;
 
   // --- at the edge ---
 

@@ -10,6 +10,11 @@
  *
  * Failures answer as an Engine.IO server would (`400 {"code":1,"message":"Session ID
  * unknown"}`), which makes socket.io-client reconnect — through the edge, onto a live origin.
+ *
+ * Ending a session on purpose closes its transport: socket.io-client reconnects after a
+ * transport close or error, but not after a Socket.IO "server disconnect" (`41`), which it
+ * takes as final. A WebSocket closes (1012); a pending long-poll is answered "Session ID
+ * unknown" (a transport error), and so is every later request of the session.
  */
 import type { EdgeErrorCode } from "../errors.ts";
 import type { CreatedResponse, ProtocolAdapter } from "./adapter.ts";
@@ -21,6 +26,8 @@ const RECORD_SEPARATOR = "\u001e";
 /** Engine.IO's error codes (engine.io `Server.errors`). */
 const UNKNOWN_SID = { code: 1, message: "Session ID unknown" };
 const BAD_REQUEST = { code: 3, message: "Bad request" };
+/** RFC 6455 close code 1012: the service is restarting; the client should reconnect. */
+const SERVICE_RESTART = 1012;
 
 /**
  * Swaps the sid in an open packet (`0{...}`) and reports the one it replaced; anything
@@ -71,6 +78,9 @@ export const engineIoAdapter: ProtocolAdapter = {
     const rewritten = rewriteOpenPacket(data, ids.token);
     return rewritten === undefined ? undefined : { data: rewritten.packet, originSessionId: rewritten.originSid };
   },
+
+  // No packet: a transport that closes is what makes the client reconnect (see above).
+  endSignal: (_reason, message) => ({ closeCode: SERVICE_RESTART, closeReason: message }),
 
   // The token is the sid the client already holds: nothing else to hand out.
   deliverToken: (response) => response,

@@ -8,6 +8,7 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { loadOf } from "../balance/pick.ts";
 import { poolView } from "../balance/pool-view.ts";
 import { EdgeError } from "../errors.ts";
+import { adminSessionEndRoutes } from "./admin-session-end.ts";
 import { edgeRuntime } from "../runtime.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
@@ -38,6 +39,7 @@ export const adminAuth = (): MiddlewareHandler<EdgeEnv> =>
 export function adminRoutes(): Hono<EdgeEnv> {
   const admin = new Hono<EdgeEnv>();
   admin.use("*", adminAuth());
+  admin.route("/", adminSessionEndRoutes());
 
   admin.get("/pool", async (c) => {
     const { config } = edgeRuntime(c.env);

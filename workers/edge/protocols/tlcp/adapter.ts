@@ -10,6 +10,9 @@
  * - Failures are TLCP lines on HTTP 200 (the client cannot see HTTP statuses): `CONERR` for
  *   session requests, one `REQERR` per request line for control/msg/heartbeat, so a client
  *   whose session is gone creates a new one — through the edge, onto a live origin.
+ * - Ending a session on purpose: `END,48,<message>` ("maximum session duration reached",
+ *   which the client answers by opening a new session at once) on the WebSocket or at the
+ *   end of the open HTTP stream, then the connection closes.
  */
 import type { EdgeErrorCode } from "../../errors.ts";
 import type { Classification, Failure, ProtocolAdapter } from "../adapter.ts";
@@ -24,6 +27,12 @@ const MAX_REQUEST_BODY = 256 * 1024;
 /** TLCP error codes the edge uses. */
 const SESSION_NOT_FOUND = 20;
 const NEW_SESSIONS_BLOCKED = 10;
+/**
+ * TLCP END cause 48: the server ends the session to refresh it. Clients recover by creating
+ * a new session immediately (lightstreamer-client treats 41 and 48 as "retry", every other
+ * END cause as final), which is exactly what drain, rebalance and expiry want.
+ */
+const END_REFRESH_SESSION = 48;
 
 type RequestKind = "create_session" | "bind_session" | "control" | "msg" | "heartbeat";
 
@@ -132,6 +141,12 @@ export const tlcpAdapter: ProtocolAdapter = {
 
   messageFailure(code, message) {
     return `CONERR,${tlcpCode(code)},${encodeField(message)}\r\n`;
+  },
+
+  endSignal(_reason, message) {
+    // The message field is always present, even when empty: clients split on commas.
+    const line = `END,${END_REFRESH_SESSION},${encodeField(message)}\r\n`;
+    return { webSocketMessage: line, streamText: line, closeCode: 1000, closeReason: "session ended" };
   },
 
   // The token reaches the client inside CONOK.

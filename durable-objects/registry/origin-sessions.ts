@@ -1,0 +1,83 @@
+/**
+ * One shard of the registry of sessions the edge placed on one origin (see
+ * registry-stubs.ts for the sharding). Session objects add themselves when they are
+ * created and remove themselves when they end or are forgotten; the pool coordinator
+ * counts an origin's sessions here and ends some of them (drain, rebalance) through it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { EndReason } from "../../workers/edge/protocols/adapter.ts";
+import { sessionStub } from "../session/stub.ts";
+import { migrateSchema } from "../sqlite-schema.ts";
+
+const MIGRATIONS: readonly string[] = [
+  // v1
+  `CREATE TABLE sessions (sk TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+   CREATE INDEX sessions_by_age ON sessions (created_at, sk);`,
+];
+
+/** Session objects asked to end at once: a drain of thousands must not open thousands of calls. */
+export const END_CONCURRENCY = 16;
+
+export class OriginSessions extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  /** Sessions an end() call is ending right now: a concurrent end() picks others. */
+  readonly #ending = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    migrateSchema(this.#sql, MIGRATIONS);
+  }
+
+  add(sk: string, createdAt: number): void {
+    this.#sql.exec("INSERT OR REPLACE INTO sessions (sk, created_at) VALUES (?, ?)", sk, createdAt);
+  }
+
+  remove(sk: string): void {
+    this.#sql.exec("DELETE FROM sessions WHERE sk = ?", sk);
+  }
+
+  count(): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+  }
+
+  /**
+   * Ends up to `count` of this shard's sessions, oldest first, each through its own
+   * session object (which tells its clients, in their protocol's words, to reconnect).
+   * Returns how many live sessions it ended. A session that was already over leaves the
+   * registry without counting; one whose object could not be reached stays, for a later call.
+   */
+  async end(count: number, reason: EndReason): Promise<number> {
+    if (!Number.isFinite(count) || count <= 0) return 0;
+    const limit = Math.floor(count);
+    const picked = this.#sql
+      .exec<{ sk: string }>("SELECT sk FROM sessions ORDER BY created_at, sk LIMIT ?", limit + this.#ending.size)
+      .toArray()
+      .map((row) => row.sk)
+      .filter((sk) => !this.#ending.has(sk))
+      .slice(0, limit);
+    for (const sk of picked) this.#ending.add(sk);
+    let ended = 0;
+    try {
+      for (let i = 0; i < picked.length; i += END_CONCURRENCY) {
+        const batch = picked.slice(i, i + END_CONCURRENCY);
+        const results = await Promise.all(batch.map((sk) => this.#endOne(sk, reason)));
+        ended += results.filter(Boolean).length;
+      }
+    } finally {
+      for (const sk of picked) this.#ending.delete(sk);
+    }
+    return ended;
+  }
+
+  async #endOne(sk: string, reason: EndReason): Promise<boolean> {
+    try {
+      const ended = await sessionStub(this.env, sk).end(reason);
+      this.remove(sk);
+      return ended;
+    } catch (err) {
+      console.error(JSON.stringify({ event: "registry_end_failed", sk, reason, message: err instanceof Error ? err.message : String(err) }));
+      return false;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * What a session object is relaying right now, so that it can end the session on
+ * purpose: open WebSockets, streamed HTTP responses, and requests still waiting for the
+ * origin's answer. Once ended, anything that opens late is ended at once.
+ */
+import type { EndSignal } from "../../workers/edge/protocols/adapter.ts";
+import { RelayedStream } from "./relayed-stream.ts";
+import type { RelayedWebSocket } from "./websocket-relay.ts";
+
+export interface PendingRequest {
+  /** Aborted when the session ends before the origin answered. */
+  readonly signal: AbortSignal;
+  /** The origin answered (or failed): stop tracking. */
+  done(): void;
+}
+
+export class OpenConnections {
+  readonly #webSockets = new Set<RelayedWebSocket>();
+  readonly #streams = new Set<RelayedStream>();
+  readonly #pending = new Set<AbortController>();
+  #endedWith: EndSignal | undefined;
+
+  get webSockets(): number {
+    return this.#webSockets.size;
+  }
+
+  get streams(): number {
+    return this.#streams.size;
+  }
+
+  addWebSocket(ws: RelayedWebSocket): void {
+    if (this.#endedWith !== undefined) endWebSocket(ws, this.#endedWith);
+    else this.#webSockets.add(ws);
+  }
+
+  removeWebSocket(ws: RelayedWebSocket): void {
+    this.#webSockets.delete(ws);
+  }
+
+  /**
+   * A response on its way to the client. One whose body streams (no length: SSE, TLCP
+   * streaming, chunked) is passed through a RelayedStream so it can be ended; others are
+   * complete answers and end by themselves.
+   */
+  track(response: Response): Response {
+    if (response.status === 101 || response.body === null || response.headers.has("content-length")) return response;
+    const stream = new RelayedStream(response.body, () => this.#streams.delete(stream));
+    if (this.#endedWith !== undefined) stream.end(this.#endedWith.streamText);
+    else this.#streams.add(stream);
+    return new Response(stream.body, response);
+  }
+
+  /** A request about to wait for the origin's answer. */
+  pending(): PendingRequest {
+    const controller = new AbortController();
+    if (this.#endedWith !== undefined) controller.abort();
+    else this.#pending.add(controller);
+    return { signal: controller.signal, done: () => this.#pending.delete(controller) };
+  }
+
+  /** Ends everything open with the protocol's signal; anything opened later ends at once. */
+  endAll(signal: EndSignal): void {
+    this.#endedWith = signal;
+    for (const ws of [...this.#webSockets]) endWebSocket(ws, signal);
+    this.#webSockets.clear();
+    for (const stream of [...this.#streams]) stream.end(signal.streamText);
+    for (const controller of [...this.#pending]) controller.abort();
+    this.#pending.clear();
+  }
+}
+
+function endWebSocket(ws: RelayedWebSocket, signal: EndSignal): void {
+  ws.end(signal.webSocketMessage, signal.closeCode, signal.closeReason);
+}

@@ -1,0 +1,27 @@
+/**
+ * A session's entry in the registry of its origin's sessions (durable-objects/registry/):
+ * added when the session is created, removed when it ends or its record is forgotten.
+ * Failures are logged, never thrown: the registry serves drains and rebalancing, and a
+ * session must not fail because its registry shard was briefly unavailable. (A missed
+ * removal leaves an entry that the registry drops the next time it tries to end it.)
+ */
+import { registryStubFor } from "../registry/registry-stubs.ts";
+import type { SessionRecord } from "./store.ts";
+
+/** Off the response path: a registry that is slow to answer must not slow session creation. */
+export function register(ctx: DurableObjectState, env: Env, record: SessionRecord): void {
+  const registry = registryStubFor(env, record.pool, record.originId, record.sk);
+  ctx.waitUntil(registry.add(record.sk, record.createdAt).catch((err: unknown) => logFailure("add", record.sk, err)));
+}
+
+export async function unregister(env: Env, record: SessionRecord): Promise<void> {
+  try {
+    await registryStubFor(env, record.pool, record.originId, record.sk).remove(record.sk);
+  } catch (err) {
+    logFailure("remove", record.sk, err);
+  }
+}
+
+function logFailure(op: "add" | "remove", sk: string, err: unknown): void {
+  console.error(JSON.stringify({ event: "registry_failed", op, sk, message: err instanceof Error ? err.message : String(err) }));
+}

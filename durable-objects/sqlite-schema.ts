@@ -1,0 +1,18 @@
+/**
+ * Versioned SQLite schemas for Durable Objects: each object keeps its schema version in a
+ * `meta` table and runs the migrations it has not run yet, in order, so an object whose
+ * storage was written by an older deployment keeps working after an upgrade.
+ */
+
+/** Runs `migrations[version..]` (index = version it upgrades from); returns the new version. */
+export function migrateSchema(sql: SqlStorage, migrations: readonly string[]): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
+  let version = row === undefined ? 0 : Number(row.value);
+  for (; version < migrations.length; version++) {
+    const step = migrations[version];
+    if (step !== undefined) sql.exec(step);
+  }
+  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+  return version;
+}
