@@ -28,6 +28,8 @@ export interface StackOptions {
   readonly originTransport?: OriginTransportOptions;
   /** Extra flags for every reference origin (e.g. ["--interval-ms", "100"]). */
   readonly originArgs?: readonly string[];
+  /** The pool's settings (health, expiry, rebalancing, admission: see workers/edge/pool-settings.ts). */
+  readonly poolSettings?: Record<string, unknown>;
   /** Extra vars for the edge (override wrangler.toml and the dev secrets). */
   readonly vars?: Record<string, string>;
   /** The edge bundle is already built. */
@@ -78,7 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       prebuilt: options.prebuilt ?? false,
       log,
       vars: {
-        POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins }] }),
+        POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins, ...(options.poolSettings === undefined ? {} : { settings: options.poolSettings }) }] }),
         AFFINITY_KEYS: DEV_AFFINITY_KEYS,
         AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
         ADMIN_TOKEN: DEV_ADMIN_TOKEN,

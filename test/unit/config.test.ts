@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, poolForHost, resolveConfig } from "../../workers/edge/config.ts";
+import { DEFAULT_POOL_SETTINGS } from "../../workers/edge/pool-settings.ts";
 
 const pools = (value: unknown) => ({ POOLS: JSON.stringify(value) });
 const origin = (id: string, port = 9001) => ({ id, url: `http://127.0.0.1:${port}` });
@@ -21,6 +22,7 @@ describe("edge configuration", () => {
       name: "p",
       hosts: ["*"],
       origins: [{ id: "a", url: "http://127.0.0.1:9001", weight: 1, capacity: 10_000, transport: "fetch" }],
+      settings: DEFAULT_POOL_SETTINGS,
     });
     expect(config.tokenTtlSeconds).toBe(86_400);
   });
@@ -46,6 +48,22 @@ describe("edge configuration", () => {
     expect(fieldOf(() => resolveConfig({ ...pools({ pools: [{ name: "p", origins: [origin("a")] }] }), TOKEN_TTL_SECONDS: "5" }))).toBe(
       "TOKEN_TTL_SECONDS",
     );
+  });
+
+  it("reads pool settings, naming a bad one", () => {
+    const withSettings = (settings: unknown) => pools({ pools: [{ name: "p", origins: [origin("a")], settings }] });
+    const config = resolveConfig(withSettings({ maxSessionSeconds: 20, admission: { sessionsPerSecond: 50 }, rebalance: { enabled: false } }));
+    expect(config.pools[0]?.settings).toMatchObject({
+      maxSessionSeconds: 20,
+      admission: { sessionsPerSecond: 50, burst: DEFAULT_POOL_SETTINGS.admission.burst },
+      rebalance: { enabled: false, tolerance: DEFAULT_POOL_SETTINGS.rebalance.tolerance },
+    });
+    expect(fieldOf(() => resolveConfig(withSettings({ health: { rise: 0 } })))).toBe("POOLS.pools[0].settings.health.rise");
+    expect(fieldOf(() => resolveConfig(withSettings({ health: { intervalMs: 1000, timeoutMs: 1000 } })))).toBe(
+      "POOLS.pools[0].settings.health.timeoutMs",
+    );
+    expect(fieldOf(() => resolveConfig(withSettings({ expiryJitter: 2 })))).toBe("POOLS.pools[0].settings.expiryJitter");
+    expect(fieldOf(() => resolveConfig(withSettings({ typo: 1 })))).toBe("POOLS.pools[0].settings.typo");
   });
 
   it("selects the pool by host name, falling back to the wildcard pool", () => {

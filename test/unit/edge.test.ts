@@ -1,4 +1,6 @@
 import { env, exports } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { resetPoolViews } from "../../workers/edge/balance/pool-view.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
@@ -14,10 +16,14 @@ type OriginBehaviour = (originId: string, req: Request) => Response | Promise<Re
 
 let requestsTo: Array<{ origin: string; path: string; headers: Headers }> = [];
 
-function origins(behaviour: OriginBehaviour) {
+/**
+ * Plays the origins, then lets the pool coordinator see them: it health-checks on its
+ * alarm, so run it (twice: a recovering origin needs `rise` good checks).
+ */
+async function origins(behaviour: OriginBehaviour) {
   const spy = vi.spyOn(globalThis, "fetch");
   spy.mockClear();
-  return spy.mockImplementation(async (input, init) => {
+  spy.mockImplementation(async (input, init) => {
     const req = new Request(input, init);
     const url = new URL(req.url);
     const id = ORIGIN_PORTS[url.port] ?? "unknown";
@@ -27,6 +33,14 @@ function origins(behaviour: OriginBehaviour) {
     requestsTo.push({ origin: id, path: url.pathname + url.search, headers: req.headers });
     return behaviour(id, req);
   });
+  await settle();
+  return spy;
+}
+
+/** Runs the coordinator's health round twice (rise/fall of the test config is 2). */
+async function settle(): Promise<void> {
+  const coordinator = coordinatorStub(env, "default");
+  for (let i = 0; i < 2; i++) if (!(await runDurableObjectAlarm(coordinator))) break;
 }
 
 const echoOrigin: OriginBehaviour = (id) =>
@@ -55,7 +69,7 @@ describe("edge endpoints", () => {
   });
 
   it("guards the admin API with the admin token", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const denied = await edge("/_edge/admin/pool");
     expect(denied.status).toBe(401);
     expect(await denied.json()).toMatchObject({ error: "unauthorized" });
@@ -75,6 +89,7 @@ describe("edge endpoints", () => {
 describe("S requests", () => {
   it("answers 503 with Retry-After when no origin is healthy", async () => {
     vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("connect ECONNREFUSED"));
+    await settle();
     const res = await edge("/session", { method: "POST" });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
@@ -82,7 +97,7 @@ describe("S requests", () => {
   });
 
   it("places the session, and hands out the token as cookie and header", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const res = await edge("/session", { method: "POST", body: "{}", headers: { "content-length": "2" } });
     expect(res.status).toBe(200);
     const origin = res.headers.get("x-origin-id");
@@ -93,13 +108,13 @@ describe("S requests", () => {
   });
 
   it("marks the cookie Secure and SameSite=None over https", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const res = await exports.default.fetch(new Request("https://push.example.com/session", { method: "POST" }));
     expect(res.headers.get("set-cookie")).toMatch(/; HttpOnly; SameSite=None; Secure$/);
   });
 
   it("re-places an S request whose origin cannot be reached", async () => {
-    origins((id) => {
+    await origins((id) => {
       if (id !== "o3") throw new TypeError("connect ECONNREFUSED");
       return echoOrigin(id, new Request(EDGE));
     });
@@ -120,7 +135,7 @@ describe("CR requests", () => {
   }
 
   it("reach the session's origin by header, query and cookie, with carriers stripped", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const { token, origin } = await session();
     const carriers: RequestInit[] = [{ headers: { "x-affinity-token": token } }, {}, { headers: { cookie: `pe_affinity=${token}; a=b` } }];
     for (const [i, init] of carriers.entries()) {
@@ -139,7 +154,7 @@ describe("CR requests", () => {
   });
 
   it("refuse a tampered token with 401 JSON before reaching any origin", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const { token } = await session();
     const tampered = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
     const res = await edge("/session/x/control", { method: "POST", headers: { "x-affinity-token": tampered } });
@@ -149,7 +164,7 @@ describe("CR requests", () => {
   });
 
   it("refuse an expired token with 401 and a foreign pool's token with 403", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const keys = resolveKeyRing(env);
     const past = Math.floor(Date.now() / 1000) - 7200;
     const expired = await mintAffinityToken(keys, { sk: "s", origin: "o1", pool: "default", ttlSeconds: 60, now: past });
@@ -164,7 +179,7 @@ describe("CR requests", () => {
   });
 
   it("remove the cookie when its token is refused or its session is gone, so the next request is S", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const { token } = await session();
     const cleared = "pe_affinity=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax";
     const tampered = await edge("/x", { headers: { cookie: `pe_affinity=${token}x` } });
@@ -184,7 +199,7 @@ describe("CR requests", () => {
     expect(explicit.status).toBe(404);
     expect(explicit.headers.get("set-cookie")).toBeNull();
     // And an origin's own 404 is just an answer, not the end of the session.
-    origins(() => new Response("no such page", { status: 404 }));
+    await origins(() => new Response("no such page", { status: 404 }));
     const own = await edge("/missing", { headers: { cookie: `pe_affinity=${token}` } });
     expect(own.status).toBe(404);
     expect(await own.text()).toBe("no such page");
@@ -192,9 +207,9 @@ describe("CR requests", () => {
   });
 
   it("answer 502 when the session's origin is gone, without re-pinning", async () => {
-    origins(echoOrigin);
+    await origins(echoOrigin);
     const { token, origin } = await session();
-    origins((id) => {
+    await origins((id) => {
       if (id === origin) throw new TypeError("connect ECONNREFUSED");
       return echoOrigin(id, new Request(EDGE));
     });

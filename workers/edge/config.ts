@@ -3,6 +3,8 @@
  * isolate from the `POOLS` var and validated; every error names the bad field so an
  * operator can fix the config without reading code.
  */
+import { ConfigError } from "./config-error.ts";
+import { resolvePoolSettings, type PoolSettings } from "./pool-settings.ts";
 import { parseProxyAuthKeys } from "../../durable-objects/session/transport/tcp/proxy-auth-keys.ts";
 import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../../durable-objects/session/transport/settings.ts";
 
@@ -27,6 +29,7 @@ export interface OriginConfig {
 
 export interface PoolConfig {
   readonly name: string;
+  readonly settings: PoolSettings;
   /** Host names served by this pool; "*" matches any host not claimed by another pool. */
   readonly hosts: readonly string[];
   readonly origins: readonly OriginConfig[];
@@ -41,15 +44,7 @@ export const DEFAULT_ORIGIN_WEIGHT = 1;
 export const DEFAULT_ORIGIN_CAPACITY = 10_000;
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  /** Dotted path of the offending field, e.g. `pools[0].origins[2].url`. */
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.field = field;
-  }
-}
+export { ConfigError };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -89,7 +84,7 @@ function resolveProxy(raw: unknown, field: string, authKids: ReadonlySet<string>
   return { version, authKid };
 }
 
-function resolveOrigin(raw: unknown, field: string, authKids: ReadonlySet<string>): OriginConfig {
+export function resolveOrigin(raw: unknown, field: string, authKids: ReadonlySet<string>): OriginConfig {
   if (!isRecord(raw)) throw new ConfigError(field, "must be an object");
   const id = requireString(raw.id, `${field}.id`);
   if (!ID_PATTERN.test(id)) throw new ConfigError(`${field}.id`, "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
@@ -136,7 +131,7 @@ function resolvePool(raw: unknown, field: string, authKids: ReadonlySet<string>)
     if (seen.has(o.id)) throw new ConfigError(`${field}.origins[${i}].id`, `duplicate origin id ${JSON.stringify(o.id)}`);
     seen.add(o.id);
   });
-  return { name, hosts, origins };
+  return { name, hosts, origins, settings: resolvePoolSettings(raw.settings, `${field}.settings`) };
 }
 
 /** Parses and validates the edge configuration. Throws ConfigError naming the bad field. */

@@ -1,155 +1,131 @@
 /**
- * What one edge isolate knows about a pool's origins: health and load from each origin's
- * `/health`, plus the sessions this isolate placed since the last report. It is a cached
- * snapshot refreshed in the background when stale, so the S path never waits on a
- * per-request round trip (only a cold isolate waits, once, for its first snapshot).
- *
- * Passive detection: a relay that cannot reach an origin marks it down at once; the next
- * successful health check brings it back.
+ * What one edge isolate knows about a pool: the pool coordinator's snapshot (health,
+ * operator state, load of every origin), at most `SNAPSHOT_STALE_MS` old, plus the
+ * sessions this isolate placed since and the origins it saw fail since. The S path reads
+ * it from memory; a stale snapshot is refreshed in the background (only a cold isolate
+ * waits, once, for its first). No request makes a round trip to the coordinator.
  */
-import { FETCH_TRANSPORT, type TransportSettings } from "../../../durable-objects/session/transport/settings.ts";
-import { tcpHealthFetch, type HealthFetch } from "../../../durable-objects/session/transport/tcp-health-fetch.ts";
+import type { PoolCoordinator } from "../../../durable-objects/pool/coordinator.ts";
+import type { OriginSnapshot, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
 import type { OriginConfig, PoolConfig } from "../config.ts";
 import type { Candidate } from "./pick.ts";
 
-export type OriginState = "active" | "draining" | "blocked" | "unknown";
+export const SNAPSHOT_STALE_MS = 2_000;
+/** A slow-starting origin begins at this share of its weight. */
+const SLOW_START_FLOOR = 0.1;
 
-export interface OriginStatus {
-  readonly id: string;
-  readonly url: string;
-  readonly weight: number;
-  /** How sessions (and health checks) reach the origin. */
-  readonly transport: TransportSettings;
-  healthy: boolean;
-  state: OriginState;
-  /** Sessions the origin reported at the last check. */
-  reportedSessions: number;
-  /** Sessions this isolate placed since that report. */
-  placedSinceReport: number;
-  /** Effective capacity: the configured one, or a smaller one the origin reports. */
-  capacity: number;
-  readonly configuredCapacity: number;
-  checkedAt: number;
-  lastError: string | undefined;
+export interface OriginView extends OriginSnapshot {
+  /** Sessions this isolate placed since the snapshot was taken. */
+  readonly placed: number;
+  /** Set when this isolate saw the origin fail since the snapshot. */
+  readonly failedHere: string | undefined;
 }
-
-export const HEALTH_STALE_MS = 2_000;
-export const HEALTH_TIMEOUT_MS = 1_500;
 
 export class PoolView {
   readonly pool: PoolConfig;
-  readonly #origins: Map<string, OriginStatus>;
+  readonly #hash: string;
+  #snapshot: PoolSnapshot | undefined;
+  #fetchedAt = 0;
   #refreshing: Promise<void> | undefined;
-  #refreshedAt = 0;
+  readonly #placed = new Map<string, number>();
+  readonly #failed = new Map<string, string>();
 
   constructor(pool: PoolConfig) {
     this.pool = pool;
-    this.#origins = new Map(pool.origins.map((o) => [o.id, initialStatus(o)]));
-  }
-
-  origin(id: string): OriginStatus | undefined {
-    return this.#origins.get(id);
-  }
-
-  statuses(): OriginStatus[] {
-    return [...this.#origins.values()];
-  }
-
-  candidates(): Candidate[] {
-    return this.statuses().map((s) => ({
-      id: s.id,
-      weight: s.weight,
-      sessions: s.reportedSessions + s.placedSinceReport,
-      capacity: s.capacity,
-      eligible: s.healthy && s.state === "active",
-    }));
+    this.#hash = configHash(pool);
   }
 
   get hasSnapshot(): boolean {
-    return this.#refreshedAt > 0;
+    return this.#snapshot !== undefined;
+  }
+
+  get snapshot(): PoolSnapshot | undefined {
+    return this.#snapshot;
   }
 
   isStale(now: number): boolean {
-    return now - this.#refreshedAt > HEALTH_STALE_MS;
+    return now - this.#fetchedAt > SNAPSHOT_STALE_MS;
+  }
+
+  origins(): OriginView[] {
+    return (this.#snapshot?.origins ?? []).map((o) => ({
+      ...o,
+      placed: this.#placed.get(o.id) ?? 0,
+      failedHere: this.#failed.get(o.id),
+    }));
+  }
+
+  origin(id: string): OriginView | undefined {
+    return this.origins().find((o) => o.id === id);
+  }
+
+  /** Origins as P2C sees them: only healthy, active ones are eligible; slow start scales weight. */
+  candidates(now: number): Candidate[] {
+    const slowStartMs = (this.#snapshot?.settings.slowStartSeconds ?? 0) * 1000;
+    return this.origins().map((o) => ({
+      id: o.id,
+      weight: o.config.weight * slowStart(now - o.joinedAt, slowStartMs),
+      sessions: o.sessions + o.placed,
+      capacity: capacityOf(o),
+      eligible: o.healthy && o.failedHere === undefined && o.adminState === "active" && (o.reportedState === "active" || o.reportedState === "unknown"),
+    }));
+  }
+
+  config(id: string): OriginConfig | undefined {
+    return this.origin(id)?.config;
   }
 
   notePlaced(id: string): void {
-    const s = this.#origins.get(id);
-    if (s !== undefined) s.placedSinceReport += 1;
+    this.#placed.set(id, (this.#placed.get(id) ?? 0) + 1);
   }
 
+  /** Passive detection: no more S requests there from this isolate until a newer snapshot. */
   markDown(id: string, reason: string): void {
-    const s = this.#origins.get(id);
-    if (s === undefined) return;
-    s.healthy = false;
-    s.lastError = reason;
+    this.#failed.set(id, reason);
   }
 
-  /** Refreshes every origin's status; concurrent callers share one refresh. */
-  refresh(fetcher: HealthFetch = fetch): Promise<void> {
-    this.#refreshing ??= Promise.all(this.statuses().map((s) => checkOrigin(s, fetcher))).then(
-      () => {
-        this.#refreshedAt = Date.now();
+  /** Fetches a fresh snapshot; concurrent callers share one fetch. */
+  refresh(coordinator: DurableObjectStub<PoolCoordinator>): Promise<void> {
+    this.#refreshing ??= coordinator
+      .snapshot(this.pool, this.#hash)
+      .then((snapshot) => {
+        this.#snapshot = snapshot;
+        this.#fetchedAt = Date.now();
+        this.#placed.clear();
+        this.#failed.clear();
+      })
+      .finally(() => {
         this.#refreshing = undefined;
-      },
-      () => {
-        this.#refreshing = undefined;
-      },
-    );
+      });
     return this.#refreshing;
   }
 }
 
-function initialStatus(o: OriginConfig): OriginStatus {
-  return {
-    id: o.id,
-    url: o.url,
-    weight: o.weight,
-    transport: o.transport === "tcp" && o.proxy !== undefined ? { kind: "tcp", proxy: o.proxy } : FETCH_TRANSPORT,
-    healthy: false,
-    state: "unknown",
-    reportedSessions: 0,
-    placedSinceReport: 0,
-    capacity: o.capacity,
-    configuredCapacity: o.capacity,
-    checkedAt: 0,
-    lastError: "not checked yet",
-  };
+export function capacityOf(o: Pick<OriginSnapshot, "config" | "reportedCapacity">): number {
+  // The configured capacity is the operator's word; a smaller reported one is respected.
+  return Math.min(o.config.capacity, o.reportedCapacity ?? Number.POSITIVE_INFINITY);
 }
 
-async function checkOrigin(s: OriginStatus, fetcher: HealthFetch): Promise<void> {
-  try {
-    // A PROXY-only origin refuses a plain fetch(): check it the way its sessions reach it.
-    const check = s.transport.kind === "tcp" ? tcpHealthFetch(s.transport.proxy) : fetcher;
-    const res = await check(`${s.url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    const body: unknown = await res.json().catch(() => undefined);
-    s.checkedAt = Date.now();
-    if (!res.ok || typeof body !== "object" || body === null) {
-      s.healthy = false;
-      s.lastError = `health check answered ${res.status}`;
-      return;
-    }
-    const report = body as { state?: unknown; sessions?: unknown; capacity?: unknown };
-    s.healthy = true;
-    s.lastError = undefined;
-    s.state = report.state === "draining" || report.state === "blocked" ? report.state : "active";
-    if (typeof report.sessions === "number" && report.sessions >= 0) {
-      s.reportedSessions = report.sessions;
-      s.placedSinceReport = 0;
-    }
-    // The configured capacity is the operator's word; a smaller reported one is respected.
-    if (typeof report.capacity === "number" && report.capacity > 0) s.capacity = Math.min(s.configuredCapacity, report.capacity);
-  } catch (err) {
-    s.checkedAt = Date.now();
-    s.healthy = false;
-    s.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+function slowStart(sinceJoinedMs: number, slowStartMs: number): number {
+  if (slowStartMs <= 0 || sinceJoinedMs >= slowStartMs) return 1;
+  return Math.max(SLOW_START_FLOOR, sinceJoinedMs / slowStartMs);
+}
+
+/** A short fingerprint of the deployed pool configuration (FNV-1a of its JSON). */
+export function configHash(pool: PoolConfig): string {
+  const text = JSON.stringify(pool);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
   }
+  return h.toString(16);
 }
 
 /** One view per pool per isolate, rebuilt if the pool's configuration object changes. */
 let views = new WeakMap<PoolConfig, PoolView>();
 
-/** Forgets every pool view, so the next request starts from a fresh health check (tests). */
+/** Forgets every pool view, so the next request starts from a fresh snapshot (tests). */
 export function resetPoolViews(): void {
   views = new WeakMap();
 }

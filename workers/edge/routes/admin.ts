@@ -1,15 +1,12 @@
 /**
- * The admin API under /_edge/admin/ (Bearer ADMIN_TOKEN). This isolate's pool view and
- * one session's record and event log. Origin state changes (drain/block) need the pool
- * coordinator, which owns state across isolates.
+ * The admin API under /_edge/admin/ (Bearer ADMIN_TOKEN): pools and origins
+ * (admin-pools.ts), and one session's record and event log.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
-import { loadOf } from "../balance/pick.ts";
-import { poolView } from "../balance/pool-view.ts";
 import { EdgeError } from "../errors.ts";
+import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
-import { edgeRuntime } from "../runtime.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
 /** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
@@ -39,37 +36,9 @@ export const adminAuth = (): MiddlewareHandler<EdgeEnv> =>
 export function adminRoutes(): Hono<EdgeEnv> {
   const admin = new Hono<EdgeEnv>();
   admin.use("*", adminAuth());
-  admin.route("/", adminSessionEndRoutes());
 
-  admin.get("/pool", async (c) => {
-    const { config } = edgeRuntime(c.env);
-    const pools = await Promise.all(
-      config.pools.map(async (pool) => {
-        const view = poolView(pool);
-        if (view.isStale(Date.now())) await view.refresh();
-        return {
-          name: pool.name,
-          hosts: pool.hosts,
-          origins: view.statuses().map((s) => {
-            const sessions = s.reportedSessions + s.placedSinceReport;
-            return {
-              id: s.id,
-              url: s.url,
-              weight: s.weight,
-              healthy: s.healthy,
-              state: s.state,
-              sessions,
-              capacity: s.capacity,
-              load: loadOf({ id: s.id, weight: s.weight, sessions, capacity: s.capacity, eligible: s.healthy }),
-              checkedAt: s.checkedAt,
-              lastError: s.lastError ?? null,
-            };
-          }),
-        };
-      }),
-    );
-    return c.json({ pools });
-  });
+  admin.route("/", adminPoolRoutes());
+  admin.route("/", adminSessionEndRoutes());
 
   admin.get("/sessions/:sk", async (c) => {
     const sk = c.req.param("sk");

@@ -2,16 +2,19 @@
  * The S path: place a new session on an origin, create its Durable Object, relay the
  * request there, and hand the client its affinity token.
  *
- * Placement is weighted power-of-two-choices over this isolate's cached pool view. An S
- * request may go to any healthy origin, so when the chosen origin cannot be reached (or
- * refuses new sessions) the edge tries another one — S requests are the only ones ever
- * re-placed.
+ * Placement is weighted power-of-two-choices over this isolate's cached snapshot of the
+ * pool coordinator's view, limited by admission control. An S request may go to any
+ * healthy origin, so when the chosen origin cannot be reached (or refuses new sessions)
+ * the edge tries another one — S requests are the only ones ever re-placed.
  */
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER, type CreateRoute } from "../../../durable-objects/session/route.ts";
-import { transportToWire } from "../../../durable-objects/session/transport/settings.ts";
+import { FETCH_TRANSPORT, transportToWire } from "../../../durable-objects/session/transport/settings.ts";
 import { pickOrigin } from "../balance/pick.ts";
-import { HEALTH_TIMEOUT_MS, poolView } from "../balance/pool-view.ts";
+import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
+import { hasToken, retryAfterSeconds, takeToken } from "../balance/admission.ts";
+import { poolView } from "../balance/pool-view.ts";
+import type { PoolSettings } from "../pool-settings.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
@@ -22,6 +25,8 @@ export const REPLAYABLE_BODY_BYTES = 64 * 1024;
 export const MAX_PLACEMENT_ATTEMPTS = 3;
 /** Seconds a client is asked to wait when no origin can take a session. */
 export const RETRY_AFTER_SECONDS = 5;
+/** How long a cold isolate waits for its first snapshot before it gives up on this request. */
+export const FIRST_SNAPSHOT_TIMEOUT_MS = 5_000;
 
 export interface CreateInput extends RouteContext {
   /** The request body, if the adapter read it to classify the request. */
@@ -32,23 +37,36 @@ export interface CreateInput extends RouteContext {
 export async function createSession(input: CreateInput): Promise<Response> {
   const { env, runtime, pool, adapter, request, outbound } = input;
   const view = poolView(pool);
+  const coordinator = coordinatorStub(env, pool.name);
   if (!view.hasSnapshot) {
     // A cold isolate waits once (bounded) for its first view of the pool.
-    await Promise.race([view.refresh(), sleep(HEALTH_TIMEOUT_MS + 500)]);
+    await Promise.race([view.refresh(coordinator).catch(() => undefined), sleep(FIRST_SNAPSHOT_TIMEOUT_MS)]);
   } else if (view.isStale(Date.now())) {
-    input.waitUntil(view.refresh());
+    input.waitUntil(view.refresh(coordinator).catch(() => undefined));
   }
+  const admission = view.snapshot?.settings.admission ?? { sessionsPerSecond: 0, burst: 1 };
 
   const body = await replayableBody(request, input.body);
   const tried = new Set<string>();
   let last: Response | undefined;
+  let limited = false;
   for (let attempt = 0; attempt < MAX_PLACEMENT_ATTEMPTS; attempt++) {
-    const candidates = view.candidates().map((c) => (tried.has(c.id) ? { ...c, eligible: false } : c));
+    const now = Date.now();
+    const candidates = view.candidates(now).map((c) => {
+      if (tried.has(c.id)) return { ...c, eligible: false };
+      if (c.eligible && !hasToken(`${pool.name}/${c.id}`, admission, now)) {
+        limited = true;
+        return { ...c, eligible: false };
+      }
+      return c;
+    });
     const pick = pickOrigin(candidates);
     if (!pick.ok) break;
     const origin = view.origin(pick.origin);
     if (origin === undefined) break;
     tried.add(origin.id);
+    takeToken(`${pool.name}/${origin.id}`, admission, now);
+    const transport = origin.config.transport === "tcp" && origin.config.proxy !== undefined ? { kind: "tcp" as const, proxy: origin.config.proxy } : FETCH_TRANSPORT;
 
     const sk = newSessionKey();
     const { token, claims } = await mintAffinityToken(runtime.keys, {
@@ -62,10 +80,11 @@ export async function createSession(input: CreateInput): Promise<Response> {
       sk,
       pool: pool.name,
       adapter: adapter.name,
-      origin: { id: origin.id, url: origin.url, ...transportToWire(origin.transport) },
+      origin: { id: origin.id, url: origin.config.url, ...transportToWire(transport) },
       expiresAt: claims.exp * 1000,
       token,
       announce: outbound.announce,
+      ...expiry(view.snapshot?.settings, now),
     };
     const stub = sessionStub(env, sk);
     const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
@@ -73,8 +92,10 @@ export async function createSession(input: CreateInput): Promise<Response> {
     const failure = response.headers.get(FAILURE_HEADER);
     const refused = response.status === 503;
     if ((failure !== null || refused) && body.replayable) {
-      // Passive health: the origin failed a real request; stop placing sessions on it now.
+      // Passive health: the origin failed a real request; stop placing sessions on it now,
+      // and tell the coordinator (off the response path) so every isolate learns it.
       view.markDown(origin.id, failure ?? "refused new session (503)");
+      if (failure !== null) input.waitUntil(coordinator.reportFailure(origin.id, failure).catch(() => undefined));
       await last?.body?.cancel();
       last = response;
       continue;
@@ -87,9 +108,26 @@ export async function createSession(input: CreateInput): Promise<Response> {
     });
   }
   if (last !== undefined) return strip(last);
+  if (limited) {
+    // Admission control: the origins are healthy but taking sessions as fast as allowed.
+    return input.failure(503, "no_origin_available", `pool ${pool.name} is admitting new sessions at its limit; retry shortly`, {
+      "retry-after": String(retryAfterSeconds()),
+    });
+  }
   return input.failure(503, "no_origin_available", `no origin of pool ${pool.name} can take a new session`, {
     "retry-after": String(RETRY_AFTER_SECONDS),
   });
+}
+
+/**
+ * When the session must end (the pool's maximum session lifetime), spread over
+ * [max, max × (1 + jitter)] so that sessions born in one reconnect storm don't all expire —
+ * and reconnect — together.
+ */
+function expiry(settings: PoolSettings | undefined, now: number): { endAt?: number } {
+  if (settings === undefined || settings.maxSessionSeconds <= 0) return {};
+  const lifetimeMs = settings.maxSessionSeconds * 1000 * (1 + settings.expiryJitter * Math.random());
+  return { endAt: now + Math.round(lifetimeMs) };
 }
 
 function strip(response: Response): Response {

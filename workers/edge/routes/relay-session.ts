@@ -5,6 +5,7 @@
  */
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
+import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { poolView } from "../balance/pool-view.ts";
 import type { EdgeErrorCode } from "../errors.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
@@ -18,6 +19,7 @@ export interface RelayInput extends RouteContext {
   readonly carrier: string;
   /** The request body, if the adapter read it to find the token. */
   readonly body: ArrayBuffer | undefined;
+  readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
 const FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; message: string }> = {
@@ -50,7 +52,10 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const failure = response.headers.get(FAILURE_HEADER);
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.
-  if (failure === "origin_unreachable") poolView(pool).markDown(o, failure);
+  if (failure === "origin_unreachable") {
+    poolView(pool).markDown(o, failure);
+    input.waitUntil(coordinatorStub(env, pool.name).reportFailure(o, failure).catch(() => undefined));
+  }
   // The session object answered instead of the origin; say it in this request's words.
   await response.body?.cancel();
   const code = failure === "origin_unreachable" ? "origin_unreachable" : "session_not_found";

@@ -1,0 +1,161 @@
+/**
+ * The pool coordinator: one Durable Object per pool, the authoritative view of its
+ * origins — health (active checks on an alarm, rise/fall; passive reports from failed
+ * relays), operator state (active / draining / blocked / maintenance), load — and the
+ * one that moves sessions on purpose: drains at a given rate, and rebalancing when the
+ * spread of sessions exceeds the tolerance.
+ *
+ * Edge isolates never ask it per request: they cache its snapshot for a couple of
+ * seconds (workers/edge/balance/pool-view.ts). See docs/pool-coordinator.md for why this
+ * holds at 10,000 session creations per second.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
+import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../workers/edge/pool-settings.ts";
+import { FETCH_TRANSPORT, type TransportSettings } from "../session/transport/settings.ts";
+import { checkHealth } from "./health-check.ts";
+import { drainStep, rebalanceStep } from "./moves.ts";
+import { OriginTable, type OriginState } from "./origin-table.ts";
+import { countSessionsOn, endSessionsOn } from "./sessions-on-origin.ts";
+import type { AdminState, PoolSnapshot } from "./snapshot.ts";
+
+/** A pool nobody has asked about for this long stops being checked (its alarm lapses). */
+export const IDLE_AFTER_MS = 10 * 60 * 1000;
+
+export class PoolCoordinator extends DurableObject<Env> {
+  readonly #table: OriginTable;
+  #ticking: Promise<void> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#table = new OriginTable(ctx.storage.sql);
+  }
+
+  /**
+   * The pool's snapshot for an edge isolate. The isolate passes its configuration, which
+   * seeds (or, after a redeploy, updates) the table; the first call also runs the first
+   * round of health checks, so a new pool starts with facts rather than guesses.
+   */
+  async snapshot(pool: PoolConfig, configHash: string): Promise<PoolSnapshot> {
+    this.#table.sync(pool, configHash);
+    const now = Date.now();
+    this.#table.noteRead(now);
+    if (this.#table.origins().some((o) => o.checkedAt === 0)) await this.#tick();
+    await this.#ensureAlarm();
+    const snapshot = this.#table.snapshot(Date.now());
+    if (snapshot === undefined) throw new Error(`pool ${pool.name} has no state after sync`);
+    return snapshot;
+  }
+
+  /** Passive detection: an edge could not reach the origin on a real request. */
+  reportFailure(originId: string, reason: string): void {
+    // A relay failure counts for a whole fall: the next S must not go there.
+    this.#table.markFailed(originId, reason, 1, Date.now());
+  }
+
+  /** The operator's view: the snapshot plus drain progress (admin API). */
+  view(): PoolSnapshot | undefined {
+    return this.#table.snapshot(Date.now());
+  }
+
+  setOriginState(originId: string, state: AdminState, rate = 0): PoolSnapshot | undefined {
+    if (this.#table.origin(originId) === undefined) return undefined;
+    this.#table.setAdminState(originId, state, rate);
+    return this.#table.snapshot(Date.now());
+  }
+
+  addOrigin(config: OriginConfig): PoolSnapshot | undefined {
+    this.#table.add(config);
+    return this.#table.snapshot(Date.now());
+  }
+
+  updateOrigin(config: OriginConfig): PoolSnapshot | undefined {
+    if (this.#table.origin(config.id) === undefined) return undefined;
+    this.#table.updateConfig(config);
+    return this.#table.snapshot(Date.now());
+  }
+
+  removeOrigin(originId: string): boolean {
+    if (this.#table.origin(originId) === undefined) return false;
+    this.#table.remove(originId);
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.#tick();
+    const { lastRead } = this.#table.rebalanceState();
+    const draining = this.#table.origins().some((o) => o.drainRate > 0);
+    if (draining || Date.now() - lastRead < IDLE_AFTER_MS) await this.#scheduleNext();
+  }
+
+  async #ensureAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.#scheduleNext();
+  }
+
+  async #scheduleNext(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + this.#settings().health.intervalMs);
+  }
+
+  #settings(): PoolSettings {
+    return this.#table.settings() ?? DEFAULT_POOL_SETTINGS;
+  }
+
+  /** One round: health checks, session counts, drains, rebalancing. Concurrent callers share it. */
+  #tick(): Promise<void> {
+    this.#ticking ??= this.#runTick().finally(() => {
+      this.#ticking = undefined;
+    });
+    return this.#ticking;
+  }
+
+  async #runTick(): Promise<void> {
+    const settings = this.#settings();
+    const pool = this.#table.snapshot(Date.now())?.pool;
+    if (pool === undefined) return;
+    const origins = this.#table.origins();
+    await Promise.all(
+      origins.map(async (o) => {
+        const result = await checkHealth(o.config.url, transportOf(o.config), settings.health.timeoutMs);
+        this.#table.recordCheck(o.id, result, settings.health.rise, settings.health.fall, Date.now());
+        // Load is the edge's own count of live sessions it placed there (the registry):
+        // those are the sessions it can move, and an origin's report may include sessions
+        // that merely linger. The report stands in when the registry cannot answer.
+        const counted = await countSessionsOn(this.env, pool, o.id).catch(() => undefined);
+        if (counted !== undefined) this.#table.setSessions(o.id, counted);
+      }),
+    );
+    const now = Date.now();
+    const { credit, lastTick, rebalanced } = this.#table.rebalanceState();
+    const elapsed = lastTick === 0 ? 0 : (now - lastTick) / 1000;
+    await this.#drain(pool, elapsed);
+    const moved = settings.rebalance.enabled ? await this.#rebalance(pool, settings, credit, elapsed) : { ended: 0, credit: 0 };
+    this.#table.setTick(now, rebalanced + moved.ended, moved.credit);
+  }
+
+  async #drain(pool: string, elapsed: number): Promise<void> {
+    for (const o of this.#table.origins()) {
+      if (o.drainRate <= 0 || (o.adminState !== "draining" && o.adminState !== "maintenance")) continue;
+      const step = drainStep(o.drainRate, o.drainCredit, elapsed, o.sessions);
+      const ended = step.toEnd > 0 ? await endSessionsOn(this.env, pool, o.id, step.toEnd, "drain") : 0;
+      this.#table.setDrainProgress(o.id, o.drained + ended, ended < step.toEnd ? 0 : step.credit);
+      if (ended > 0) this.#table.setSessions(o.id, Math.max(0, o.sessions - ended));
+    }
+  }
+
+  async #rebalance(pool: string, settings: PoolSettings, credit: number, elapsed: number): Promise<{ ended: number; credit: number }> {
+    const eligible = this.#table.origins().filter((o) => o.healthy && o.adminState === "active");
+    const loads = eligible.map((o) => ({ id: o.id, sessions: o.sessions, capacity: capacityOf(o) }));
+    const step = rebalanceStep(loads, settings.rebalance, credit, elapsed);
+    if (step.origin === undefined || step.toEnd === 0) return { ended: 0, credit: step.credit };
+    const ended = await endSessionsOn(this.env, pool, step.origin, step.toEnd, "rebalance");
+    return { ended, credit: step.credit };
+  }
+}
+
+function transportOf(config: OriginConfig): TransportSettings {
+  return config.transport === "tcp" && config.proxy !== undefined ? { kind: "tcp", proxy: config.proxy } : FETCH_TRANSPORT;
+}
+
+function capacityOf(o: OriginState): number {
+  return Math.min(o.config.capacity, o.reportedCapacity ?? Number.POSITIVE_INFINITY);
+}

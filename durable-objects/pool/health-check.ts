@@ -1,0 +1,34 @@
+/**
+ * One active health check of an origin's `/health`: any 2xx JSON object is an answer;
+ * `state` (draining/blocked), `sessions` and `capacity` are read when present. A
+ * PROXY-only origin is checked over its own transport (a plain fetch would be refused).
+ */
+import { tcpHealthFetch, type HealthFetch } from "../session/transport/tcp-health-fetch.ts";
+import type { TransportSettings } from "../session/transport/settings.ts";
+
+export type HealthReport =
+  | { readonly ok: true; readonly state: "active" | "draining" | "blocked"; readonly sessions?: number; readonly capacity?: number }
+  | { readonly ok: false; readonly error: string };
+
+export async function checkHealth(
+  url: string,
+  transport: TransportSettings,
+  timeoutMs: number,
+  fetcher: HealthFetch = fetch,
+): Promise<HealthReport> {
+  try {
+    const check = transport.kind === "tcp" ? tcpHealthFetch(transport.proxy) : fetcher;
+    const res = await check(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body: unknown = await res.json().catch(() => undefined);
+    if (!res.ok || typeof body !== "object" || body === null) return { ok: false, error: `health check answered ${res.status}` };
+    const report = body as { state?: unknown; sessions?: unknown; capacity?: unknown };
+    return {
+      ok: true,
+      state: report.state === "draining" || report.state === "blocked" ? report.state : "active",
+      ...(typeof report.sessions === "number" && report.sessions >= 0 ? { sessions: report.sessions } : {}),
+      ...(typeof report.capacity === "number" && report.capacity > 0 ? { capacity: report.capacity } : {}),
+    };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+}

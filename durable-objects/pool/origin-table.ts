@@ -1,0 +1,268 @@
+/**
+ * The pool coordinator's durable state (SQLite): each origin's configuration, operator
+ * state, health counters and load, plus the pool's settings and progress counters. The
+ * static POOLS configuration seeds it; origins added, changed or removed through the admin
+ * API persist here without a redeploy. The schema carries a version and migrates forward.
+ */
+import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
+import type { PoolSettings } from "../../workers/edge/pool-settings.ts";
+import type { AdminState, OriginSnapshot, PoolSnapshot } from "./snapshot.ts";
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE origins (
+     id TEXT PRIMARY KEY, config TEXT NOT NULL, source TEXT NOT NULL,
+     admin_state TEXT NOT NULL DEFAULT 'active', drain_rate REAL NOT NULL DEFAULT 0,
+     drained INTEGER NOT NULL DEFAULT 0, drain_credit REAL NOT NULL DEFAULT 0,
+     healthy INTEGER NOT NULL DEFAULT 0, good INTEGER NOT NULL DEFAULT 0, bad INTEGER NOT NULL DEFAULT 0,
+     reported_state TEXT NOT NULL DEFAULT 'unknown', sessions INTEGER NOT NULL DEFAULT 0,
+     reported_capacity INTEGER, joined_at INTEGER NOT NULL DEFAULT 0, checked_at INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT, removed INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE pool (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, config_hash TEXT NOT NULL,
+     settings TEXT NOT NULL, rebalanced INTEGER NOT NULL DEFAULT 0, rebalance_credit REAL NOT NULL DEFAULT 0,
+     last_tick INTEGER NOT NULL DEFAULT 0, last_read INTEGER NOT NULL DEFAULT 0);`,
+];
+
+type OriginRow = {
+  id: string;
+  config: string;
+  source: string;
+  admin_state: string;
+  drain_rate: number;
+  drained: number;
+  drain_credit: number;
+  healthy: number;
+  good: number;
+  bad: number;
+  reported_state: string;
+  sessions: number;
+  reported_capacity: number | null;
+  joined_at: number;
+  checked_at: number;
+  last_error: string | null;
+  removed: number;
+};
+
+type PoolRow = {
+  name: string;
+  config_hash: string;
+  settings: string;
+  rebalanced: number;
+  rebalance_credit: number;
+  last_tick: number;
+  last_read: number;
+};
+
+export interface OriginState extends OriginSnapshot {
+  readonly drainCredit: number;
+  readonly good: number;
+  readonly bad: number;
+}
+
+const ADMIN_STATES: readonly AdminState[] = ["active", "draining", "blocked", "maintenance"];
+
+export class OriginTable {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    const row = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
+    let version = row === undefined ? 0 : Number(row.value);
+    for (; version < MIGRATIONS.length; version++) {
+      const step = MIGRATIONS[version];
+      if (step !== undefined) this.#sql.exec(step);
+    }
+    this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+  }
+
+  /**
+   * Brings the table in line with the deployed configuration when it changed: its origins
+   * are upserted (keeping their operator state and health), origins it dropped go, and
+   * origins added through the admin API stay. Cheap when nothing changed.
+   */
+  sync(pool: PoolConfig, hash: string): void {
+    const current = this.#pool();
+    if (current?.config_hash === hash) return;
+    const now = Date.now();
+    const ids = new Set(pool.origins.map((o) => o.id));
+    for (const origin of pool.origins) {
+      this.#sql.exec(
+        `INSERT INTO origins (id, config, source, joined_at) VALUES (?, ?, 'config', ?)
+         ON CONFLICT(id) DO UPDATE SET config = excluded.config WHERE removed = 0`,
+        origin.id,
+        JSON.stringify(origin),
+        now,
+      );
+    }
+    for (const row of this.#rows()) if (row.source === "config" && !ids.has(row.id)) this.delete(row.id);
+    this.#sql.exec(
+      `INSERT INTO pool (id, name, config_hash, settings) VALUES (1, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET name = excluded.name, config_hash = excluded.config_hash, settings = excluded.settings`,
+      pool.name,
+      hash,
+      JSON.stringify(pool.settings),
+    );
+  }
+
+  settings(): PoolSettings | undefined {
+    const row = this.#pool();
+    return row === undefined ? undefined : (JSON.parse(row.settings) as PoolSettings);
+  }
+
+  origins(): OriginState[] {
+    return this.#rows()
+      .filter((r) => r.removed === 0)
+      .map(toState);
+  }
+
+  origin(id: string): OriginState | undefined {
+    return this.origins().find((o) => o.id === id);
+  }
+
+  snapshot(now: number): PoolSnapshot | undefined {
+    const row = this.#pool();
+    if (row === undefined) return undefined;
+    return {
+      pool: row.name,
+      takenAt: now,
+      settings: JSON.parse(row.settings) as PoolSettings,
+      origins: this.origins().map(({ drainCredit: _c, good: _g, bad: _b, ...snapshot }) => snapshot),
+      rebalanced: row.rebalanced,
+    };
+  }
+
+  /** An origin added through the admin API (config already validated by the caller). */
+  add(config: OriginConfig): void {
+    this.#sql.exec(
+      `INSERT INTO origins (id, config, source, joined_at) VALUES (?, ?, 'admin', ?)
+       ON CONFLICT(id) DO UPDATE SET config = excluded.config, removed = 0, admin_state = 'active',
+         drain_rate = 0, drained = 0, healthy = 0, good = 0, bad = 0, joined_at = excluded.joined_at`,
+      config.id,
+      JSON.stringify(config),
+      Date.now(),
+    );
+  }
+
+  updateConfig(config: OriginConfig): void {
+    this.#sql.exec("UPDATE origins SET config = ? WHERE id = ?", JSON.stringify(config), config.id);
+  }
+
+  /** Removed origins keep a tombstone, so the deployed configuration does not bring them back. */
+  remove(id: string): void {
+    this.#sql.exec("UPDATE origins SET removed = 1 WHERE id = ?", id);
+  }
+
+  delete(id: string): void {
+    this.#sql.exec("DELETE FROM origins WHERE id = ?", id);
+  }
+
+  setAdminState(id: string, state: AdminState, rate: number): void {
+    const draining = state === "draining" || state === "maintenance";
+    this.#sql.exec(
+      `UPDATE origins SET admin_state = ?, drain_rate = ?, drained = CASE WHEN ? THEN 0 ELSE drained END,
+         drain_credit = 0 WHERE id = ?`,
+      state,
+      draining ? rate : 0,
+      draining ? 1 : 0,
+      id,
+    );
+  }
+
+  /** Records a health check's outcome; rise/fall counters decide the health flag. */
+  recordCheck(
+    id: string,
+    result: { ok: true; state: "active" | "draining" | "blocked"; sessions?: number; capacity?: number } | { ok: false; error: string },
+    rise: number,
+    fall: number,
+    now: number,
+  ): void {
+    const o = this.origin(id);
+    if (o === undefined) return;
+    if (result.ok) {
+      const good = o.good + 1;
+      // `rise` guards recovery from failure; an origin never checked before is trusted at once,
+      // so a new pool does not refuse its first sessions.
+      const healthy = o.healthy || good >= rise || o.checkedAt === 0;
+      this.#sql.exec(
+        `UPDATE origins SET good = ?, bad = 0, healthy = ?, reported_state = ?, sessions = COALESCE(?, sessions),
+           reported_capacity = ?, checked_at = ?, last_error = NULL, joined_at = CASE WHEN ? THEN ? ELSE joined_at END WHERE id = ?`,
+        good,
+        healthy ? 1 : 0,
+        result.state,
+        result.sessions ?? null,
+        result.capacity ?? null,
+        now,
+        // Recovering (unhealthy → healthy) restarts slow start.
+        !o.healthy && healthy ? 1 : 0,
+        now,
+        id,
+      );
+    } else {
+      this.markFailed(id, result.error, fall, now);
+    }
+  }
+
+  /** A failed check or a failed relay: after `fall` in a row the origin is unhealthy. */
+  markFailed(id: string, error: string, fall: number, now: number): void {
+    const o = this.origin(id);
+    if (o === undefined) return;
+    const bad = o.bad + 1;
+    this.#sql.exec(
+      "UPDATE origins SET bad = ?, good = 0, healthy = ?, checked_at = ?, last_error = ? WHERE id = ?",
+      bad,
+      o.healthy && bad < fall ? 1 : 0,
+      now,
+      error,
+      id,
+    );
+  }
+
+  setDrainProgress(id: string, drained: number, credit: number): void {
+    this.#sql.exec("UPDATE origins SET drained = ?, drain_credit = ? WHERE id = ?", drained, credit, id);
+  }
+
+  setSessions(id: string, sessions: number): void {
+    this.#sql.exec("UPDATE origins SET sessions = ? WHERE id = ?", sessions, id);
+  }
+
+  rebalanceState(): { rebalanced: number; credit: number; lastTick: number; lastRead: number } {
+    const row = this.#pool();
+    return { rebalanced: row?.rebalanced ?? 0, credit: row?.rebalance_credit ?? 0, lastTick: row?.last_tick ?? 0, lastRead: row?.last_read ?? 0 };
+  }
+
+  setTick(now: number, rebalanced: number, credit: number): void {
+    this.#sql.exec("UPDATE pool SET last_tick = ?, rebalanced = ?, rebalance_credit = ? WHERE id = 1", now, rebalanced, credit);
+  }
+
+  noteRead(now: number): void {
+    this.#sql.exec("UPDATE pool SET last_read = ? WHERE id = 1", now);
+  }
+
+  #rows(): OriginRow[] {
+    return this.#sql.exec<OriginRow>("SELECT * FROM origins ORDER BY id").toArray();
+  }
+
+  #pool(): PoolRow | undefined {
+    return this.#sql.exec<PoolRow>("SELECT * FROM pool WHERE id = 1").toArray()[0];
+  }
+}
+
+function toState(r: OriginRow): OriginState {
+  return {
+    id: r.id,
+    config: JSON.parse(r.config) as OriginConfig,
+    adminState: ADMIN_STATES.includes(r.admin_state as AdminState) ? (r.admin_state as AdminState) : "active",
+    drainRate: r.drain_rate,
+    drained: r.drained,
+    drainCredit: r.drain_credit,
+    healthy: r.healthy === 1,
+    good: r.good,
+    bad: r.bad,
+    reportedState: r.reported_state === "active" || r.reported_state === "draining" || r.reported_state === "blocked" ? r.reported_state : "unknown",
+    sessions: r.sessions,
+    reportedCapacity: r.reported_capacity,
+    joinedAt: r.joined_at,
+    checkedAt: r.checked_at,
+    lastError: r.last_error,
+  };
+}
