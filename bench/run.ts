@@ -17,6 +17,7 @@ import { renderTable, type ScenarioReport } from "./report.ts";
 import type { Mode, Scenario, TargetResult } from "./scenario.ts";
 import { httpStream } from "./scenarios/http-stream.ts";
 import { sessionCreate } from "./scenarios/session-create.ts";
+import { poolRecovery } from "./scenarios/pool-recovery.ts";
 import { tlcpUpdates } from "./scenarios/tlcp-updates.ts";
 import { wsEcho } from "./scenarios/ws-echo.ts";
 import { monoMs } from "./lib/clock.ts";
@@ -27,9 +28,9 @@ import { edgeTcpTarget } from "./targets/edge-tcp.ts";
 import { startTcpStack } from "./lib/tcp-stack.ts";
 import type { Target } from "./targets/target.ts";
 
-const SCENARIOS: readonly Scenario[] = [wsEcho, httpStream, sessionCreate, tlcpUpdates];
+const SCENARIOS: readonly Scenario[] = [wsEcho, httpStream, sessionCreate, tlcpUpdates, poolRecovery];
 /** Past this the run is stuck: report, close what was started, exit non-zero. */
-const WATCHDOG_MS: Record<Mode, number> = { full: 270_000, quick: 90_000 };
+const WATCHDOG_MS: Record<Mode, number> = { full: 420_000, quick: 180_000 };
 /** Origins must not refuse sessions for being full: the bench creates a few thousand. */
 const ORIGIN_ARGS = ["--capacity", "100000"];
 

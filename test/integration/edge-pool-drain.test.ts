@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { httpJson } from "./support/http-clients.ts";
-import { Fleet } from "./support/session-fleet.ts";
+import { Fleet } from "../../infra/local/session-fleet.ts";
 import { originRequests, testStack } from "./support/stack.ts";
 
 const ORIGIN_ARGS = ["--interval-ms", "0", "--capacity", "100000", "--session-idle-ms", "600000"];

@@ -1,15 +1,28 @@
 /**
- * A fleet of generic WebSocket clients that behave like real push clients: each opens a
+ * A fleet of simulated push clients for the local stack (integration tests, benchmarks):
+ * generic WebSocket clients that behave like real push clients: each opens a
  * session through the edge (S: `/ws`, learning its token in-band), and whenever the server
  * closes it, opens a new one through the edge — which places it wherever the pool says.
  * The fleet records every session's origin and every close code it was given.
  */
 import { WebSocket } from "ws";
-import { withTimeout } from "./wait.ts";
+
+/** Rejects after `ms`, naming what was awaited. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface Member {
   /** Origins of this client's sessions, oldest first. */
   readonly origins: string[];
+  /** When each of those sessions was established (ms epoch), same order. */
+  readonly openedAt: number[];
+  /** When the server last closed this client's session (ms epoch). */
+  lostAt: number | undefined;
   /** Close codes the server sent this client. */
   readonly closes: number[];
   token: string;
@@ -29,7 +42,7 @@ export class Fleet {
 
   /** Opens `count` sessions, `parallel` at a time. */
   async open(count: number, parallel = 10): Promise<void> {
-    const pending = Array.from({ length: count }, () => ({ origins: [], closes: [], token: "", session: "", socket: undefined }) as Member);
+    const pending = Array.from({ length: count }, () => ({ origins: [], openedAt: [], lostAt: undefined, closes: [], token: "", session: "", socket: undefined }) as Member);
     this.members.push(...pending);
     let next = 0;
     await Promise.all(
@@ -96,6 +109,7 @@ export class Fleet {
           } else if (stage === 1 && message.type === "hello") {
             member.session = String(message.session);
             member.origins.push(String(message.origin));
+            member.openedAt.push(Date.now());
             member.socket = ws;
             stage = 2;
             resolve();
@@ -104,6 +118,7 @@ export class Fleet {
         ws.once("close", (code) => {
           if (stage < 2) return reject(new Error(`closed ${code} before hello`));
           member.closes.push(code);
+          member.lostAt = Date.now();
           member.socket = undefined;
           // The server ended this session: a push client opens a new one.
           if (!this.#stopping) void this.#connect(member);
