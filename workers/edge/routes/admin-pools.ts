@@ -33,6 +33,13 @@ function poolNamed(c: Context<EdgeEnv>): PoolConfig {
   return pool;
 }
 
+/** The pool's coordinator, seeded from the deployed configuration if nothing touched it yet. */
+async function coordinatorOf(c: Context<EdgeEnv>, pool: PoolConfig) {
+  const coordinator = coordinatorStub(c.env, pool.name);
+  await coordinator.snapshot(pool, configHash(pool));
+  return coordinator;
+}
+
 async function jsonBody(c: Context<EdgeEnv>): Promise<Record<string, unknown>> {
   const body: unknown = await c.req.json().catch(() => undefined);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -95,7 +102,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
   admin.post("/pools/:pool/origins", async (c) => {
     const pool = poolNamed(c);
     const origin = validOrigin(c, await jsonBody(c));
-    const coordinator = coordinatorStub(c.env, pool.name);
+    const coordinator = await coordinatorOf(c, pool);
     if ((await coordinator.view())?.origins.some((o) => o.id === origin.id)) {
       throw new EdgeError(409, "bad_request", `pool ${pool.name} already has an origin ${origin.id}`);
     }
@@ -105,7 +112,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
   admin.patch("/pools/:pool/origins/:id", async (c) => {
     const pool = poolNamed(c);
     const id = c.req.param("id");
-    const coordinator = coordinatorStub(c.env, pool.name);
+    const coordinator = await coordinatorOf(c, pool);
     const current = (await coordinator.view())?.origins.find((o) => o.id === id);
     if (current === undefined) throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
     const origin = validOrigin(c, { ...current.config, ...(await jsonBody(c)), id });
@@ -115,7 +122,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
   admin.delete("/pools/:pool/origins/:id", async (c) => {
     const pool = poolNamed(c);
     const id = c.req.param("id");
-    if (!(await coordinatorStub(c.env, pool.name).removeOrigin(id))) {
+    if (!(await (await coordinatorOf(c, pool)).removeOrigin(id))) {
       throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
     }
     return c.body(null, 204);
@@ -131,7 +138,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
     if (typeof rate !== "number" || !Number.isFinite(rate) || rate <= 0) {
       throw new EdgeError(400, "bad_request", "rate: must be a number of sessions per second > 0");
     }
-    const snapshot = await coordinatorStub(c.env, pool.name).setOriginState(id, state, rate);
+    const snapshot = await (await coordinatorOf(c, pool)).setOriginState(id, state, rate);
     if (snapshot === undefined) throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
     return c.json(describePool(pool, snapshot));
   });
