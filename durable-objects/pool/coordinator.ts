@@ -2,8 +2,8 @@
  * The pool coordinator: one Durable Object per pool, the authoritative view of its
  * origins — health (active checks on an alarm, rise/fall; passive reports from failed
  * relays), operator state (active / draining / blocked / maintenance), load — and the
- * one that moves sessions on purpose: drains at a given rate, and rebalancing when the
- * spread of sessions exceeds the tolerance.
+ * one that moves sessions on purpose: drains at a given rate, and — after an origin joins
+ * or recovers — rebalancing while the spread of sessions exceeds the tolerance.
  *
  * Edge isolates never ask it per request: they cache its snapshot for a couple of
  * seconds (workers/edge/balance/pool-view.ts). See docs/pool-coordinator.md for why this
@@ -144,6 +144,9 @@ export class PoolCoordinator extends DurableObject<Env> {
 
   async #rebalance(pool: string, settings: PoolSettings, credit: number, elapsed: number): Promise<{ ended: number; credit: number }> {
     const eligible = this.#table.origins().filter((o) => o.healthy && o.adminState === "active");
+    const now = Date.now();
+    const windowMs = settings.rebalance.windowSeconds * 1000;
+    if (!eligible.some((o) => o.joinedAt > 0 && now - o.joinedAt < windowMs)) return { ended: 0, credit: 0 };
     const loads = eligible.map((o) => ({ id: o.id, sessions: o.sessions, capacity: capacityOf(o) }));
     const step = rebalanceStep(loads, settings.rebalance, credit, elapsed);
     if (step.origin === undefined || step.toEnd === 0) return { ended: 0, credit: step.credit };

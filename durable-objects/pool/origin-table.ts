@@ -85,13 +85,16 @@ export class OriginTable {
     if (current?.config_hash === hash) return;
     const now = Date.now();
     const ids = new Set(pool.origins.map((o) => o.id));
+    // The pool's first origins did not "join" anything: no slow start, no rebalancing for
+    // them. An origin a later deployment adds did join.
+    const joinedAt = current === undefined ? 0 : now;
     for (const origin of pool.origins) {
       this.#sql.exec(
         `INSERT INTO origins (id, config, source, joined_at) VALUES (?, ?, 'config', ?)
          ON CONFLICT(id) DO UPDATE SET config = excluded.config WHERE removed = 0`,
         origin.id,
         JSON.stringify(origin),
-        now,
+        joinedAt,
       );
     }
     for (const row of this.#rows()) if (row.source === "config" && !ids.has(row.id)) this.delete(row.id);

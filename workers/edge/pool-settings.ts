@@ -28,6 +28,12 @@ export interface PoolSettings {
     readonly sessionsPerSecond: number;
     /** Below this many sessions per origin on average, imbalance is not worth moving anyone. */
     readonly minSessionsPerOrigin: number;
+    /**
+     * Rebalancing runs for this long after an origin joins or recovers — the imbalance a
+     * classic balancer never undoes. Outside it, P2C keeps the spread and nobody is moved
+     * for the random variance of a small pool.
+     */
+    readonly windowSeconds: number;
   };
   readonly admission: {
     /** New sessions per second each origin may be given (0 = unlimited). */
@@ -43,7 +49,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   health: { intervalMs: 2_000, timeoutMs: 1_500, rise: 2, fall: 2 },
   maxSessionSeconds: 0,
   expiryJitter: 0.1,
-  rebalance: { enabled: true, tolerance: 1.15, sessionsPerSecond: 5, minSessionsPerOrigin: 5 },
+  rebalance: { enabled: true, tolerance: 1.15, sessionsPerSecond: 5, minSessionsPerOrigin: 5, windowSeconds: 600 },
   admission: { sessionsPerSecond: 0, burst: 50 },
   slowStartSeconds: 10,
 };
@@ -73,7 +79,7 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
   const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds"]);
   const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
-  const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin"]);
+  const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
   if (r.enabled !== undefined && typeof r.enabled !== "boolean") throw new ConfigError(`${field}.rebalance.enabled`, "must be true or false");
   const health = {
@@ -92,6 +98,7 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
       tolerance: num(r.tolerance, `${field}.rebalance.tolerance`, d.rebalance.tolerance, 1.01),
       sessionsPerSecond: num(r.sessionsPerSecond, `${field}.rebalance.sessionsPerSecond`, d.rebalance.sessionsPerSecond, 0.1),
       minSessionsPerOrigin: num(r.minSessionsPerOrigin, `${field}.rebalance.minSessionsPerOrigin`, d.rebalance.minSessionsPerOrigin, 0),
+      windowSeconds: num(r.windowSeconds, `${field}.rebalance.windowSeconds`, d.rebalance.windowSeconds, 1),
     },
     admission: {
       sessionsPerSecond: num(a.sessionsPerSecond, `${field}.admission.sessionsPerSecond`, d.admission.sessionsPerSecond, 0),
