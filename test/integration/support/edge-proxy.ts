@@ -4,13 +4,12 @@
 // reports the client's address it can only have learnt it from the PROXY header.
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WebSocket } from "ws";
 import type { RunningStack } from "../../../infra/local/stack.ts";
 import { testStack } from "./stack.ts";
-import { WAIT_MS, withTimeout } from "./wait.ts";
+import { httpJson, openSse, openWebSocket, type JsonResponse, type WsClient } from "./http-clients.ts";
 
 /** Where test clients connect from (any 127/8 address is loopback on Linux). */
 export const CLIENT_ADDRESS = "127.0.0.5";
@@ -89,55 +88,16 @@ export function sessionKeyOf(token: string): string {
   return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sk: string }).sk;
 }
 
-export type Answer = { status: number; headers: IncomingHttpHeaders; body: unknown };
+export type Answer = JsonResponse;
 
-/** One request from CLIENT_ADDRESS; the body parsed as JSON when it is JSON. */
+/** An HTTP request from the test client's own address (CLIENT_ADDRESS). */
 export function fromClient(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
-  return withTimeout(
-    new Promise<Answer>((resolve, reject) => {
-      const req = httpRequest(url, { method: options.method ?? "GET", agent: false, localAddress: CLIENT_ADDRESS, headers: options.headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // Not JSON: keep the text.
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
-      });
-      req.on("error", reject);
-      req.end(options.body);
-    }),
-    WAIT_MS,
-    `${options.method ?? "GET"} ${url}`,
-  );
-}
-
-/** Items one at a time, each wait bounded; `end` makes every later wait fail at once. */
-class Inbox<T> {
-  readonly #items: T[] = [];
-  readonly #waiters: Array<{ resolve: (item: T) => void; reject: (err: Error) => void }> = [];
-  #ended: string | undefined;
-  push(item: T): void {
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) this.#items.push(item);
-    else waiter.resolve(item);
-  }
-  end(why: string): void {
-    this.#ended = why;
-    for (const w of this.#waiters.splice(0)) w.reject(new Error(`ended: ${why}`));
-  }
-  next(what: string): Promise<T> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve(item);
-    if (this.#ended !== undefined) return Promise.reject(new Error(`${what}: ended (${this.#ended})`));
-    return withTimeout(new Promise<T>((resolve, reject) => this.#waiters.push({ resolve, reject })), WAIT_MS, what);
-  }
+  return httpJson(url, {
+    ...(options.method === undefined ? {} : { method: options.method }),
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
+    ...(options.body === undefined ? {} : { rawBody: options.body }),
+    localAddress: CLIENT_ADDRESS,
+  });
 }
 
 export interface SseFromClient {
@@ -147,77 +107,13 @@ export interface SseFromClient {
   close(): void;
 }
 
-export function sseFromClient(url: string, headers: Record<string, string>): Promise<SseFromClient> {
-  const events = new Inbox<string>();
-  return withTimeout(
-    new Promise<SseFromClient>((resolve, reject) => {
-      const req = httpRequest(url, { agent: false, localAddress: CLIENT_ADDRESS, headers: { accept: "text/event-stream", ...headers } }, (res) => {
-        if (res.statusCode !== 200) {
-          reject(new Error(`SSE ${url} answered ${res.statusCode}`));
-          res.resume();
-          return;
-        }
-        let buffer = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          buffer += chunk;
-          for (let split = buffer.indexOf("\n\n"); split !== -1; split = buffer.indexOf("\n\n")) {
-            const block = buffer.slice(0, split);
-            buffer = buffer.slice(split + 2);
-            const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim());
-            if (data.length > 0) events.push(data.join("\n"));
-          }
-        });
-        res.on("close", () => events.end("stream closed"));
-        resolve({ headers: res.headers, next: () => events.next(`an SSE event from ${url}`), close: () => req.destroy() });
-      });
-      req.on("error", reject);
-      req.end();
-    }),
-    WAIT_MS,
-    `SSE head from ${url}`,
-  );
+/** An SSE stream opened from CLIENT_ADDRESS. */
+export async function sseFromClient(url: string, headers: Record<string, string>): Promise<SseFromClient> {
+  const sse = await openSse(url, headers, { localAddress: CLIENT_ADDRESS });
+  return { headers: sse.headers, next: async () => (await sse.next(`an SSE event from ${url}`)).data, close: () => sse.close() };
 }
 
-export interface WsFromClient {
-  readonly ws: WebSocket;
-  readonly upgradeHeaders: IncomingHttpHeaders;
-  next(): Promise<{ data: Buffer; isBinary: boolean }>;
-  nextJson(): Promise<Record<string, unknown>>;
-  closed(): Promise<{ code: number; reason: string }>;
-}
-
-export async function wsFromClient(url: string, headers: Record<string, string>): Promise<WsFromClient> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, headers, localAddress: CLIENT_ADDRESS });
-  const messages = new Inbox<{ data: Buffer; isBinary: boolean }>();
-  let upgradeHeaders: IncomingHttpHeaders = {};
-  ws.on("upgrade", (res) => (upgradeHeaders = res.headers));
-  ws.on("message", (data, isBinary) => {
-    messages.push({ data: Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary });
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.on("close", (code, reason) => {
-      messages.end(`close ${code}`);
-      resolve({ code, reason: reason.toString() });
-    });
-  });
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      ws.once("open", () => resolve());
-      ws.once("error", reject);
-      ws.once("unexpected-response", (_req, res) => reject(new Error(`WebSocket ${url} answered ${res.statusCode}`)));
-    }),
-    WAIT_MS,
-    `WebSocket open ${url}`,
-  );
-  return {
-    ws,
-    upgradeHeaders,
-    next: () => messages.next(`a WebSocket message from ${url}`),
-    async nextJson() {
-      const m = await messages.next(`a WebSocket JSON message from ${url}`);
-      return JSON.parse(m.data.toString("utf8")) as Record<string, unknown>;
-    },
-    closed: () => withTimeout(closed, WAIT_MS, `WebSocket ${url} to close`),
-  };
+/** A WebSocket opened from CLIENT_ADDRESS. */
+export function wsFromClient(url: string, headers: Record<string, string>): Promise<WsClient> {
+  return openWebSocket(url, headers, { localAddress: CLIENT_ADDRESS });
 }

@@ -28,7 +28,7 @@ export type JsonResponse = { status: number; headers: IncomingHttpHeaders; body:
 /** One HTTP request over a fresh connection; the body is parsed as JSON when possible. */
 export async function httpJson(
   url: string,
-  options: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: { method?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string>; localAddress?: string } = {},
 ): Promise<JsonResponse> {
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   return withTimeout(
@@ -38,6 +38,7 @@ export async function httpJson(
         {
           method: options.method ?? "GET",
           agent: false,
+          ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
           headers: { ...(payload === undefined ? {} : { "Content-Type": "application/json" }), ...options.headers },
         },
         (res) => {
@@ -115,12 +116,17 @@ export type SseStream = {
   close(): void;
 };
 
-export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
+/** Where a test client connects from (a loopback address of its own, say). */
+export interface ClientOptions {
+  readonly localAddress?: string;
+}
+
+export async function openSse(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<SseStream> {
   const events = new Queue<SseEvent>();
   const comments = new Queue<string>();
   let closeRequest = (): void => {};
   const opened = new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: { Accept: "text/event-stream", ...headers } }, (res) => {
+    const req = httpRequest(url, { agent: false, ...options, headers: { Accept: "text/event-stream", ...headers } }, (res) => {
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -202,8 +208,8 @@ export type WsClient = {
   closed(): Promise<{ code: number; reason: string }>;
 };
 
-export async function openWebSocket(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, headers });
+export async function openWebSocket(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsClient> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers, ...options });
   const messages = new Queue<WsMessage>();
   let upgradeHeaders: IncomingHttpHeaders = {};
   ws.on("upgrade", (res) => {
