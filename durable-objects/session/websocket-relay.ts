@@ -70,17 +70,13 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
   server.accept();
   if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);
 
-  let ended = false;
-  const onClose = (side: CloseSide, code: number, reason: string): void => {
-    if (ended) return;
-    ended = true;
-    hooks.onClose(side, code, reason);
-  };
+  const closing = reportOnce(hooks.onClose);
+  const onClose = closing.report;
   pipe(server, origin, "client", onClose, hooks.fromClient);
   pipe(origin, server, "origin", onClose, hooks.fromOrigin);
   hooks.onOpen?.({
     end(message, code, reason) {
-      if (ended) return;
+      if (closing.ended()) return;
       onClose("edge", code, reason);
       if (message !== undefined) sendQuietly(server, message);
       closeQuietly(server, code, reason);
@@ -121,6 +117,19 @@ function pipe(
 }
 
 /** Close codes that may be sent on the wire (1005/1006/1015 are reserved for reporting). */
+/** A relay ends once, whichever side closes (or fails) first: the hook hears only that. */
+export function reportOnce(onClose: WebSocketRelayHooks["onClose"]): { report: WebSocketRelayHooks["onClose"]; ended(): boolean } {
+  let ended = false;
+  return {
+    report(side, code, reason) {
+      if (ended) return;
+      ended = true;
+      onClose(side, code, reason);
+    },
+    ended: () => ended,
+  };
+}
+
 export function sendableCode(code: number): number | undefined {
   if (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) {
     return code;

@@ -8,7 +8,7 @@
  * client's by the runtime.
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
-import { closeQuietly, closeReason, sendQuietly, sendableCode, type CloseSide, type WebSocketRelayHooks } from "../websocket-relay.ts";
+import { closeQuietly, closeReason, reportOnce, sendQuietly, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
@@ -56,12 +56,8 @@ export async function relayWebSocketOverTcp(
     server.accept();
     if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);
 
-    let ended = false;
-    const onClose = (side: CloseSide, code: number, reason: string): void => {
-      if (ended) return;
-      ended = true;
-      hooks.onClose(side, code, reason);
-    };
+    const closing = reportOnce(hooks.onClose);
+    const onClose = closing.report;
     const origin = new TcpWebSocket(connection, {
       onMessage(data) {
         try {
@@ -95,7 +91,7 @@ export async function relayWebSocketOverTcp(
     origin.start();
     hooks.onOpen?.({
       end(message, code, reason) {
-        if (ended) return;
+        if (closing.ended()) return;
         onClose("edge", code, reason);
         if (message !== undefined) sendQuietly(server, message);
         closeQuietly(server, code, reason);
