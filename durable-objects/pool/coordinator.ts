@@ -12,7 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
 import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../workers/edge/pool-settings.ts";
-import { FETCH_TRANSPORT, type TransportSettings } from "../session/transport/settings.ts";
+import { FETCH_TRANSPORT, transportFromWire } from "../session/transport/settings.ts";
 import { checkHealth } from "./health-check.ts";
 import { drainStep, rebalanceStep } from "./moves.ts";
 import { OriginTable, type OriginState } from "./origin-table.ts";
@@ -115,7 +115,7 @@ export class PoolCoordinator extends DurableObject<Env> {
     const origins = this.#table.origins();
     await Promise.all(
       origins.map(async (o) => {
-        const result = await checkHealth(o.config.url, transportOf(o.config), settings.health.timeoutMs);
+        const result = await checkHealth(o.config.url, transportFromWire(o.config) ?? FETCH_TRANSPORT, settings.health.timeoutMs);
         this.#table.recordCheck(o.id, result, settings.health.rise, settings.health.fall, Date.now());
         // Load is the edge's own count of live sessions it placed there (the registry):
         // those are the sessions it can move, and an origin's report may include sessions
@@ -153,10 +153,6 @@ export class PoolCoordinator extends DurableObject<Env> {
     const ended = await endSessionsOn(this.env, pool, step.origin, step.toEnd, "rebalance");
     return { ended, credit: step.credit };
   }
-}
-
-function transportOf(config: OriginConfig): TransportSettings {
-  return config.transport === "tcp" && config.proxy !== undefined ? { kind: "tcp", proxy: config.proxy } : FETCH_TRANSPORT;
 }
 
 function capacityOf(o: OriginState): number {

@@ -9,7 +9,7 @@
  */
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER, type CreateRoute } from "../../../durable-objects/session/route.ts";
-import { FETCH_TRANSPORT, transportToWire } from "../../../durable-objects/session/transport/settings.ts";
+import { FETCH_TRANSPORT, transportFromWire, transportToWire } from "../../../durable-objects/session/transport/settings.ts";
 import { pickOrigin } from "../balance/pick.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { hasToken, retryAfterSeconds, takeToken } from "../balance/admission.ts";
@@ -66,7 +66,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
     if (origin === undefined) break;
     tried.add(origin.id);
     takeToken(`${pool.name}/${origin.id}`, admission, now);
-    const transport = origin.config.transport === "tcp" && origin.config.proxy !== undefined ? { kind: "tcp" as const, proxy: origin.config.proxy } : FETCH_TRANSPORT;
+    const transport = transportFromWire(origin.config) ?? FETCH_TRANSPORT;
 
     const sk = newSessionKey();
     const { token, claims } = await mintAffinityToken(runtime.keys, {
