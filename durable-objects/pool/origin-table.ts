@@ -161,12 +161,17 @@ export class OriginTable {
 
   setAdminState(id: string, state: AdminState, rate: number): void {
     const draining = state === "draining" || state === "maintenance";
+    // An origin back from drain/block/maintenance rejoins the pool: slow start and the
+    // rebalancing window start again, as for a node that came back.
+    const rejoins = state === "active" && this.origin(id)?.adminState !== "active";
     this.#sql.exec(
       `UPDATE origins SET admin_state = ?, drain_rate = ?, drained = CASE WHEN ? THEN 0 ELSE drained END,
-         drain_credit = 0 WHERE id = ?`,
+         drain_credit = 0, joined_at = CASE WHEN ? THEN ? ELSE joined_at END WHERE id = ?`,
       state,
       draining ? rate : 0,
       draining ? 1 : 0,
+      rejoins ? 1 : 0,
+      Date.now(),
       id,
     );
   }
@@ -195,8 +200,9 @@ export class OriginTable {
         result.sessions ?? null,
         result.capacity ?? null,
         now,
-        // Recovering (unhealthy → healthy) restarts slow start.
-        !o.healthy && healthy ? 1 : 0,
+        // Recovering (unhealthy → healthy after having been checked) restarts slow start
+        // and opens the rebalancing window; the very first good check is no recovery.
+        !o.healthy && healthy && o.checkedAt !== 0 ? 1 : 0,
         now,
         id,
       );

@@ -93,6 +93,29 @@ describe("drain", () => {
 });
 
 describe("rebalance", () => {
+  it("moves nobody when nothing joined or recovered, however uneven the pool", async () => {
+    // As eager as rebalancing can be, and o3 weightless so that o1 and o2 take everyone.
+    stack = await testStack({
+      originCount: 3,
+      originArgs: ORIGIN_ARGS,
+      poolSettings: { ...FAST, rebalance: { enabled: true, tolerance: 1.01, sessionsPerSecond: 50, minSessionsPerOrigin: 1 } },
+    });
+    const s = stack;
+    await admin(s, "PATCH", "/pools/default/origins/o3", { weight: 0 });
+    await new Promise((r) => setTimeout(r, 2_500)); // edge isolates see the new weight
+    fleet = new Fleet(s.edgeUrl);
+    const f = fleet;
+    await f.open(30);
+    expect(f.counts().get("o3")).toBeUndefined();
+    // o3 may take sessions again: a re-weighting is no join, so the uneven pool stays as it is
+    // (new sessions will even it out) — several health rounds (every 500 ms) go by.
+    await admin(s, "PATCH", "/pools/default/origins/o3", { weight: 1 });
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(f.members.flatMap((m) => m.closes)).toEqual([]);
+    const view = await admin(s, "GET", "/pool");
+    expect((view.body as { pools: Array<{ rebalanced: number }> }).pools[0]?.rebalanced).toBe(0);
+  });
+
   it("spreads sessions onto an origin that joins, without operator action, at the configured rate", async () => {
     stack = await testStack({
       originCount: 2,
