@@ -9,6 +9,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Miniflare, convertV4MiniflareOptions, type V4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { validateEdgeVars } from "./validate-config.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const DEFAULT_BUILD_DIR = join(REPO_ROOT, ".build", "edge");
@@ -56,6 +57,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   if (options.prebuilt !== true) await buildEdge(buildDir);
   const fromToml = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+  const tomlVars = (fromToml.workerOptions.bindings ?? {}) as Record<string, unknown>;
+  validateEdgeVars({
+    ...Object.fromEntries(Object.entries(tomlVars).filter((e): e is [string, string] => typeof e[1] === "string")),
+    ...options.vars,
+  });
   // The bundle is one ES module: wrangler's module rules for the sources do not apply.
   const { modulesRules: _rules, ...tomlOptions } = fromToml.workerOptions;
   const worker = {

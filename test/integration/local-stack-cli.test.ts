@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
+import { startStack } from "../../infra/local/stack.ts";
 import { startOrigin, type RunningOrigin } from "../../infra/origin/origin.ts";
 import { withTimeout } from "./support/wait.ts";
 
@@ -93,6 +94,13 @@ describe("npm start", () => {
     s.child.kill("SIGTERM");
     await withTimeout(s.exited, 15_000, "the stack to exit");
     expect((await fetch(`${url}/health`)).status).toBe(200);
+  });
+
+  it("refuses to start with an invalid configuration, naming the field", async () => {
+    const bad = JSON.stringify({ pools: [{ name: "default", origins: [{ id: "a", url: "http://127.0.0.1:1" }], settings: { health: { rise: 0 } } }] });
+    await expect(startStack({ port: 0, origins: [{ id: "a", url: "http://127.0.0.1:1" }], prebuilt: true, vars: { POOLS: bad } })).rejects.toThrow(
+      /POOLS\.pools\[0\]\.settings\.health\.rise/,
+    );
   });
 
   it("rejects a bad flag with a message naming it, exit code 2", async () => {

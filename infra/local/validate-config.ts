@@ -1,0 +1,16 @@
+/**
+ * Checks the edge's configuration before the local stack starts it, with the Worker's own
+ * parser, so a bad POOLS or key ring fails `npm start` at once with the field named —
+ * rather than on the first request, as a 500.
+ */
+import { resolveConfig } from "../../workers/edge/config.ts";
+import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
+
+export function validateEdgeVars(vars: Record<string, string | undefined>): void {
+  try {
+    resolveConfig(vars);
+    resolveKeyRing(vars);
+  } catch (err) {
+    throw new Error(`edge configuration is invalid: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
