@@ -74,15 +74,7 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
   const onClose = closing.report;
   pipe(server, origin, "client", onClose, hooks.fromClient);
   pipe(origin, server, "origin", onClose, hooks.fromOrigin);
-  hooks.onOpen?.({
-    end(message, code, reason) {
-      if (closing.ended()) return;
-      onClose("edge", code, reason);
-      if (message !== undefined) sendQuietly(server, message);
-      closeQuietly(server, code, reason);
-      closeQuietly(origin, ORIGIN_END_CODE, reason);
-    },
-  });
+  hooks.onOpen?.(endableRelay(closing, server, (reason) => closeQuietly(origin, ORIGIN_END_CODE, reason)));
 
   const out = new Headers();
   for (const [name, value] of upstream.headers) {
@@ -127,6 +119,26 @@ export function reportOnce(onClose: WebSocketRelayHooks["onClose"]): { report: W
       onClose(side, code, reason);
     },
     ended: () => ended,
+  };
+}
+
+/**
+ * The handle by which the session object ends a relayed WebSocket on purpose: the client
+ * hears `message` and the close; the origin side is closed by `closeOrigin`.
+ */
+export function endableRelay(
+  closing: ReturnType<typeof reportOnce>,
+  client: WebSocket,
+  closeOrigin: (reason: string) => void,
+): RelayedWebSocket {
+  return {
+    end(message, code, reason) {
+      if (closing.ended()) return;
+      closing.report("edge", code, reason);
+      if (message !== undefined) sendQuietly(client, message);
+      closeQuietly(client, code, reason);
+      closeOrigin(reason);
+    },
   };
 }
 

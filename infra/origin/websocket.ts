@@ -71,6 +71,26 @@ export function createWebSocketGateway(): WebSocketGateway {
   };
 }
 
+/**
+ * Protocol pings every `intervalMs`, so idle intermediaries keep the connection; a peer
+ * that answers no ping for a whole period is gone and is dropped. Returns the timer, to
+ * clear on close.
+ */
+export function keepAlive(ws: WebSocket, intervalMs: number): ReturnType<typeof setInterval> {
+  let alive = true;
+  ws.on("pong", () => {
+    alive = true;
+  });
+  return setInterval(function ping() {
+    if (!alive) {
+      ws.terminate(); // no pong for a whole period: the peer or the path is gone
+      return;
+    }
+    alive = false;
+    ws.ping();
+  }, intervalMs);
+}
+
 export function assertHandshake(req: IncomingMessage): void {
   if (req.method !== "GET") {
     throw new HttpError(405, "method_not_allowed", "WebSocket upgrades must use GET", { Allow: "GET" });
@@ -128,18 +148,7 @@ function serveSession(
     send(toBuffer(data), isBinary);
   });
 
-  let alive = true;
-  ws.on("pong", () => {
-    alive = true;
-  });
-  const pinger = setInterval(function ping() {
-    if (!alive) {
-      ws.terminate(); // no pong for a whole period: the peer or the path is gone
-      return;
-    }
-    alive = false;
-    ws.ping();
-  }, runtime.options.pingIntervalMs);
+  const pinger = keepAlive(ws, runtime.options.pingIntervalMs);
 
   ws.on("close", () => {
     clearInterval(pinger);

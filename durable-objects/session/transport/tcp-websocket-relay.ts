@@ -8,7 +8,7 @@
  * client's by the runtime.
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
-import { closeQuietly, closeReason, reportOnce, sendQuietly, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
+import { closeQuietly, closeReason, endableRelay, reportOnce, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
@@ -89,16 +89,8 @@ export async function relayWebSocketOverTcp(
       origin.close(1011, "client connection failed");
     });
     origin.start();
-    hooks.onOpen?.({
-      end(message, code, reason) {
-        if (closing.ended()) return;
-        onClose("edge", code, reason);
-        if (message !== undefined) sendQuietly(server, message);
-        closeQuietly(server, code, reason);
-        // The client is going away, as far as the origin is concerned.
-        origin.close(1001, closeReason(reason));
-      },
-    });
+    // The client is going away, as far as the origin is concerned.
+    hooks.onOpen?.(endableRelay(closing, server, (reason) => origin.close(1001, closeReason(reason))));
     const headers = clientResponseHeaders(result.head.headers, ORIGIN_HANDSHAKE_HEADERS);
     return { ok: true, response: new Response(null, { status: 101, headers, webSocket: client }) };
   } catch (err) {

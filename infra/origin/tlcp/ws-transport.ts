@@ -19,7 +19,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { assertCanCreateSession } from "../health.ts";
 import { HttpError, writeRawResponse } from "../http-io.ts";
 import type { RequestContext } from "../request-context.ts";
-import { assertHandshake } from "../websocket.ts";
+import { assertHandshake, keepAlive } from "../websocket.ts";
 import { openBinding, type Wire } from "./binding.ts";
 import { executeRequest, type Answer } from "./control.ts";
 import { error, LINE_END } from "./encoding.ts";
@@ -173,18 +173,7 @@ function serveConnection(ctx: RequestContext, ws: WebSocket): void {
     }
   });
 
-  let alive = true;
-  ws.on("pong", () => {
-    alive = true;
-  });
-  const pinger = setInterval(function ping() {
-    if (!alive) {
-      ws.terminate(); // no pong for a whole period: the peer or the path is gone
-      return;
-    }
-    alive = false;
-    ws.ping();
-  }, runtime.options.pingIntervalMs);
+  const pinger = keepAlive(ws, runtime.options.pingIntervalMs);
 
   ws.on("close", () => {
     clearInterval(pinger);
