@@ -76,7 +76,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     host: options.host ?? "127.0.0.1",
     port: options.port,
     workers: [worker],
-    ...(options.persistDir === undefined ? {} : { durableObjectsPersist: options.persistDir }),
+    // Miniflare 5 keeps every resource (Durable Objects included) under one persistence path.
+    ...(options.persistDir === undefined ? {} : { resourcePersistencePath: options.persistDir }),
   };
   const miniflare = new Miniflare({
     ...convertV4MiniflareOptions(v4),

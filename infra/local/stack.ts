@@ -36,16 +36,25 @@ export interface StackOptions {
   readonly prebuilt?: boolean;
   /** Also serve the demo site (a Lightstreamer web client page) on this port; 0 = any free. */
   readonly demoPort?: number;
+  /** Keep Durable Object storage here, so it survives `restartEdge()` (default: in memory, lost on restart). */
+  readonly persistDir?: string;
   readonly log?: (line: string) => void;
 }
 
 export interface RunningStack {
+  /** The edge's URL; the same after `restartEdge()` (same port). */
   readonly edgeUrl: string;
   readonly adminToken: string;
   readonly origins: ReadonlyArray<{ id: string; url: string }>;
+  /** The current edge (a new one after `restartEdge()`). */
   readonly edge: RunningEdge;
   readonly processes: readonly OriginProcess[];
   readonly demo: DemoSite | undefined;
+  /**
+   * Stops the edge's workerd and starts a new one on the same port, with `vars` merged over
+   * the current ones (e.g. a rotated key ring). Durable Object state survives only with `persistDir`.
+   */
+  restartEdge(vars?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,30 +83,42 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       processes.push(...started);
       origins = started.map((p) => ({ id: p.id, url: p.url, ...options.originTransport }));
     }
-    const edge = await startEdge({
+    let vars: Record<string, string> = {
+      POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins, ...(options.poolSettings === undefined ? {} : { settings: options.poolSettings }) }] }),
+      AFFINITY_KEYS: DEV_AFFINITY_KEYS,
+      AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
+      ADMIN_TOKEN: DEV_ADMIN_TOKEN,
+      ...options.vars,
+    };
+    const edgeOptions = (port: number, prebuilt: boolean) => ({
       host,
-      port: options.port ?? DEFAULT_EDGE_PORT,
-      prebuilt: options.prebuilt ?? false,
+      port,
+      prebuilt,
       log,
-      vars: {
-        POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins, ...(options.poolSettings === undefined ? {} : { settings: options.poolSettings }) }] }),
-        AFFINITY_KEYS: DEV_AFFINITY_KEYS,
-        AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
-        ADMIN_TOKEN: DEV_ADMIN_TOKEN,
-        ...options.vars,
-      },
+      vars,
+      ...(options.persistDir === undefined ? {} : { persistDir: options.persistDir }),
     });
+    let edge = await startEdge(edgeOptions(options.port ?? DEFAULT_EDGE_PORT, options.prebuilt ?? false));
     const demo = options.demoPort === undefined ? undefined : await startDemoSite(host, options.demoPort).catch(async (err: unknown) => {
       await edge.close();
       throw err;
     });
+    const edgeUrl = edge.url;
     return {
-      edgeUrl: edge.url,
+      edgeUrl,
       demo,
       adminToken: options.vars?.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
       origins,
-      edge,
+      get edge() {
+        return edge;
+      },
       processes,
+      async restartEdge(more = {}) {
+        await edge.close();
+        vars = { ...vars, ...more };
+        // The bundle was built by the first start; reuse the port so clients' URLs still work.
+        edge = await startEdge(edgeOptions(Number(new URL(edgeUrl).port), true));
+      },
       async close() {
         await Promise.allSettled([edge.close(), demo?.close(), ...processes.map((p) => p.stop())]);
       },
