@@ -1,6 +1,7 @@
 /** Mints the affinity token the edge hands out when it places an S request. */
 import { SignJWT } from "jose";
 import type { AffinityClaims } from "./claims.ts";
+import { hmacKey } from "./imported-key.ts";
 import { TOKEN_ALGORITHM, type KeyRing } from "./keyring.ts";
 
 export interface MintInput {
@@ -20,6 +21,6 @@ export async function mintAffinityToken(keys: KeyRing, input: MintInput): Promis
     .setAudience(claims.aud)
     .setIssuedAt(claims.iat)
     .setExpirationTime(claims.exp)
-    .sign(keys.signingKey);
+    .sign(await hmacKey(keys.signingKey));
   return { token, claims };
 }

@@ -5,6 +5,7 @@
  */
 import { errors, jwtVerify, type JWTPayload } from "jose";
 import type { AffinityClaims } from "./claims.ts";
+import { hmacKey } from "./imported-key.ts";
 import { TOKEN_ALGORITHM, type KeyRing } from "./keyring.ts";
 
 export type TokenFailure = "malformed" | "unknown_kid" | "bad_signature" | "expired" | "wrong_pool" | "bad_claims";
@@ -30,7 +31,7 @@ export async function verifyAffinityToken(
         kid = header.kid ?? "";
         const key = keys.key(kid);
         if (key === undefined) throw new UnknownKid(kid);
-        return key;
+        return hmacKey(key);
       },
       {
         algorithms: [TOKEN_ALGORITHM],
