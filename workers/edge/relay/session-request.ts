@@ -24,7 +24,8 @@ export function outboundRequest(request: Request, url: URL): OutboundRequest {
   headers.delete(FAILURE_HEADER);
   stripCarriers(headers, out);
   const announce = out.searchParams.get(ANNOUNCE_QUERY) === "1";
-  out.searchParams.delete(ANNOUNCE_QUERY);
+  // Only when present: delete() re-encodes the whole query (`%20` → `+`, `e` → `e=`).
+  if (out.searchParams.has(ANNOUNCE_QUERY)) out.searchParams.delete(ANNOUNCE_QUERY);
   setForwardingHeaders(headers, clientView(request, url));
   return { url: out, headers, announce };
 }
