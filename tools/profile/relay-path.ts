@@ -1,12 +1,14 @@
 /**
- * A/B micro-benchmark of the relay path: two builds of the edge (e.g. before and after one
- * change) run side by side against the same reference origins, and the same workloads are
+ * A/B micro-benchmark of the relay path: two (or more) builds of the edge (e.g. before and
+ * after one change) run side by side against the same reference origins, and the same workloads are
  * sent to each in alternating rounds, so that a busy machine slows both alike. Medians over
- * the rounds are printed per build.
+ * the rounds are printed per build: rates and latencies (wall clock: noisy when the machine
+ * is busy) and the workerd process's CPU time per operation (much steadier: CPU a request
+ * does not use is not counted, whoever else runs).
  *
- *   node tools/profile/relay-path.ts --a /tmp/build-a --b .build/edge [--rounds 5] [--only create,cr,ws,wsrate]
+ *   node tools/profile/relay-path.ts --build .build/a --build .build/b [--build ...] [--rounds 5] [--only create,cr,ws,wsrate]
  *
- * Each build dir holds an `index.js` from `wrangler deploy --dry-run --outdir <dir>`.
+ * Each build dir (under the repository's .build/; one under /tmp failed to start here) holds an `index.js` from `wrangler deploy --dry-run --outdir <dir>`.
  * Workloads: `create` S requests (POST /session) at a fixed concurrency; `cr` small CR
  * requests (GET /session/:id with the token) on one session; `ws` WebSocket echo round
  * trips through one session object; `wsrate` echo throughput with a window of messages in
@@ -18,11 +20,11 @@ import { WebSocket } from "ws";
 import { startEdge, type RunningEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
+import { cpuMs, withNewWorkerd } from "./workerd-process.ts";
 
 const { values } = parseArgs({
   options: {
-    a: { type: "string" },
-    b: { type: "string" },
+    build: { type: "string", multiple: true },
     rounds: { type: "string", default: "5" },
     only: { type: "string", default: "create,cr,ws,wsrate" },
     "create-count": { type: "string", default: "300" },
@@ -32,14 +34,15 @@ const { values } = parseArgs({
     "ws-window": { type: "string", default: "16" },
   },
 });
-const builds = [values.a, values.b].filter((d): d is string => d !== undefined);
-if (builds.length === 0) throw new Error("--a <build dir> required (and --b for an A/B run)");
+const builds = values.build ?? [];
+if (builds.length === 0) throw new Error("--build <dir> required (repeat it for an A/B run)");
 const rounds = Number(values.rounds);
 const only = new Set(values.only.split(","));
 const concurrency = Number(values.concurrency);
 
 const origins: OriginProcess[] = [];
 const edges: RunningEdge[] = [];
+const pids: number[] = [];
 try {
   for (let i = 1; i <= 2; i++) {
     origins.push(await startOriginProcess(`o${i}`, ["--listen", "combined=127.0.0.1:0", "--capacity", "1000000"]));
@@ -50,7 +53,11 @@ try {
     AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
     ADMIN_TOKEN: DEV_ADMIN_TOKEN,
   };
-  for (const dir of builds) edges.push(await startEdge({ port: 0, vars, buildDir: dir, prebuilt: true }));
+  for (const dir of builds) {
+    const { value, pid } = await withNewWorkerd(() => startEdge({ port: 0, vars, buildDir: dir, prebuilt: true }));
+    edges.push(value);
+    pids.push(pid);
+  }
 
   const results: Array<Record<string, number[]>> = builds.map(() => ({}));
   const add = (i: number, key: string, v: number): void => {
@@ -62,36 +69,51 @@ try {
     const order = r % 2 === 0 ? builds.map((_, i) => i) : builds.map((_, i) => builds.length - 1 - i);
     for (const i of order) {
       const url = edges[i]!.url;
+      const pid = pids[i]!;
+      /** Runs one workload and records the workerd CPU it cost per operation. */
+      const measured = async <T,>(name: string, ops: number, run: () => Promise<T>): Promise<T> => {
+        const cpu0 = await cpuMs(pid);
+        const result = await run();
+        add(i, `${name} cpu ms/op`, ((await cpuMs(pid)) - cpu0) / ops);
+        return result;
+      };
       if (only.has("create")) {
-        const c = await createSessions(url, Number(values["create-count"]), concurrency);
+        const n = Number(values["create-count"]);
+        const c = await measured("create", n, () => createSessions(url, n, concurrency));
         add(i, "create/s", c.rate);
         add(i, "create p50 ms", c.p50);
       }
       if (only.has("cr")) {
-        const c = await crRequests(url, Number(values["cr-count"]), concurrency);
+        const n = Number(values["cr-count"]);
+        const c = await measured("cr", n, () => crRequests(url, n, concurrency));
         add(i, "cr/s", c.rate);
         add(i, "cr p50 ms", c.p50);
       }
       if (only.has("ws")) {
-        const w = await wsEcho(url, Number(values["ws-count"]));
+        const n = Number(values["ws-count"]);
+        const w = await measured("ws echo", n, () => wsEcho(url, n));
         add(i, "ws rtt p50 µs", w.p50 * 1000);
         add(i, "ws rtt p99 µs", w.p99 * 1000);
       }
-      if (only.has("wsrate")) add(i, "ws msgs/s", await wsRate(url, Number(values["ws-count"]) * 5, Number(values["ws-window"])));
+      if (only.has("wsrate")) {
+        const n = Number(values["ws-count"]) * 5;
+        add(i, "ws msgs/s", await measured("ws msg", n, () => wsRate(url, n, Number(values["ws-window"]))));
+      }
     }
   }
-  const keys = Object.keys(results[0]!);
-  const pad = (s: string, n: number): string => s.padEnd(n);
-  console.log(`${pad("metric (median of " + rounds + ")", 26)}${builds.map((b, i) => pad(`${"AB"[i]}: ${b}`, 34)).join("")}`);
-  for (const k of keys) {
-    console.log(`${pad(k, 26)}${results.map((res) => pad(`${fmt(median(res[k]!))}  [${res[k]!.map(fmt).join(" ")}]`, 34)).join("")}`);
+  console.log(`median of ${rounds} rounds [each round]`);
+  for (const k of Object.keys(results[0]!)) {
+    console.log(k);
+    for (const [i, res] of results.entries()) {
+      console.log(`  ${builds[i]!.padEnd(24)} ${fmt(median(res[k]!)).padStart(8)}  [${res[k]!.map(fmt).join(" ")}]`);
+    }
   }
 } finally {
   await Promise.allSettled([...edges.map((e) => e.close()), ...origins.map((o) => o.stop())]);
 }
 
 function fmt(n: number): string {
-  return n >= 100 ? n.toFixed(0) : n.toFixed(2);
+  return n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(2) : n.toFixed(3);
 }
 
 function median(xs: number[]): number {
