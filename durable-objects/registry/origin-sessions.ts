@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { EndReason } from "../../workers/edge/protocols/adapter.ts";
+import { errorMessage, log } from "../../workers/edge/observability/log.ts";
 import { sessionStub } from "../session/stub.ts";
 import { migrateSchema } from "../sqlite-schema.ts";
 
@@ -76,7 +77,7 @@ export class OriginSessions extends DurableObject<Env> {
       this.remove(sk);
       return ended;
     } catch (err) {
-      console.error(JSON.stringify({ event: "registry_end_failed", sk, reason, message: err instanceof Error ? err.message : String(err) }));
+      log("registry_end_failed", { sk, reason, message: errorMessage(err) }, "error");
       return false;
     }
   }

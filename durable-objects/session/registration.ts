@@ -5,6 +5,7 @@
  * session must not fail because its registry shard was briefly unavailable. (A missed
  * removal leaves an entry that the registry drops the next time it tries to end it.)
  */
+import { errorMessage, log } from "../../workers/edge/observability/log.ts";
 import { registryStubFor } from "../registry/registry-stubs.ts";
 import type { SessionRecord } from "./store.ts";
 
@@ -23,5 +24,5 @@ export async function unregister(env: Env, record: SessionRecord): Promise<void>
 }
 
 function logFailure(op: "add" | "remove", sk: string, err: unknown): void {
-  console.error(JSON.stringify({ event: "registry_failed", op, sk, message: err instanceof Error ? err.message : String(err) }));
+  log("registry_failed", { op, sk, message: errorMessage(err) }, "error");
 }

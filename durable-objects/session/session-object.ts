@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
 import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
 import { isEndReason, type EndReason, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
+import { log } from "../../workers/edge/observability/log.ts";
 import type { RelayOutcome } from "./http-relay.ts";
 import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
@@ -72,6 +73,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#record = { ...record, state: "ended", endedReason: reason };
     this.#store.save(this.#record);
     this.#store.record("ended", { reason, detail: detail ?? null });
+    log("session_ended", { sk: record.sk, pool: record.pool, origin: record.originId, reason, detail });
     this.#open.endAll(adapter.endSignal(reason, endMessage(reason, detail)));
     this.#store.clearDeadline("end");
     const forgetAt = this.#store.deadline("forget") ?? Number.POSITIVE_INFINITY;

@@ -1,0 +1,30 @@
+/**
+ * GET /_edge/dashboard: the operator's dashboard, one self-contained HTML page (inline
+ * CSS and vanilla JS, no framework, no CDN, nothing to build — wrangler bundles `.html`
+ * as a text module).
+ *
+ * Authentication: the page itself holds no data and no secret, so it is served without
+ * the admin token — a browser navigation cannot send a Bearer header. Everything it shows
+ * or changes goes through the admin API with `Authorization: Bearer <token>`; the token is
+ * typed into the page's sign-in form and kept in sessionStorage (this tab only). No cookie
+ * is involved, so another site cannot make a signed-in browser drain an origin (CSRF).
+ * A per-response CSP nonce lets only the page's own script run.
+ */
+import { Hono } from "hono";
+import type { EdgeEnv } from "../routes/sessions.ts";
+import html from "./dashboard.html";
+
+export function dashboardRoutes(): Hono<EdgeEnv> {
+  const routes = new Hono<EdgeEnv>();
+  routes.get("/", function dashboardPage(c) {
+    const nonce = crypto.randomUUID().replace(/-/g, "");
+    return c.body(html.replaceAll("{{NONCE}}", nonce), 200, {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+    });
+  });
+  return routes;
+}
