@@ -1,7 +1,7 @@
 /**
  * GET /_edge/dashboard: the operator's dashboard, one self-contained HTML page (inline
  * CSS and vanilla JS, no framework, no CDN, nothing to build — wrangler bundles `.html`
- * as a text module).
+ * as a string).
  *
  * Authentication: the page itself holds no data and no secret, so it is served without
  * the admin token — a browser navigation cannot send a Bearer header. Everything it shows
@@ -12,13 +12,13 @@
  */
 import { Hono } from "hono";
 import type { EdgeEnv } from "../routes/sessions.ts";
-import html from "./dashboard.html";
+import { DASHBOARD_HTML } from "./dashboard-html.ts";
 
 export function dashboardRoutes(): Hono<EdgeEnv> {
   const routes = new Hono<EdgeEnv>();
   routes.get("/", function dashboardPage(c) {
     const nonce = crypto.randomUUID().replace(/-/g, "");
-    return c.body(html.replaceAll("{{NONCE}}", nonce), 200, {
+    return c.body(DASHBOARD_HTML.replaceAll("{{NONCE}}", nonce), 200, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
       "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,

@@ -1,4 +1,13 @@
-<!doctype html>
+/**
+ * The dashboard page: one self-contained HTML document — inline CSS, vanilla JS, an SVG
+ * chart; no framework, no CDN, nothing for the user to build. It is a TypeScript string
+ * (String.raw, so the script's backslashes reach the browser as written) rather than an
+ * `.html` text module: the local stack runs the deploy bundle as a single ES module.
+ * Keep the markup free of backticks and dollar-brace sequences.
+ *
+ * `{{NONCE}}` is replaced per response with the Content-Security-Policy nonce.
+ */
+export const DASHBOARD_HTML = String.raw`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -351,3 +360,4 @@
 </script>
 </body>
 </html>
+`;
