@@ -225,7 +225,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         el("td", { className: "num sessions" }),
         el("td", { className: "num capacity" }),
         el("td", {}, [el("div", { className: "bar" }, [el("div", {})])]),
-        el("td", { className: "num drain" }),
+        el("td", { className: "num drain-progress" }),
         el("td", {}, [rate]),
         el("td", {}, [button("Drain", "drain"), document.createTextNode(" "), button("Block", "block"), document.createTextNode(" "), button("Activate", "active")]),
       ]);
@@ -247,7 +247,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     bar.className = "bar" + (load > 0.85 ? " high" : "");
     bar.title = (load * 100).toFixed(1) + "% of capacity (load " + o.load + ")";
     bar.firstChild.style.width = (load * 100).toFixed(1) + "%";
-    tr.querySelector(".drain").textContent = o.drain ? o.drain.ended + " ended @ " + o.drain.rate + "/s" : "—";
+    tr.querySelector(".drain-progress").textContent = o.drain ? o.drain.ended + " ended @ " + o.drain.rate + "/s" : "—";
   }
 
   var SVG = "http://www.w3.org/2000/svg";
