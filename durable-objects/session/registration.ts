@@ -12,7 +12,13 @@ import type { SessionRecord } from "./store.ts";
 /** Off the response path: a registry that is slow to answer must not slow session creation. */
 export function register(ctx: DurableObjectState, env: Env, record: SessionRecord): void {
   const registry = registryStubFor(env, record.pool, record.originId, record.sk);
-  ctx.waitUntil(registry.add(record.sk, record.createdAt).catch((err: unknown) => logFailure("add", record.sk, err)));
+  ctx.waitUntil(registry.add(record.sk, record.createdAt, record.originSessionId).catch((err: unknown) => logFailure("add", record.sk, err)));
+}
+
+/** The origin named the session after registration: the registry learns it too (admin lookup). */
+export function registerOriginSessionId(ctx: DurableObjectState, env: Env, record: SessionRecord, originSessionId: string): void {
+  const registry = registryStubFor(env, record.pool, record.originId, record.sk);
+  ctx.waitUntil(registry.setOriginSessionId(record.sk, originSessionId).catch((err: unknown) => logFailure("add", record.sk, err)));
 }
 
 export async function unregister(env: Env, record: SessionRecord): Promise<void> {

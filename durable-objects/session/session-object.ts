@@ -14,7 +14,7 @@ import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
 import { endMessage } from "./end-message.ts";
-import { register, unregister } from "./registration.ts";
+import { register, registerOriginSessionId, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
 
@@ -218,6 +218,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#record = { ...record, originSessionId };
     this.#store.save(this.#record);
     this.#store.record("origin_session", { originSessionId });
+    registerOriginSessionId(this.ctx, this.env, this.#record, originSessionId);
   }
 
   /** A response on its way to the client: a WebSocket is logged, a stream kept so it can be ended. */

@@ -3,8 +3,8 @@
  * /_edge/dashboard on the local stack while a fleet of WebSocket clients holds sessions,
  * signs in with the admin token, sees the three origins live, types a rate and clicks
  * Drain on the busiest one — and the page shows its sessions fall to zero while the other
- * two rise, as the fleet reconnects through the edge. It also looks a session up by its
- * affinity token. A screenshot lands in test/artifacts/ (not committed).
+ * two rise, as the fleet reconnects through the edge. It also looks sessions up by
+ * affinity token and by the origin's own session id. A screenshot lands in test/artifacts/ (not committed).
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -109,6 +109,14 @@ describe("dashboard in Chromium", () => {
       await page.waitForSelector("#lookup-events", { timeout: 10_000 });
       expect(await page.textContent("#lookup-record")).toContain(others[0] ?? "");
       expect(await page.textContent("#lookup-events")).toContain("created");
+
+      // ... and by the origin's own id for a session (the reference origin's X-Session-Id).
+      const created = await fetch(`${stack.edgeUrl}/session`, { method: "POST" });
+      const byOrigin = (await created.json()) as { id: string; origin: string };
+      await page.fill("#lookup-key", byOrigin.id);
+      await page.click("#lookup-form button[type=submit]");
+      await expect.poll(() => page.textContent("#lookup-record"), { timeout: 10_000 }).toContain(byOrigin.id);
+      expect(await page.textContent("#lookup-record")).toContain(byOrigin.origin);
 
       await mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });

@@ -8,6 +8,7 @@ import { EdgeError, edgeErrorResponse, errorResponse } from "./errors.ts";
 import { log } from "./observability/log.ts";
 import { dashboardRoutes } from "./dashboard/page.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { adminSessionLookupRoutes } from "./routes/admin-session-lookup.ts";
 import { adminStreamRoutes } from "./routes/admin-stream.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { sessionRoutes, type EdgeEnv } from "./routes/sessions.ts";
@@ -19,6 +20,7 @@ export function createApp(): Hono<EdgeEnv> {
   app.route("/_edge/dashboard", dashboardRoutes());
   app.route("/_edge/metrics", metricsRoutes());
   app.route("/_edge/admin", adminStreamRoutes());
+  app.route("/_edge/admin", adminSessionLookupRoutes());
   app.route("/_edge/admin", adminRoutes());
   app.all("/_edge/*", () => errorResponse(404, "not_found", "no such edge endpoint"));
   app.all("*", sessionRoutes());

@@ -72,7 +72,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   <section id="lookup" hidden>
     <h2>Session lookup</h2>
     <form id="lookup-form">
-      <input id="lookup-key" size="60" placeholder="session key (sk), or an affinity token / TLCP or Engine.IO session id">
+      <input id="lookup-key" size="60" placeholder="session key, affinity token (= TLCP / Engine.IO session id at the edge), or the origin's session id">
       <button type="submit">Look up</button>
     </form>
     <div id="lookup-result"></div>
@@ -109,7 +109,11 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: "bad_response", message: text }; }
         if (res.status === 401) signOut("The admin token was refused.");
-        if (!res.ok) throw new Error((data && data.message) || ("HTTP " + res.status));
+        if (!res.ok) {
+          var err = new Error((data && data.message) || ("HTTP " + res.status));
+          err.status = res.status;
+          throw err;
+        }
         return data;
       });
     });
@@ -306,27 +310,44 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     return text;
   }
 
+  // By session key (or a token's); failing that, by the origin's own id for the session.
   function lookup(event) {
     event.preventDefault();
-    var sk = sessionKeyOf($("lookup-key").value);
+    var typed = $("lookup-key").value.trim();
+    var sk = sessionKeyOf(typed);
     var out = $("lookup-result");
     out.replaceChildren(el("p", { className: "muted", text: "looking up " + sk + "…" }));
-    api("GET", "/_edge/admin/sessions/" + encodeURIComponent(sk))
-      .then(function (data) {
-        var s = data.session;
-        var rows = [["session key", s.sk], ["pool", s.pool], ["origin", s.originId + " (" + s.originUrl + ")"], ["origin-side id", s.originSessionId || "—"],
-          ["protocol", s.adapter], ["state", s.state + (s.endedReason ? " (" + s.endedReason + ")" : "")], ["created", new Date(s.createdAt).toISOString()],
-          ["open WebSockets", String(data.openWebSockets)]];
-        var events = data.events.map(function (e) {
-          return el("tr", {}, [el("td", { text: new Date(e.at).toISOString() }), el("td", { text: e.kind }), el("td", { text: JSON.stringify(e.detail) })]);
-        });
-        out.replaceChildren(
-          el("table", { id: "lookup-record" }, rows.map(function (r) { return el("tr", {}, [el("th", { text: r[0] }), el("td", { text: r[1] })]); })),
-          el("h2", { text: "Event log" }),
-          el("table", { id: "lookup-events" }, events)
-        );
-      })
-      .catch(function (err) { out.replaceChildren(el("p", { className: "error", text: err.message })); });
+    showSession(sk).catch(function (err) {
+      if (err.status !== 404) throw err;
+      return api("GET", "/_edge/admin/sessions?origin_session_id=" + encodeURIComponent(typed)).then(function (data) {
+        if (data.sessions.length === 1) return showSession(data.sessions[0].sk);
+        if (data.sessions.length === 0) throw new Error("no session with key or origin-side id " + typed);
+        out.replaceChildren(el("p", { text: "Several sessions have origin-side id " + typed + ":" }), el("ul", {}, data.sessions.map(function (s) {
+          var b = el("button", { type: "button", text: s.sk + " (" + s.pool + " / " + s.origin + ")" });
+          b.addEventListener("click", function () { showSession(s.sk).catch(showError); });
+          return el("li", {}, [b]);
+        })));
+      });
+    }).catch(showError);
+  }
+
+  function showError(err) { $("lookup-result").replaceChildren(el("p", { className: "error", text: err.message })); }
+
+  function showSession(sk) {
+    return api("GET", "/_edge/admin/sessions/" + encodeURIComponent(sk)).then(function (data) {
+      var s = data.session;
+      var rows = [["session key", s.sk], ["pool", s.pool], ["origin", s.originId + " (" + s.originUrl + ")"], ["origin-side id", s.originSessionId || "—"],
+        ["protocol", s.adapter], ["state", s.state + (s.endedReason ? " (" + s.endedReason + ")" : "")], ["created", new Date(s.createdAt).toISOString()],
+        ["open WebSockets", String(data.openWebSockets)]];
+      var events = data.events.map(function (e) {
+        return el("tr", {}, [el("td", { text: new Date(e.at).toISOString() }), el("td", { text: e.kind }), el("td", { text: JSON.stringify(e.detail) })]);
+      });
+      $("lookup-result").replaceChildren(
+        el("table", { id: "lookup-record" }, rows.map(function (r) { return el("tr", {}, [el("th", { text: r[0] }), el("td", { text: r[1] })]); })),
+        el("h2", { text: "Event log" }),
+        el("table", { id: "lookup-events" }, events)
+      );
+    });
   }
 
   // ---- sign in / out ----
