@@ -57,7 +57,9 @@ export class PoolCoordinator extends DurableObject<Env> {
    * seeds (or, after a redeploy, updates) the table; the first call also runs the first
    * round of health checks, so a new pool starts with facts rather than guesses.
    */
-  async snapshot(pool: PoolConfig, configHash: string): Promise<PoolSnapshot> {
+  async snapshot(pool: PoolConfig, configHash: string, metrics?: MetricsDelta): Promise<PoolSnapshot> {
+    // The isolate's metric deltas ride along (observability/metrics.ts): no call of their own.
+    if (metrics !== undefined) this.#metrics.add(metrics);
     this.#table.sync(pool, configHash);
     const now = Date.now();
     this.#table.noteRead(now);

@@ -8,7 +8,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MetricsStore } from "../../durable-objects/pool/metrics-store.ts";
 import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
+import { PoolView } from "../../workers/edge/balance/pool-view.ts";
+import type { PoolConfig } from "../../workers/edge/config.ts";
+import { resolveConfig } from "../../workers/edge/config.ts";
 import { writeAnalyticsPoint } from "../../workers/edge/observability/analytics.ts";
+import { log } from "../../workers/edge/observability/log.ts";
+import { count, resetMetrics, takeDelta } from "../../workers/edge/observability/metrics.ts";
 import { renderPrometheus } from "../../workers/edge/observability/prometheus.ts";
 import { LATENCY_BUCKETS, SeriesSums, type MetricsDelta } from "../../workers/edge/observability/series.ts";
 
@@ -96,6 +101,36 @@ describe("summing deltas", () => {
     const byName = (d: MetricsDelta) => [...d.counters].sort((x, y) => x.name.localeCompare(y.name));
     expect(byName(reloaded)).toEqual(byName(totals));
     expect(reloaded.histograms).toEqual(totals.histograms);
+  });
+});
+
+describe("isolate deltas ride on the snapshot read", () => {
+  it("a pool view refresh carries this isolate's unsent counts to the coordinator", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ state: "active", sessions: 0, capacity: 1000 }));
+    resetMetrics();
+    const base = resolveConfig(env).pools[0];
+    if (base === undefined) throw new Error("no pool");
+    const pool: PoolConfig = { ...base, name: `carry-${crypto.randomUUID()}` };
+    count(pool.name, "edge_sessions_placed_total", { origin: "o2" }, 4);
+    const coordinator = coordinatorStub(env, pool.name);
+    await new PoolView(pool).refresh(coordinator);
+    // Taken by the refresh: nothing left for a flush of its own.
+    expect(takeDelta(pool.name)).toBeUndefined();
+    const totals = await coordinator.metricTotals();
+    expect(totals.counters).toEqual([{ name: "edge_sessions_placed_total", labels: { pool: pool.name, origin: "o2" }, value: 4 }]);
+  });
+});
+
+describe("structured logs", () => {
+  it("writes one JSON line per event with event, time and the fields given", () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    log("session_placed", { sk: "abc", pool: "p", origin: "o1" });
+    expect(lines).toHaveLength(1);
+    const parsed = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+    expect(parsed).toMatchObject({ event: "session_placed", sk: "abc", pool: "p", origin: "o1" });
+    expect(new Date(String(parsed.at)).getTime()).toBeGreaterThan(0);
+    expect(lines[0]).not.toContain("\n");
   });
 });
 

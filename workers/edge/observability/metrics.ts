@@ -1,18 +1,24 @@
 /**
  * This isolate's share of the fleet-wide metrics. Requests add to in-memory sums per pool
- * (no I/O, no await); at most once per FLUSH_MS the sums are sent to each pool's
- * coordinator as a delta, off the response path (`waitUntil`), and start again from zero.
- * The coordinator adds every isolate's deltas, so /_edge/metrics shows the whole edge.
+ * (no I/O, no await). The sums travel to each pool's coordinator as a delta, and start
+ * again from zero, in one of two ways, both off the response path:
  *
- * A delta whose send fails is added back and goes with the next flush; only an isolate
- * evicted between a request and its flush (≤ FLUSH_MS later) can lose a delta.
+ * - riding on the snapshot read the isolate makes anyway (balance/pool-view.ts, at most
+ *   every 2 s while it places sessions) — no extra call to the coordinator;
+ * - otherwise (an isolate serving only CR requests, or a quiet one) a flush FLUSH_MS after
+ *   the first unsent count (`waitUntil`), which finds nothing to send if a snapshot read
+ *   took the delta meanwhile.
+ *
+ * The coordinator adds every isolate's deltas, so /_edge/metrics shows the whole edge. A
+ * delta whose send fails is added back and goes with the next one; only an isolate evicted
+ * before its delta left can lose it.
  */
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import type { MetricName } from "./catalogue.ts";
-import { SeriesSums, type Labels } from "./series.ts";
+import { SeriesSums, type Labels, type MetricsDelta } from "./series.ts";
 
-/** How long an isolate keeps deltas before sending them. */
-export const FLUSH_MS = 1_000;
+/** How long an isolate keeps a delta at most before sending it on its own. */
+export const FLUSH_MS = 5_000;
 
 let pending = new Map<string, SeriesSums>();
 let scheduled = false;
@@ -56,6 +62,18 @@ export async function flushMetrics(env: Env): Promise<void> {
       }
     }),
   );
+}
+
+/** Takes a pool's unsent delta (for a snapshot read to carry); undefined when there is none. */
+export function takeDelta(pool: string): MetricsDelta | undefined {
+  const sums = pending.get(pool);
+  pending.delete(pool);
+  return sums === undefined || sums.empty ? undefined : sums.toDelta();
+}
+
+/** Puts back a delta whose carrier failed, for the next send. */
+export function restoreDelta(pool: string, delta: MetricsDelta): void {
+  sumsOf(pool).merge(delta);
 }
 
 /** Forgets unsent deltas (tests). */
