@@ -9,6 +9,7 @@ import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
 import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
 import { isEndReason, type EndReason, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
 import { log } from "../../workers/edge/observability/log.ts";
+import { webSocketEnded } from "../../workers/edge/observability/session-events.ts";
 import type { RelayOutcome } from "./http-relay.ts";
 import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
@@ -202,7 +203,10 @@ export class SessionObject extends DurableObject<Env> {
       originSessionId: () => this.#record?.originSessionId ?? record.originSessionId,
       learnOriginSessionId: (id) => this.#learnOriginSessionId(id),
       open: this.#open,
-      webSocketClosed: (side, code, reason) => this.#store.record("websocket_close", { side, code, reason }),
+      webSocketClosed: (side, code, reason) => {
+        this.#store.record("websocket_close", { side, code, reason });
+        webSocketEnded(this.env, this.ctx, record, side, code, reason);
+      },
     });
   }
 

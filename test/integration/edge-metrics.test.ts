@@ -1,13 +1,15 @@
 /**
- * Metrics after a scripted run: the local stack takes a known sequence — S requests (some
- * refused by admission control), CR requests, bad tokens of three kinds, a drain, a CR to a
- * stopped origin — and /_edge/metrics then shows exactly those counts, fleet-wide (flushed
- * from the edge isolate to the pool coordinator), in Prometheus text.
+ * Metrics after a scripted run: the local stack takes a known sequence — WebSocket S
+ * requests (some refused by admission control), CR requests, bad tokens of three kinds, a
+ * drain, an origin killed under open WebSockets, a CR to it — and /_edge/metrics then shows
+ * exactly those counts, fleet-wide (flushed from the edge isolate and the session objects
+ * to the pool coordinator), in Prometheus text.
  */
 import { SignJWT, base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "../../infra/local/dev-secrets.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
+import { openWebSocket, rejectedUpgrade, type WsClient } from "./support/http-clients.ts";
 import { parsePrometheus, sampleValue, type Sample } from "./support/prometheus.ts";
 import { testStack } from "./support/stack.ts";
 import { sleep, withTimeout } from "./support/wait.ts";
@@ -19,7 +21,7 @@ const PLACED = BURST * ORIGINS.length;
 const REFUSED = 2;
 
 let stack: RunningStack;
-const sessions: Array<{ id: string; origin: string; token: string }> = [];
+const sessions: Array<{ id: string; origin: string; token: string; client: WsClient }> = [];
 
 beforeAll(async () => {
   stack = await testStack({
@@ -28,6 +30,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  for (const s of sessions) s.client.ws.terminate();
   await stack?.close();
 });
 
@@ -72,18 +75,15 @@ async function control(id: string, token: string): Promise<number> {
 
 describe("/_edge/metrics after a scripted run", () => {
   it("counts exactly what the run did", async () => {
-    // S: PLACED sessions, then REFUSED refusals by admission control.
-    const statuses: number[] = [];
-    for (let i = 0; i < PLACED + REFUSED; i++) {
-      const res = await fetch(`${stack.edgeUrl}/session`, { method: "POST" });
-      statuses.push(res.status);
-      if (res.status === 201) {
-        const body = (await res.json()) as { id: string; origin: string };
-        sessions.push({ id: body.id, origin: body.origin, token: res.headers.get("x-affinity-token") ?? "" });
-      } else await res.arrayBuffer();
+    // S: PLACED WebSocket sessions, then REFUSED refusals by admission control.
+    const wsUrl = `${stack.edgeUrl.replace(/^http/, "ws")}/ws?interval_ms=0&announce_affinity=1`;
+    for (let i = 0; i < PLACED; i++) {
+      const client = await openWebSocket(wsUrl);
+      const token = String((await client.nextJson()).token);
+      const hello = await client.nextJson();
+      sessions.push({ id: String(hello.session), origin: String(hello.origin), token, client });
     }
-    expect(statuses.filter((s) => s === 201)).toHaveLength(PLACED);
-    expect(statuses.slice(PLACED)).toEqual(Array(REFUSED).fill(503));
+    for (let i = 0; i < REFUSED; i++) expect((await rejectedUpgrade(wsUrl)).status).toBe(503);
     for (const o of ORIGINS) expect(sessions.filter((s) => s.origin === o)).toHaveLength(BURST);
 
     // CR: one good control request per session.
@@ -114,20 +114,26 @@ describe("/_edge/metrics after a scripted run", () => {
     expect(drain.status).toBe(200);
     await scrapeUntil((s) => sampleValue(s, "edge_sessions_ended_total", { pool: "default", origin: "o1", reason: "drain" }) === BURST, "the drain to end o1's sessions");
 
-    // A CR to a stopped origin: 502, one relay error.
+    for (const s of sessions.filter((x) => x.origin === "o1")) expect((await s.client.closed()).code).toBe(1012);
+
+    // o3 dies under its open WebSockets (SIGKILL: no goodbye): each is a relay error; then a
+    // CR to one of its sessions: 502, one more.
     const victim = stack.processes.find((p) => p.id === "o3");
-    const onO3 = sessions.find((s) => s.origin === "o3");
-    if (victim === undefined || onO3 === undefined) throw new Error("no o3");
-    await victim.stop();
-    expect(await control(onO3.id, onO3.token)).toBe(502);
+    const onO3 = sessions.filter((s) => s.origin === "o3");
+    if (victim === undefined || onO3[0] === undefined) throw new Error("no o3");
+    victim.child.kill("SIGKILL");
+    for (const s of onO3) expect((await s.client.closed()).code).toBe(1011);
+    expect(await control(onO3[0].id, onO3[0].token)).toBe(502);
 
     const samples = await scrapeUntil(
-      (s) => sampleValue(s, "edge_requests_total", { pool: "default", kind: "CR", status: "5xx" }) !== undefined,
+      (s) =>
+        sampleValue(s, "edge_requests_total", { pool: "default", kind: "CR", status: "5xx" }) !== undefined &&
+        sampleValue(s, "edge_relay_errors_total", { pool: "default", origin: "o3", kind: "origin_websocket_failed" }) !== undefined,
       "the last request's metrics",
     );
     const value = (name: string, labels: Record<string, string>) => sampleValue(samples, name, { pool: "default", ...labels });
 
-    expect(value("edge_requests_total", { kind: "S", status: "2xx" })).toBe(PLACED);
+    expect(value("edge_requests_total", { kind: "S", status: "1xx" })).toBe(PLACED);
     expect(value("edge_requests_total", { kind: "S", status: "5xx" })).toBe(REFUSED);
     expect(value("edge_requests_total", { kind: "CR", status: "2xx" })).toBe(PLACED);
     expect(value("edge_requests_total", { kind: "CR", status: "4xx" })).toBe(4);
@@ -139,6 +145,9 @@ describe("/_edge/metrics after a scripted run", () => {
     expect(value("edge_token_failures_total", { reason: "bad_signature" })).toBe(1);
     expect(value("edge_token_failures_total", { reason: "expired" })).toBe(1);
     expect(value("edge_relay_errors_total", { origin: "o3", kind: "origin_unreachable" })).toBe(1);
+    expect(value("edge_relay_errors_total", { origin: "o3", kind: "origin_websocket_failed" })).toBe(BURST);
+    // Ended on purpose (the drain's 1012) is no relay error.
+    expect(value("edge_relay_errors_total", { origin: "o1", kind: "origin_websocket_failed" })).toBeUndefined();
     expect(value("edge_sessions_ended_total", { origin: "o1", reason: "drain" })).toBe(BURST);
     expect(value("edge_sessions_ended_total", { origin: "o2", reason: "drain" })).toBeUndefined();
     expect(value("edge_request_duration_seconds_count", { kind: "S" })).toBe(PLACED + REFUSED);
