@@ -126,6 +126,25 @@ describe("an origin verifying the edge's tokens (--jwks-url)", () => {
     }
   });
 
+  it("the edge refuses the same forgeries first, each with its code", async () => {
+    const s = await session();
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sk: "forged", o: s.origin };
+    const base = () => new SignJWT(claims).setAudience("default").setIssuedAt(now).setExpirationTime(now + 600);
+    const jwks = (await (await fetch(`${stack.edgeUrl}/_edge/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, string>> };
+    const cases: Array<[string, string]> = [
+      [await base().setProtectedHeader({ alg: "HS256", kid: "e1" }).sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0]))), "token_bad_algorithm"],
+      [`${Buffer.from(JSON.stringify({ alg: "none", kid: "e1" })).toString("base64url")}.${Buffer.from(JSON.stringify({ ...claims, aud: "default", iat: now, exp: now + 600 })).toString("base64url")}.`, "token_bad_algorithm"],
+      [await base().setProtectedHeader({ alg: "ES256", kid: "e1" }).sign(attackerKey), "token_invalid"],
+      [await base().setProtectedHeader({ alg: "ES256", kid: "made-up" }).sign(attackerKey), "unknown_key"],
+    ];
+    for (const [token, code] of cases) {
+      const res = await echo(stack.edgeUrl, s.id, { "x-affinity-token": token });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: code });
+    }
+  });
+
   it("still takes S requests without a token (they are not CR)", async () => {
     const res = await fetch(`${originUrl("v1")}/session`, { method: "POST" });
     expect(res.status).toBe(201);

@@ -100,7 +100,7 @@ function coordinate(field: string, value: unknown, bytes: number): string {
 }
 
 function decode(field: string, value: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(value)) throw new ConfigError(field, "is not base64url");
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value)) throw new ConfigError(field, "is not base64url");
   try {
     return base64url.decode(value);
   } catch {
