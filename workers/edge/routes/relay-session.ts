@@ -8,7 +8,7 @@ import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { poolView } from "../balance/pool-view.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
-import { clearedAffinityCookie, FORWARDED_TOKEN_HEADER } from "../token/carriers.ts";
+import { clearedAffinityCookie, withForwardedToken } from "../token/carriers.ts";
 import { admitToken } from "../token/admit.ts";
 import { TOKEN_FAILURES } from "../token/failures.ts";
 import type { RouteContext } from "./route-context.ts";
@@ -31,11 +31,8 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   }
   const { sk, o } = verified.claims;
   const stub = sessionStub(env, sk);
-  // The origin may verify the token itself (against the edge's JWKS).
-  const toOrigin = { ...outbound, headers: new Headers(outbound.headers) };
-  toOrigin.headers.set(FORWARDED_TOKEN_HEADER, input.token);
   const response = await stub.fetch(
-    sessionObjectRequest(toOrigin, request.method, input.body ?? request.body, {
+    sessionObjectRequest(withForwardedToken(outbound, input.token), request.method, input.body ?? request.body, {
       op: "relay",
       sk,
       pool: pool.name,

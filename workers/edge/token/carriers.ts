@@ -65,6 +65,13 @@ export function stripCarriers(headers: Headers, url: URL): void {
   }
 }
 
+/** The outbound request of a verified CR request, with the token for the origin to check. */
+export function withForwardedToken<T extends { readonly headers: Headers }>(outbound: T, token: string): T {
+  const headers = new Headers(outbound.headers);
+  headers.set(FORWARDED_TOKEN_HEADER, token);
+  return { ...outbound, headers };
+}
+
 /**
  * The Set-Cookie value for a new token. Browsers drop `SameSite=None` cookies that are not
  * `Secure`, so on plain http (local development) the cookie is `SameSite=Lax` instead.
