@@ -37,8 +37,15 @@ const CR_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>([
 
 export type EdgeTokenCheck = (route: RouteName | undefined, method: string, headers: IncomingHttpHeaders) => Promise<void>;
 
-export function createEdgeTokenCheck(originId: string, jwksUrl: URL): EdgeTokenCheck {
-  const keys = createRemoteJWKSet(jwksUrl, { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS });
+export function createEdgeTokenCheck(
+  originId: string,
+  jwksUrl: URL,
+  timing: { cooldownMs?: number; maxAgeMs?: number } = {},
+): EdgeTokenCheck {
+  const keys = createRemoteJWKSet(jwksUrl, {
+    cooldownDuration: timing.cooldownMs ?? JWKS_COOLDOWN_MS,
+    cacheMaxAge: timing.maxAgeMs ?? JWKS_MAX_AGE_MS,
+  });
   return async function checkEdgeToken(route, method, headers) {
     // CORS preflights carry no credentials by design.
     if (route === undefined || !CR_ROUTES.has(route) || method === "OPTIONS") return;
