@@ -8,6 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MetricsStore } from "../../durable-objects/pool/metrics-store.ts";
 import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
+import { createApp } from "../../workers/edge/app.ts";
 import { PoolView } from "../../workers/edge/balance/pool-view.ts";
 import type { PoolConfig } from "../../workers/edge/config.ts";
 import { resolveConfig } from "../../workers/edge/config.ts";
@@ -159,6 +160,16 @@ describe("edge endpoints", () => {
       expect(await res.json()).toMatchObject({ error: "unauthorized" });
       const wrong = await exports.default.fetch(new Request(`http://push.example.com${path}`, { headers: { authorization: "Bearer nope" } }));
       expect(wrong.status).toBe(401);
+    }
+  });
+
+  it("the dashboard, metrics, pool stream and origin-id lookup answer only on admin hosts", async () => {
+    const app = createApp();
+    const pools = JSON.stringify({ pools: [{ name: "default", hosts: ["push.example.com"], origins: [{ id: "o1", url: "http://127.0.0.1:9001" }] }] });
+    for (const path of ["/_edge/dashboard", "/_edge/metrics", "/_edge/admin/pool/stream", "/_edge/admin/sessions?origin_session_id=x"]) {
+      const res = await app.request(`http://push.example.com${path}`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }, { ...env, POOLS: pools });
+      expect(res.status, path).toBe(403);
+      expect(await res.json()).toMatchObject({ error: "forbidden" });
     }
   });
 

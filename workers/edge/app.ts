@@ -10,6 +10,7 @@ import { dashboardRoutes } from "./dashboard/page.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { adminSessionLookupRoutes } from "./routes/admin-session-lookup.ts";
 import { adminStreamRoutes } from "./routes/admin-stream.ts";
+import { JWKS_PATH, jwks } from "./routes/jwks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { sessionRoutes, type EdgeEnv } from "./routes/sessions.ts";
 
@@ -17,6 +18,7 @@ export function createApp(): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
 
   app.get("/_edge/health", (c) => c.json({ ok: true }));
+  app.get(JWKS_PATH, jwks());
   app.route("/_edge/dashboard", dashboardRoutes());
   app.route("/_edge/metrics", metricsRoutes());
   app.route("/_edge/admin", adminStreamRoutes());

@@ -11,12 +11,14 @@
  * A per-response CSP nonce lets only the page's own script run.
  */
 import { Hono } from "hono";
-import type { EdgeEnv } from "../routes/sessions.ts";
+import { adminHost } from "../routes/admin.ts";
+import type { AdminEnv } from "../routes/admin-audit.ts";
 import { DASHBOARD_HTML } from "./dashboard-html.ts";
 
-export function dashboardRoutes(): Hono<EdgeEnv> {
-  const routes = new Hono<EdgeEnv>();
-  routes.get("/", function dashboardPage(c) {
+export function dashboardRoutes(): Hono<AdminEnv> {
+  const routes = new Hono<AdminEnv>();
+  // Only on admin hosts (ADMIN_HOSTS), like the API it drives: not on a pool's public name.
+  routes.get("/", adminHost(), function dashboardPage(c) {
     const nonce = crypto.randomUUID().replace(/-/g, "");
     return c.body(DASHBOARD_HTML.replaceAll("{{NONCE}}", nonce), 200, {
       "content-type": "text/html; charset=utf-8",

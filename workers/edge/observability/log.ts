@@ -7,7 +7,8 @@
  * session_ended, origin_state_changed, registry_failed, config_invalid, internal_error ...
  */
 
-export type LogFields = { readonly [key: string]: string | number | boolean | null | undefined };
+/** Fields of a log line: JSON values (objects allowed, e.g. the admin audit's who/what). */
+export type LogFields = { readonly [key: string]: unknown };
 
 export type LogLevel = "info" | "error";
 

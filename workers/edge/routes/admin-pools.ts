@@ -18,7 +18,6 @@ import { capacityOf, configHash } from "../balance/pool-view.ts";
 import { ConfigError, resolveOrigin, type PoolConfig } from "../config.ts";
 import { parseProxyAuthKeys } from "../../../durable-objects/session/transport/tcp/proxy-auth-keys.ts";
 import { EdgeError } from "../errors.ts";
-import { log } from "../observability/log.ts";
 import { edgeRuntime } from "../runtime.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
@@ -141,7 +140,6 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
     }
     const snapshot = await (await coordinatorOf(c, pool)).setOriginState(id, state, rate);
     if (snapshot === undefined) throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
-    log("origin_state_changed", { pool: pool.name, origin: id, state, rate: state === "draining" || state === "maintenance" ? rate : null });
     return c.json(describePool(pool, snapshot));
   });
 

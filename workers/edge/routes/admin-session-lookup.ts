@@ -1,5 +1,5 @@
 /**
- * GET /_edge/admin/sessions?origin_session_id=<id> (Bearer ADMIN_TOKEN): the live sessions
+ * GET /_edge/admin/sessions?origin_session_id=<id> (admin host and token): the live sessions
  * an origin knows by its own session id (a Lightstreamer or Socket.IO server's log names
  * that id, not the edge's session key) → `{"sessions": [{"sk", "pool", "origin"}]}`.
  *
@@ -14,13 +14,13 @@ import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { configHash } from "../balance/pool-view.ts";
 import { EdgeError } from "../errors.ts";
 import { edgeRuntime } from "../runtime.ts";
-import { adminAuth } from "./admin.ts";
-import type { EdgeEnv } from "./sessions.ts";
+import { adminAuth, adminHost } from "./admin.ts";
+import type { AdminEnv } from "./admin-audit.ts";
 
-export function adminSessionLookupRoutes(): Hono<EdgeEnv> {
-  const routes = new Hono<EdgeEnv>();
+export function adminSessionLookupRoutes(): Hono<AdminEnv> {
+  const routes = new Hono<AdminEnv>();
   // Scoped to its own path: this app is mounted beside adminRoutes() under /_edge/admin.
-  routes.get("/sessions", adminAuth(), async function sessionsByOriginId(c) {
+  routes.get("/sessions", adminHost(), adminAuth(), async function sessionsByOriginId(c) {
     const id = c.req.query("origin_session_id") ?? "";
     if (id === "") throw new EdgeError(400, "bad_request", "origin_session_id: required (the origin's own id for the session)");
     const found: Array<{ sk: string; pool: string; origin: string }> = [];

@@ -1,5 +1,5 @@
 /**
- * GET /_edge/admin/pool/stream (Bearer ADMIN_TOKEN): the pool view, live, as server-sent
+ * GET /_edge/admin/pool/stream (admin host and token, as the rest of the admin API): the pool view, live, as server-sent
  * events — what the dashboard's table and chart (and the CLI's watch) run on.
  *
  *   event: history   once, first: {"pools": [{"name", "points": [{"at", "sessions": {origin: n}}]}]}
@@ -15,17 +15,17 @@ import { Hono } from "hono";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { configHash } from "../balance/pool-view.ts";
 import { edgeRuntime } from "../runtime.ts";
-import { adminAuth } from "./admin.ts";
+import { adminAuth, adminHost } from "./admin.ts";
+import type { AdminEnv } from "./admin-audit.ts";
 import { describePool } from "./admin-pools.ts";
-import type { EdgeEnv } from "./sessions.ts";
 
 export const STREAM_INTERVAL_MS = 1_000;
 export const STREAM_MAX_MS = 30 * 60 * 1000;
 
-export function adminStreamRoutes(): Hono<EdgeEnv> {
-  const routes = new Hono<EdgeEnv>();
+export function adminStreamRoutes(): Hono<AdminEnv> {
+  const routes = new Hono<AdminEnv>();
   // Scoped to its own path: this app is mounted beside adminRoutes() under /_edge/admin.
-  routes.get("/pool/stream", adminAuth(), function poolStream(c) {
+  routes.get("/pool/stream", adminHost(), adminAuth(), function poolStream(c) {
     const env = c.env;
     const pools = edgeRuntime(env).config.pools;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();

@@ -1,5 +1,5 @@
 /**
- * GET /_edge/metrics (Bearer ADMIN_TOKEN): the whole edge's metrics in Prometheus text
+ * GET /_edge/metrics (admin host and token, as the admin API): the whole edge's metrics in Prometheus text
  * format. Counters and histograms are the pool coordinators' fleet-wide totals (every
  * isolate's flushed deltas, this isolate's flushed first); gauges are the coordinators'
  * current view of each origin.
@@ -11,12 +11,13 @@ import { flushMetrics } from "../observability/metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type GaugeSample } from "../observability/prometheus.ts";
 import type { CounterSample, HistogramSample } from "../observability/series.ts";
 import { edgeRuntime } from "../runtime.ts";
-import { adminAuth } from "./admin.ts";
+import { adminAuth, adminHost } from "./admin.ts";
+import type { AdminEnv } from "./admin-audit.ts";
 import { describePool } from "./admin-pools.ts";
-import type { EdgeEnv } from "./sessions.ts";
 
-export function metricsRoutes(): Hono<EdgeEnv> {
-  const metrics = new Hono<EdgeEnv>();
+export function metricsRoutes(): Hono<AdminEnv> {
+  const metrics = new Hono<AdminEnv>();
+  metrics.use("*", adminHost());
   metrics.use("*", adminAuth());
   metrics.get("/", async function prometheusMetrics(c) {
     await flushMetrics(c.env);
