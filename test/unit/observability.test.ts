@@ -7,6 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MetricsStore } from "../../durable-objects/pool/metrics-store.ts";
+import { HISTORY_MS, SessionHistory } from "../../durable-objects/pool/session-history.ts";
 import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
 import { createApp } from "../../workers/edge/app.ts";
 import { PoolView } from "../../workers/edge/balance/pool-view.ts";
@@ -119,6 +120,45 @@ describe("isolate deltas ride on the snapshot read", () => {
     expect(takeDelta(pool.name)).toBeUndefined();
     const totals = await coordinator.metricTotals();
     expect(totals.counters).toEqual([{ name: "edge_sessions_placed_total", labels: { pool: pool.name, origin: "o2" }, value: 4 }]);
+  });
+});
+
+describe("sessions-per-origin history", () => {
+  it("keeps the last HISTORY_MS, and one point for changes a moment apart", () => {
+    const history = new SessionHistory();
+    history.record(0, { o1: 1 });
+    history.record(1_000, { o1: 2 });
+    history.record(1_100, { o1: 3 }); // the same moment as the last: replaces it
+    expect(history.points()).toEqual([
+      { at: 0, sessions: { o1: 1 } },
+      { at: 1_100, sessions: { o1: 3 } },
+    ]);
+    history.record(HISTORY_MS + 500, { o1: 4 });
+    expect(history.points().map((p) => p.at)).toEqual([1_100, HISTORY_MS + 500]);
+  });
+});
+
+describe("pool stream", () => {
+  it("sends the history first, then the pool view, as server-sent events", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ state: "active", sessions: 0, capacity: 1000 }));
+    const res = await exports.default.fetch(new Request("http://push.example.com/_edge/admin/pool/stream", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.headers.get("content-encoding")).toBe("identity");
+    const reader = res.body?.getReader();
+    if (reader === undefined) throw new Error("no body");
+    let text = "";
+    const decoder = new TextDecoder();
+    while (!text.includes("event: pool\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    const events = text.split("\n\n").filter((e) => e.startsWith("event:"));
+    expect(events[0]).toMatch(/^event: history\ndata: \{"pools":\[\{"name":"default","points":/);
+    const pool = JSON.parse(events[1]?.split("\ndata: ")[1] ?? "{}") as { pools: Array<{ name: string; origins: Array<{ id: string }> }> };
+    expect(pool.pools[0]?.origins.map((o) => o.id)).toEqual(["o1", "o2", "o3"]);
   });
 });
 
