@@ -6,9 +6,9 @@
  *   node tools/profile/cpu-profile.ts --workload cr|create|ws [--build .build/edge] [--count N] [--out /tmp/x.cpuprofile]
  */
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
+import { connectInspector, freePort } from "./inspector.ts";
 import { startEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
@@ -53,7 +53,7 @@ try {
   // Warm up before profiling.
   await workload(base, "create", 30);
   await workload(base, values.workload, 100);
-  const inspector = await connect(`ws://127.0.0.1:${inspectorPort}/core:user:push-edge`);
+  const inspector = await connectInspector(inspectorPort);
   await inspector.call("Profiler.enable");
   await inspector.call("Profiler.setSamplingInterval", { interval: 100 });
   await inspector.call("Profiler.start");
@@ -133,38 +133,4 @@ async function inParallel(n: number, count: number, job: () => Promise<void>): P
       while (next++ < count) await job();
     }),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function connect(url: string): Promise<{ call(method: string, params?: object): Promise<unknown>; close(): void }> {
-  const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  let nextId = 1;
-  const waiting = new Map<number, (result: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
-  });
-  return {
-    call(method, params = {}) {
-      const id = nextId++;
-      return new Promise((resolve) => {
-        waiting.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      });
-    },
-    close: () => ws.close(),
-  };
 }

@@ -1,8 +1,10 @@
 /**
  * Memory per held idle WebSocket session: opens N WebSocket sessions through the edge
  * (each one an S request, a session object and its relay to the origin), lets them sit
- * idle, and reports the growth of the workerd process's resident memory divided by N.
- * The origin runs in its own process and is not counted.
+ * idle, and reports the growth per session of (a) the isolate's JS heap after a garbage
+ * collection — what a session costs the Worker's memory limit — and (b) the workerd
+ * process's resident memory, which also holds the runtime's own socket buffers. The origin
+ * runs in its own process and is not counted.
  *
  *   node tools/profile/idle-ws-memory.ts [--build .build/edge] [--sessions 500] [--batches 2]
  */
@@ -11,6 +13,7 @@ import { WebSocket } from "ws";
 import { startEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
+import { connectInspector, freePort } from "./inspector.ts";
 import { rssKiB, withNewWorkerd } from "./workerd-process.ts";
 
 const { values } = parseArgs({
@@ -23,8 +26,10 @@ const { values } = parseArgs({
 const perBatch = Number(values.sessions);
 
 const origin = await startOriginProcess("o1", ["--listen", "combined=127.0.0.1:0", "--capacity", "1000000"]);
+const inspectorPort = await freePort();
 const { value: edge, pid } = await withNewWorkerd(() => startEdge({
   port: 0,
+  inspectorPort,
   prebuilt: true,
   buildDir: values.build,
   vars: {
@@ -39,16 +44,27 @@ try {
   const wsUrl = `${edge.url.replace(/^http/, "ws")}/ws?interval_ms=0`;
   // Warm up: the first sessions pay for code and caches that every later one shares.
   await openMany(wsUrl, 50);
+  const inspector = await connectInspector(inspectorPort);
+  const heapKiB = async (): Promise<number> => {
+    await inspector.call("HeapProfiler.collectGarbage");
+    const { usedSize } = (await inspector.call("Runtime.getHeapUsage")) as { usedSize: number };
+    return usedSize / 1024;
+  };
   await settle();
-  let before = await rssKiB(pid);
-  console.log(`workerd pid ${pid}: ${before} KiB after warm-up (50 sessions)`);
+  let rss = await rssKiB(pid);
+  let heap = await heapKiB();
+  console.log(`after warm-up (50 sessions): JS heap ${heap.toFixed(0)} KiB, workerd RSS ${rss} KiB`);
   for (let b = 0; b < Number(values.batches); b++) {
     await openMany(wsUrl, perBatch);
     await settle();
-    const after = await rssKiB(pid);
-    console.log(`+${perBatch} idle sessions (${sockets.length} open): ${after} KiB, ${((after - before) / perBatch).toFixed(1)} KiB per session`);
-    before = after;
+    const [rssNow, heapNow] = [await rssKiB(pid), await heapKiB()];
+    console.log(
+      `+${perBatch} idle sessions (${sockets.length} open): per session JS heap ${((heapNow - heap) / perBatch).toFixed(1)} KiB, ` +
+        `workerd RSS ${((rssNow - rss) / perBatch).toFixed(1)} KiB`,
+    );
+    [rss, heap] = [rssNow, heapNow];
   }
+  inspector.close();
 } finally {
   for (const ws of sockets) ws.terminate();
   await Promise.allSettled([edge.close(), origin.stop()]);
