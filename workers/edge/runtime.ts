@@ -13,14 +13,17 @@ export interface EdgeRuntime {
 /** The vars the runtime is parsed from; a change to any of them parses again. */
 const SOURCES = ["POOLS", "TOKEN_TTL_SECONDS", "AFFINITY_KEYS", "AFFINITY_SIGNING_KID", "PROXY_AUTH_KEYS"] as const;
 
-let cached: { raw: readonly unknown[]; runtime: EdgeRuntime } | undefined;
+let cached: { env: Env; raw: readonly unknown[]; runtime: EdgeRuntime } | undefined;
 
 /** Throws ConfigError (naming the field) when the configuration is invalid. */
 export function edgeRuntime(env: Env): EdgeRuntime {
-  // Compared var by var: the runtime hands the same strings to every request, so each
-  // comparison is a pointer check (joining them first copied a few KiB per request).
+  // The same env object as last time: nothing to compare. Otherwise the vars are compared
+  // one by one (joining them first copied a few KiB per request).
+  if (cached?.env === env) return cached.runtime;
   if (cached === undefined || !sameSources(cached.raw, env)) {
-    cached = { raw: SOURCES.map((name) => env[name]), runtime: { config: resolveConfig(env), keys: resolveKeyRing(env) } };
+    cached = { env, raw: SOURCES.map((name) => env[name]), runtime: { config: resolveConfig(env), keys: resolveKeyRing(env) } };
+  } else {
+    cached.env = env;
   }
   return cached.runtime;
 }
