@@ -16,6 +16,7 @@ import { endMessage } from "./end-message.ts";
 import { register, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
+import { poolLimits } from "../../workers/edge/pool-limits.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
 
@@ -201,6 +202,7 @@ export class SessionObject extends DurableObject<Env> {
       learnOriginSessionId: (id) => this.#learnOriginSessionId(id),
       open: this.#open,
       webSocketClosed: (side, code, reason) => this.#store.record("websocket_close", { side, code, reason }),
+      maxMessageBytes: poolLimits(this.env, record.pool).webSocketMessageBytes,
     });
   }
 

@@ -8,6 +8,7 @@
  * keep-alives pass through to the client.
  */
 import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
+import { CLOSE_MESSAGE_TOO_BIG, overMessageLimit, tooBigReason } from "./message-limit.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
 import { relayWebSocketOverTcp } from "./transport/tcp-websocket-relay.ts";
 
@@ -34,6 +35,8 @@ export interface WebSocketRelayHooks {
   readonly onOpen?: (relay: RelayedWebSocket) => void;
   /** Called once per relay, with the side that closed (or failed) first. */
   onClose(side: CloseSide, code: number, reason: string): void;
+  /** Largest message relayed either way; a bigger one ends the relay with 1009 (message-limit.ts). */
+  readonly maxMessageBytes?: number;
 }
 
 /** What the origin hears when the edge ends the session: the client is going away. */
@@ -72,8 +75,8 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
 
   const closing = reportOnce(hooks.onClose);
   const onClose = closing.report;
-  pipe(server, origin, "client", onClose, hooks.fromClient);
-  pipe(origin, server, "origin", onClose, hooks.fromOrigin);
+  pipe(server, origin, "client", onClose, hooks.fromClient, hooks.maxMessageBytes);
+  pipe(origin, server, "origin", onClose, hooks.fromOrigin, hooks.maxMessageBytes);
   hooks.onOpen?.(endableRelay(closing, server, (reason) => closeQuietly(origin, ORIGIN_END_CODE, reason)));
 
   const out = new Headers();
@@ -90,8 +93,10 @@ function pipe(
   side: "client" | "origin",
   onClose: (side: "client" | "origin", code: number, reason: string) => void,
   rewrite: ((data: string) => string) | undefined,
+  maxMessageBytes?: number,
 ): void {
   from.addEventListener("message", (event) => {
+    if (overMessageLimit(event.data, maxMessageBytes)) return tooBig(from, to, side, onClose, maxMessageBytes ?? 0);
     try {
       to.send(rewrite !== undefined && typeof event.data === "string" ? rewrite(event.data) : event.data);
     } catch {
@@ -108,7 +113,20 @@ function pipe(
   });
 }
 
-/** Close codes that may be sent on the wire (1005/1006/1015 are reserved for reporting). */
+/** A message over the limit ends this relay, both legs, with 1009 and a reason. */
+function tooBig(
+  from: WebSocket,
+  to: WebSocket,
+  side: "client" | "origin",
+  onClose: (side: "client" | "origin", code: number, reason: string) => void,
+  maxBytes: number,
+): void {
+  const reason = tooBigReason(side, maxBytes);
+  onClose(side, CLOSE_MESSAGE_TOO_BIG, reason);
+  closeQuietly(from, CLOSE_MESSAGE_TOO_BIG, reason);
+  closeQuietly(to, CLOSE_MESSAGE_TOO_BIG, reason);
+}
+
 /** A relay ends once, whichever side closes (or fails) first: the hook hears only that. */
 export function reportOnce(onClose: WebSocketRelayHooks["onClose"]): { report: WebSocketRelayHooks["onClose"]; ended(): boolean } {
   let ended = false;

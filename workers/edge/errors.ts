@@ -16,6 +16,10 @@ export type EdgeErrorCode =
   | "unauthorized"
   | "not_found"
   | "bad_request"
+  | "url_too_long"
+  | "headers_too_large"
+  | "body_too_large"
+  | "line_too_long"
   | "config_invalid"
   | "internal_error";
 

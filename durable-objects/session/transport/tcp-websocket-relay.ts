@@ -9,6 +9,7 @@
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
 import { closeQuietly, closeReason, endableRelay, reportOnce, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
+import { CLOSE_MESSAGE_TOO_BIG, overMessageLimit, tooBigReason } from "../message-limit.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
@@ -70,9 +71,15 @@ export async function relayWebSocketOverTcp(
         onClose("origin", code, reason);
         closeQuietly(server, code, reason);
       },
-    });
+    }, hooks.maxMessageBytes === undefined ? {} : { maxMessageBytes: hooks.maxMessageBytes });
     server.addEventListener("message", (event) => {
       const data = event.data;
+      if (overMessageLimit(data, hooks.maxMessageBytes)) {
+        const reason = tooBigReason("client", hooks.maxMessageBytes ?? 0);
+        onClose("client", CLOSE_MESSAGE_TOO_BIG, reason);
+        closeQuietly(server, CLOSE_MESSAGE_TOO_BIG, reason);
+        return origin.close(CLOSE_MESSAGE_TOO_BIG, reason);
+      }
       try {
         origin.send(hooks.fromClient !== undefined && typeof data === "string" ? hooks.fromClient(data) : data);
       } catch (err) {

@@ -10,6 +10,7 @@ import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
+import { boundedCrBody, refuseOversizedRequest } from "./input-limits.ts";
 import { relaySession } from "./relay-session.ts";
 
 export type EdgeEnv = { Bindings: Env };
@@ -22,20 +23,31 @@ export const sessionRoutes = () =>
     const pool = poolForHost(runtime.config, url.host);
     if (pool === undefined) return errorResponse(404, "unknown_pool", `no pool serves host ${url.hostname}`);
     const adapter = adapterFor(url);
-    const classification = await adapter.classify(request, url);
+    const limits = pool.settings.limits;
+    const oversized = refuseOversizedRequest(request, limits, adapter.failure);
+    if (oversized !== undefined) return oversized;
+    const classification = await adapter.classify(request, url, limits);
     const outbound = outboundRequest(request, url);
     const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: (p: Promise<unknown>) => waitUntil(c, p) };
     switch (classification.kind) {
       case "first-message":
         return firstMessageWebSocket({ ...common, failure: adapter.failure });
-      case "CR":
+      case "CR": {
+        const failure = classification.failure ?? adapter.failure;
+        // A body the adapter read is bounded already; a streamed one is counted on its way.
+        const bounded = classification.body === undefined ? boundedCrBody(request, limits, failure) : { ok: true as const, limited: undefined };
+        if (!bounded.ok) return bounded.response;
         return relaySession({
           ...common,
-          failure: classification.failure ?? adapter.failure,
+          failure,
           token: classification.token,
           carrier: classification.carrier,
           body: classification.body,
+          limitedBody: bounded.limited,
         });
+      }
+      case "refused":
+        return classification.response;
       case "S":
         return createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body });
     }
