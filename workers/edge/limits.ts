@@ -79,7 +79,9 @@ export function resolveLimits(raw: unknown, field: string): Limits {
   const given = raw as Record<string, unknown>;
   for (const key of Object.keys(given)) {
     if (!(LIMIT_NAMES as string[]).includes(key)) {
-      throw new ConfigError(`${field}.${key}`, `unknown limit (known: ${LIMIT_NAMES.join(", ")})`);
+      // A key that is no identifier ("", "a.b") is quoted, so the field still reads as a path.
+      const path = /^[A-Za-z_$][\w$]*$/.test(key) ? `${field}.${key}` : `${field}[${JSON.stringify(key)}]`;
+      throw new ConfigError(path, `unknown limit (known: ${LIMIT_NAMES.join(", ")})`);
     }
   }
   const out: Record<string, number> = {};

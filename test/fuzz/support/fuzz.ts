@@ -1,0 +1,24 @@
+/**
+ * fast-check parameters for the fuzz properties (test/fuzz/*.test.ts, Node): a fixed seed
+ * and the property's own run count in `npm test`; FUZZ_RUNS / FUZZ_SEED (vitest.config.ts)
+ * override both in `npm run fuzz`. A failure prints the seed and the shrunk input.
+ */
+import type fc from "fast-check";
+import { inject } from "vitest";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    fuzz: { runs: number; seed: number };
+  }
+}
+
+/** The seed every property uses in `npm test`: the same cases on every run and machine. */
+export const FIXED_SEED = 0x5eed_2026;
+
+export function fuzzParams<T>(runs: number): fc.Parameters<T> {
+  const given = inject("fuzz");
+  return {
+    numRuns: given.runs > 0 ? given.runs : runs,
+    seed: given.seed !== 0 ? given.seed : FIXED_SEED,
+  };
+}
