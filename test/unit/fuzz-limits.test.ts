@@ -12,11 +12,15 @@ import { DEFAULT_LIMITS, limitBody, messageTooBig, resolveLimits, utf8Length, ty
 import { fuzzParams } from "./support/fuzz.ts";
 
 const encoder = new TextEncoder();
+/** Any UTF-16 string, lone surrogates included (which encoders write as U+FFFD). */
+const utf16 = (maxLength: number) =>
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), maxLength });
+const anyText = (maxLength: number) => fc.oneof(fc.string({ unit: "binary", maxLength }), utf16(maxLength));
 
 describe("WebSocket message size, measured without encoding", () => {
   it("utf8Length equals the encoder's length for any string", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (text) => {
+      fc.property(anyText(200), (text) => {
         expect(utf8Length(text)).toBe(encoder.encode(text).length);
       }),
       fuzzParams(5_000),
@@ -25,7 +29,7 @@ describe("WebSocket message size, measured without encoding", () => {
 
   it("messageTooBig agrees with the encoded size at every limit, text and binary", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 120 }), fc.nat({ max: 400 }), (text, max) => {
+      fc.property(anyText(120), fc.nat({ max: 400 }), (text, max) => {
         const size = encoder.encode(text).length;
         expect(messageTooBig(text, max)).toBe(size > max);
         expect(messageTooBig(encoder.encode(text).buffer, max)).toBe(size > max);
