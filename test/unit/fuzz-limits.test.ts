@@ -8,7 +8,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../workers/edge/config-error.ts";
-import { DEFAULT_LIMITS, limitBody, messageTooBig, resolveLimits, utf8Length, type Limits } from "../../workers/edge/limits.ts";
+import { boundRelayBody } from "../../durable-objects/session/body-limit.ts";
+import { DEFAULT_LIMITS, messageTooBig, resolveLimits, utf8Length, type Limits } from "../../workers/edge/limits.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 const encoder = new TextEncoder();
@@ -32,29 +33,34 @@ describe("WebSocket message size, measured without encoding", () => {
       fc.property(anyText(120), fc.nat({ max: 400 }), (text, max) => {
         const size = encoder.encode(text).length;
         expect(messageTooBig(text, max)).toBe(size > max);
-        expect(messageTooBig(encoder.encode(text).buffer, max)).toBe(size > max);
+        expect(messageTooBig(encoder.encode(text), max)).toBe(size > max);
       }),
       fuzzParams(5_000),
     );
   });
 });
 
-async function drain(stream: ReadableStream<Uint8Array>): Promise<{ bytes: number[]; error: unknown }> {
+/**
+ * Reads a counted body until it ends or its origin request is aborted. An aborted body
+ * never ends (the origin must see a cut, not an end), so the abort is raced.
+ */
+async function drain(stream: ReadableStream<Uint8Array>, signal: AbortSignal | undefined): Promise<{ bytes: number[]; ended: boolean }> {
   const reader = stream.getReader();
   const bytes: number[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return { bytes, error: undefined };
-      bytes.push(...value);
-    }
-  } catch (error) {
-    return { bytes, error };
+  const aborted = new Promise<"aborted">((resolve) => {
+    if (signal?.aborted === true) resolve("aborted");
+    signal?.addEventListener("abort", () => resolve("aborted"));
+  });
+  for (;;) {
+    const next = await Promise.race([reader.read(), aborted]);
+    if (next === "aborted") return { bytes, ended: false };
+    if (next.done) return { bytes, ended: true };
+    bytes.push(...next.value);
   }
 }
 
-describe("streaming body limit", () => {
-  it("passes a body within the limit unchanged; errors on one over it after at most the limit", async () => {
+describe("streamed CR body limit (session object)", () => {
+  it("passes a chunked body within the limit unchanged; over it, aborts the origin request having passed at most the limit, and never ends the body", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 12 }), fc.nat({ max: 600 }), async (chunks, max) => {
         const total = chunks.reduce((n, c) => n + c.length, 0);
@@ -64,20 +70,28 @@ describe("streaming body limit", () => {
             controller.close();
           },
         });
-        const limited = limitBody(source, max);
-        const { bytes, error } = await drain(limited.body);
+        const bounded = boundRelayBody(new Request("https://o.example/x", { method: "POST", body: source }), max);
+        expect(bounded.request.body).not.toBeNull();
+        const { bytes, ended } = await drain(bounded.request.body ?? source, bounded.signal);
         if (total <= max) {
-          expect(error).toBeUndefined();
-          expect(limited.exceeded()).toBe(false);
+          expect(ended).toBe(true);
+          expect(bounded.exceeded()).toBe(false);
           expect(bytes).toEqual(chunks.flatMap((c) => [...c]));
         } else {
-          expect(error).toBeInstanceOf(RangeError);
-          expect(limited.exceeded()).toBe(true);
+          expect(ended).toBe(false);
+          expect(bounded.exceeded()).toBe(true);
           expect(bytes.length).toBeLessThanOrEqual(max);
         }
       }),
       fuzzParams(2_000),
     );
+  });
+
+  it("leaves a body of declared length alone (the runtime holds it to its length)", () => {
+    const request = new Request("https://o.example/x", { method: "POST", body: "abc", headers: { "content-length": "3" } });
+    const bounded = boundRelayBody(request, 1);
+    expect(bounded.request).toBe(request);
+    expect(bounded.signal).toBeUndefined();
   });
 });
 

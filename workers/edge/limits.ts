@@ -120,42 +120,11 @@ export function requestRefusal(request: Request, limits: Limits, checkBody: bool
   }
   if (checkBody) {
     const declared = request.headers.get("content-length");
-    if (declared !== null && Number(declared) > limits.bodyBytes) return bodyTooLarge(limits);
+    if (declared !== null && Number(declared) > limits.bodyBytes) {
+      return { status: 413, code: "body_too_large", message: `the request body exceeds ${limits.bodyBytes} bytes` };
+    }
   }
   return undefined;
-}
-
-export function bodyTooLarge(limits: Limits): LimitRefusal {
-  return { status: 413, code: "body_too_large", message: `the request body exceeds ${limits.bodyBytes} bytes` };
-}
-
-/** A body stream that errors once more than `maxBytes` have passed, and says so. */
-export interface LimitedBody {
-  readonly body: ReadableStream<Uint8Array>;
-  /** True once the stream was cut for being too long (the relay's failure is then the client's). */
-  exceeded(): boolean;
-}
-
-/**
- * Counts a body's bytes as they stream past, without holding any: a chunk that takes the
- * total over `maxBytes` errors the stream instead of being passed on, so the origin never
- * receives a complete-looking oversized (or truncated) body.
- */
-export function limitBody(body: ReadableStream<Uint8Array>, maxBytes: number): LimitedBody {
-  let seen = 0;
-  let over = false;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > maxBytes) {
-        over = true;
-        controller.error(new RangeError(`request body exceeds ${maxBytes} bytes`));
-        return;
-      }
-      controller.enqueue(chunk);
-    },
-  });
-  return { body: body.pipeThrough(counter), exceeded: () => over };
 }
 
 /**

@@ -4,13 +4,20 @@
  * override both in `npm run fuzz`. A failure prints the seed and the shrunk input.
  */
 import type fc from "fast-check";
-import { inject } from "vitest";
+import { inject, vi } from "vitest";
 
 declare module "vitest" {
   interface ProvidedContext {
     fuzz: { runs: number; seed: number };
   }
 }
+
+/**
+ * Properties run thousands of cases: on a busy machine that is seconds, not the default
+ * 5 s budget of a unit test — and under `npm run fuzz`, minutes. Every fuzz file imports
+ * this module, so the budget is set for those files only.
+ */
+vi.setConfig({ testTimeout: inject("fuzz").runs > 0 ? 3_600_000 : 120_000 });
 
 /** The seed every property uses in `npm test`: the same cases on every run and machine. */
 export const FIXED_SEED = 0x5eed_2026;

@@ -8,11 +8,9 @@ import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { poolView } from "../balance/pool-view.ts";
 import type { EdgeErrorCode } from "../errors.ts";
-import type { LimitedBody } from "../limits.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { clearedAffinityCookie } from "../token/carriers.ts";
 import { verifyAffinityToken, type TokenFailure } from "../token/verify.ts";
-import { bodyCutResponse } from "./input-limits.ts";
 import type { RouteContext } from "./route-context.ts";
 
 export interface RelayInput extends RouteContext {
@@ -21,8 +19,6 @@ export interface RelayInput extends RouteContext {
   readonly carrier: string;
   /** The request body, if the adapter read it to find the token. */
   readonly body: ArrayBuffer | undefined;
-  /** The streamed body, counted against the limit (input-limits.ts). */
-  readonly limitedBody?: LimitedBody | undefined;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -44,26 +40,15 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   }
   const { sk, o } = verified.claims;
   const stub = sessionStub(env, sk);
-  const limited = input.limitedBody;
-  const response = await stub
-    .fetch(
-      sessionObjectRequest(outbound, request.method, input.body ?? limited?.body ?? request.body, {
-        op: "relay",
-        sk,
-        pool: pool.name,
-        origin: o,
-        token: input.token,
-      }),
-    )
-    .catch((err: unknown) => {
-      if (limited?.exceeded() === true) return undefined;
-      throw err;
-    });
-  // A body cut for its size is the client's fault, not the origin's: no passive health mark.
-  if (response === undefined || limited?.exceeded() === true) {
-    await response?.body?.cancel();
-    return bodyCutResponse(pool.settings.limits, input.failure);
-  }
+  const response = await stub.fetch(
+    sessionObjectRequest(outbound, request.method, input.body ?? request.body, {
+      op: "relay",
+      sk,
+      pool: pool.name,
+      origin: o,
+      token: input.token,
+    }),
+  );
   const failure = response.headers.get(FAILURE_HEADER);
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.

@@ -10,7 +10,7 @@ import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
-import { boundedCrBody, refuseOversizedRequest } from "./input-limits.ts";
+import { declaredBodyRefusal, refuseOversizedRequest } from "./input-limits.ts";
 import { relaySession } from "./relay-session.ts";
 
 export type EdgeEnv = { Bindings: Env };
@@ -34,16 +34,16 @@ export const sessionRoutes = () =>
         return firstMessageWebSocket({ ...common, failure: adapter.failure });
       case "CR": {
         const failure = classification.failure ?? adapter.failure;
-        // A body the adapter read is bounded already; a streamed one is counted on its way.
-        const bounded = classification.body === undefined ? boundedCrBody(request, limits, failure) : { ok: true as const, limited: undefined };
-        if (!bounded.ok) return bounded.response;
+        // Over the limit by its Content-Length: refused here. A chunked body is counted by
+        // the session object as it streams to the origin (durable-objects/session/body-limit.ts).
+        const declared = declaredBodyRefusal(request, limits, failure);
+        if (declared !== undefined) return declared;
         return relaySession({
           ...common,
           failure,
           token: classification.token,
           carrier: classification.carrier,
           body: classification.body,
-          limitedBody: bounded.limited,
         });
       }
       case "refused":
