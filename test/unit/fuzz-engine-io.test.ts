@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "../../workers/edge/limits.ts";
 import { engineIoAdapter, rewriteOpenPacket } from "../../workers/edge/protocols/engine-io.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
@@ -77,6 +78,27 @@ describe("Engine.IO polling payload (created)", () => {
         expect(await created.response.text()).toBe(payload);
       }),
       fuzzParams(1_500),
+    );
+  });
+});
+
+describe("Engine.IO handshake over the protocol-line limit", () => {
+  it("passes on byte for byte, unread and unrewritten, however the origin chunks it", async () => {
+    await fc.assert(
+      fc.asyncProperty(handshake, fc.integer({ min: 1, max: 5_000 }), fc.array(fc.integer({ min: 1, max: 40_000 }), { maxLength: 4 }), async (open, over, cuts) => {
+        const payload = new TextEncoder().encode(`0${JSON.stringify(open)}${RS}4${"x".repeat(DEFAULT_LIMITS.protocolLineBytes + over)}`);
+        const points = [...new Set([0, ...cuts.map((c) => c % payload.length), payload.length])].sort((a, b) => a - b);
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i + 1 < points.length; i++) controller.enqueue(payload.slice(points[i], points[i + 1]));
+            controller.close();
+          },
+        });
+        const created = await engineIoAdapter.created(new Response(body, { status: 200 }), "tok");
+        expect(created.originSessionId).toBeUndefined();
+        expect(new Uint8Array(await created.response.arrayBuffer())).toEqual(payload);
+      }),
+      fuzzParams(200),
     );
   });
 });

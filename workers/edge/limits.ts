@@ -7,12 +7,13 @@
  * meets them:
  * - URL 8 KiB: the request-line limit of common servers (Apache 8190 bytes, nginx 8 KiB
  *   buffers); TLCP and Engine.IO URLs are a few hundred bytes, tokens ~300.
- * - headers 32 KiB in total: what Cloudflare's front line itself accepts, and nginx's
- *   default (4 × 8 KiB); real browsers send 1–4 KiB.
+ * - headers 32 KiB in total: nginx's default (4 × 8 KiB buffers); real browsers send
+ *   1–4 KiB.
  * - CR request body 1 MiB: Engine.IO's own `maxHttpBufferSize` (1e6) — its polling POSTs
  *   are the biggest CR bodies; TLCP control bodies are a few KiB.
- * - WebSocket message 1 MiB: Engine.IO's limit again, and the tcp transport's RFC 6455
- *   client's (durable-objects/session/transport/tcp/websocket-client.ts).
+ * - WebSocket message 1 MiB: Engine.IO's limit again, the tcp transport's RFC 6455
+ *   client's (durable-objects/session/transport/tcp/websocket-client.ts), and workerd's
+ *   own for a message a Worker receives.
  * - protocol line 64 KiB: a TLCP request line (Lightstreamer's own `request_limit` is
  *   50,000 bytes) or a WebSocket opening message.
  *
@@ -26,7 +27,10 @@ export interface Limits {
   readonly urlBytes: number;
   /** All request headers together (name + value + 4 per header, as on the wire). → 431 headers_too_large */
   readonly headerBytes: number;
-  /** A CR request's body, checked up front by Content-Length and while it streams. → 413 body_too_large */
+  /**
+   * A CR request's body: by Content-Length here, while it streams in the session object
+   * (durable-objects/session/body-limit.ts). → 413 body_too_large
+   */
   readonly bodyBytes: number;
   /** One WebSocket message, either direction. → close 1009 */
   readonly webSocketMessageBytes: number;
