@@ -19,3 +19,25 @@ export function overMessageLimit(data: unknown, maxBytes: number | undefined): b
 export function tooBigReason(side: "client" | "origin", maxBytes: number): string {
   return `${side} ${messageTooBigReason(maxBytes)}`;
 }
+
+/**
+ * A message over the limit ends its relay: `report` hears it first, then both legs (the
+ * client's WebSocket, the origin's — a runtime WebSocket or the tcp transport's client)
+ * close with 1009 and a reason naming the side that sent it.
+ */
+export function endTooBig(
+  side: "client" | "origin",
+  report: (side: "client" | "origin", code: number, reason: string) => void,
+  maxBytes: number,
+  legs: ReadonlyArray<{ close(code: number, reason: string): void }>,
+): void {
+  const reason = tooBigReason(side, maxBytes);
+  report(side, CLOSE_MESSAGE_TOO_BIG, reason);
+  for (const leg of legs) {
+    try {
+      leg.close(CLOSE_MESSAGE_TOO_BIG, reason);
+    } catch {
+      // Already closing.
+    }
+  }
+}

@@ -8,7 +8,7 @@
  * keep-alives pass through to the client.
  */
 import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
-import { CLOSE_MESSAGE_TOO_BIG, overMessageLimit, tooBigReason } from "./message-limit.ts";
+import { endTooBig, overMessageLimit } from "./message-limit.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
 import { relayWebSocketOverTcp } from "./transport/tcp-websocket-relay.ts";
 
@@ -96,7 +96,7 @@ function pipe(
   maxMessageBytes?: number,
 ): void {
   from.addEventListener("message", (event) => {
-    if (overMessageLimit(event.data, maxMessageBytes)) return tooBig(from, to, side, onClose, maxMessageBytes ?? 0);
+    if (overMessageLimit(event.data, maxMessageBytes)) return endTooBig(side, onClose, maxMessageBytes ?? 0, [from, to]);
     try {
       to.send(rewrite !== undefined && typeof event.data === "string" ? rewrite(event.data) : event.data);
     } catch {
@@ -113,20 +113,7 @@ function pipe(
   });
 }
 
-/** A message over the limit ends this relay, both legs, with 1009 and a reason. */
-function tooBig(
-  from: WebSocket,
-  to: WebSocket,
-  side: "client" | "origin",
-  onClose: (side: "client" | "origin", code: number, reason: string) => void,
-  maxBytes: number,
-): void {
-  const reason = tooBigReason(side, maxBytes);
-  onClose(side, CLOSE_MESSAGE_TOO_BIG, reason);
-  closeQuietly(from, CLOSE_MESSAGE_TOO_BIG, reason);
-  closeQuietly(to, CLOSE_MESSAGE_TOO_BIG, reason);
-}
-
+/** Close codes that may be sent on the wire (1005/1006/1015 are reserved for reporting). */
 /** A relay ends once, whichever side closes (or fails) first: the hook hears only that. */
 export function reportOnce(onClose: WebSocketRelayHooks["onClose"]): { report: WebSocketRelayHooks["onClose"]; ended(): boolean } {
   let ended = false;

@@ -9,7 +9,7 @@
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
 import { closeQuietly, closeReason, endableRelay, reportOnce, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
-import { CLOSE_MESSAGE_TOO_BIG, overMessageLimit, tooBigReason } from "../message-limit.ts";
+import { endTooBig, overMessageLimit } from "../message-limit.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
@@ -74,12 +74,7 @@ export async function relayWebSocketOverTcp(
     }, hooks.maxMessageBytes === undefined ? {} : { maxMessageBytes: hooks.maxMessageBytes });
     server.addEventListener("message", (event) => {
       const data = event.data;
-      if (overMessageLimit(data, hooks.maxMessageBytes)) {
-        const reason = tooBigReason("client", hooks.maxMessageBytes ?? 0);
-        onClose("client", CLOSE_MESSAGE_TOO_BIG, reason);
-        closeQuietly(server, CLOSE_MESSAGE_TOO_BIG, reason);
-        return origin.close(CLOSE_MESSAGE_TOO_BIG, reason);
-      }
+      if (overMessageLimit(data, hooks.maxMessageBytes)) return endTooBig("client", onClose, hooks.maxMessageBytes ?? 0, [server, origin]);
       try {
         origin.send(hooks.fromClient !== undefined && typeof data === "string" ? hooks.fromClient(data) : data);
       } catch (err) {
