@@ -4,7 +4,8 @@
  */
 import type { Context } from "hono";
 import { poolForHost } from "../config.ts";
-import { errorResponse } from "../errors.ts";
+import { EdgeError, errorResponse } from "../errors.ts";
+import { RequestObservation, type RequestKind } from "../observability/request-observation.ts";
 import { adapterFor } from "../protocols/registry.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
@@ -28,30 +29,46 @@ export const sessionRoutes = () =>
     if (oversized !== undefined) return oversized;
     const classification = await adapter.classify(request, url, limits);
     const outbound = outboundRequest(request, url);
-    const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: (p: Promise<unknown>) => waitUntil(c, p) };
+    const later = (p: Promise<unknown>) => waitUntil(c, p);
+    // A request refused while being classified (over a protocol-line limit) was a CR request.
+    const kind: RequestKind = classification.kind === "first-message" ? "first_message" : classification.kind === "refused" ? "CR" : classification.kind;
+    const observation = new RequestObservation(kind, pool.name, c.env, later);
+    const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: later, observation };
     switch (classification.kind) {
       case "first-message":
-        return firstMessageWebSocket({ ...common, failure: adapter.failure });
+        return observed(observation, firstMessageWebSocket({ ...common, failure: adapter.failure }));
       case "CR": {
         const failure = classification.failure ?? adapter.failure;
         // Over the limit by its Content-Length: refused here. A chunked body is counted by
         // the session object as it streams to the origin (durable-objects/session/body-limit.ts).
         const declared = declaredBodyRefusal(request, limits, failure);
-        if (declared !== undefined) return declared;
-        return relaySession({
+        if (declared !== undefined) return observed(observation, declared);
+        return observed(observation, relaySession({
           ...common,
           failure,
           token: classification.token,
           carrier: classification.carrier,
           body: classification.body,
-        });
+        }));
       }
       case "refused":
-        return classification.response;
+        return observed(observation, classification.response);
       case "S":
-        return createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body });
+        return observed(observation, createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body }));
     }
   };
+
+/** Counts the request with the status its client gets, whether the route answered or threw. */
+async function observed(observation: RequestObservation, response: Promise<Response> | Response): Promise<Response> {
+  try {
+    const answer = await response;
+    observation.finish(answer.status);
+    return answer;
+  } catch (err) {
+    observation.finish(err instanceof EdgeError ? err.status : 500);
+    throw err;
+  }
+}
 
 function waitUntil(c: Context<EdgeEnv>, promise: Promise<unknown>): void {
   try {
