@@ -98,7 +98,7 @@ describe("Engine.IO handshake over the protocol-line limit", () => {
         expect(created.originSessionId).toBeUndefined();
         expect(new Uint8Array(await created.response.arrayBuffer())).toEqual(payload);
       }),
-      fuzzParams(200),
+      fuzzParams(200, 2_000),
     );
   });
 });

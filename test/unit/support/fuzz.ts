@@ -22,10 +22,14 @@ vi.setConfig({ testTimeout: inject("fuzz").runs > 0 ? 3_600_000 : 120_000 });
 /** The seed every property uses in `npm test`: the same cases on every run and machine. */
 export const FIXED_SEED = 0x5eed_2026;
 
-export function fuzzParams<T>(runs: number): fc.Parameters<T> {
+/**
+ * `runs` cases in `npm test`; FUZZ_RUNS under `npm run fuzz`, at most `maxFuzzRuns` for a
+ * property whose every case is expensive (a 64 KiB payload, say).
+ */
+export function fuzzParams<T>(runs: number, maxFuzzRuns = Number.POSITIVE_INFINITY): fc.Parameters<T> {
   const given = inject("fuzz");
   return {
-    numRuns: given.runs > 0 ? given.runs : runs,
+    numRuns: given.runs > 0 ? Math.min(given.runs, Math.max(runs, maxFuzzRuns)) : runs,
     seed: given.seed !== 0 ? given.seed : FIXED_SEED,
   };
 }
