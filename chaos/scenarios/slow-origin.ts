@@ -1,0 +1,33 @@
+/**
+ * A slow origin: every chunk between the edge and one origin is held 150 ms (each way),
+ * for the length of the fault. Slow is not broken: nobody is interrupted, nothing is lost.
+ */
+import { dimensions, snapshot, type Scenario } from "../scenario.ts";
+
+const VICTIM = "o2";
+export const SLOW_DELAY_MS = 150;
+
+export const slowOrigin: Scenario = {
+  name: "slow-origin",
+  description: `delay every chunk to and from ${VICTIM} by ${SLOW_DELAY_MS} ms`,
+  async inject(ctx) {
+    const victim = ctx.stack.origins.find((o) => o.id === VICTIM);
+    if (victim === undefined) throw new Error(`no origin ${VICTIM}`);
+    const onVictim = ctx.clients.filter((c) => c.origin === VICTIM);
+    const before = new Map(ctx.clients.map((c) => [c, { ...snapshot(c.stats), events: c.stats.events }]));
+    victim.proxy.set({ mode: "slow", delayMs: SLOW_DELAY_MS });
+    await new Promise((r) => setTimeout(r, dimensions(ctx.settings.quick).faultMs));
+    victim.proxy.set({ mode: "pass" });
+    return () => {
+      const interrupted = ctx.clients.filter((c) => {
+        const b = before.get(c);
+        return b !== undefined && (c.stats.told > b.told || c.stats.resumed > b.resumed || c.stats.hung > b.hung);
+      }).length;
+      const flowing = onVictim.filter((c) => c.stats.events > (before.get(c)?.events ?? 0)).length;
+      return [
+        { what: "no session was interrupted by the slow origin", ok: interrupted === 0, detail: `${interrupted} interrupted` },
+        { what: `streams on ${VICTIM} kept delivering`, ok: onVictim.length > 0 && flowing === onVictim.length, detail: `${flowing}/${onVictim.length}` },
+      ];
+    };
+  },
+};
