@@ -195,9 +195,11 @@ function openPausedStream(url: string): Promise<PausedStream> {
     }, 10_000);
     req = httpRequest(url, { agent: false }, (res: IncomingMessage) => {
       let received = 0;
+      let first = true;
       res.on("data", function firstBytes(chunk: Buffer) {
         received += chunk.length;
-        if (res.isPaused()) return;
+        if (!first) return;
+        first = false;
         res.pause();
         clearTimeout(timer);
         resolve({

@@ -12,6 +12,9 @@
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 
+/** Most bytes held per direction of one connection before the sender is paused. */
+const QUEUE_LIMIT = 256 * 1024;
+
 export type Fault = { mode: "pass" } | { mode: "stall" } | { mode: "slow"; delayMs: number } | { mode: "drop"; everyMs: number };
 
 interface Pair {
@@ -37,47 +40,57 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   let resets = 0;
   let dropTimer: NodeJS.Timeout | undefined;
 
-  /** Chunks waiting for a delay (slow) or for the stall to lift, per direction, in order. */
+  /**
+   * One direction of a connection. Chunks wait in order until due (now, or + delayMs when
+   * slow) and while the fault is a stall; the sender is paused while more than
+   * QUEUE_LIMIT waits here or while the receiver's socket is full, so TCP pushes back on
+   * it as it would on a real slow link, and this proxy's memory stays bounded.
+   */
   function forward(from: Socket, to: Socket): void {
-    const queue: Buffer[] = [];
+    const queue: Array<{ chunk: Buffer; due: number }> = [];
+    let queued = 0;
     let flushing = false;
+    let ended = false;
     const flush = (): void => {
       if (flushing) return;
       flushing = true;
       const step = (): void => {
+        if (to.destroyed) return;
         if (fault.mode === "stall") {
-          // Frozen: read nothing more (TCP pushes back on the sender) and send nothing.
+          // Frozen: read nothing more and send nothing.
           from.pause();
           setTimeout(step, 50);
           return;
         }
-        const chunk = queue.shift();
-        if (chunk === undefined) {
+        const head = queue[0];
+        if (head === undefined) {
           flushing = false;
-          from.resume();
+          if (ended) to.end();
+          else from.resume();
           return;
         }
-        const send = (): void => {
-          if (!to.destroyed) to.write(chunk);
-          step();
-        };
-        if (fault.mode === "slow") setTimeout(send, fault.delayMs);
-        else send();
+        const wait = head.due - Date.now();
+        if (wait > 0) {
+          setTimeout(step, wait);
+          return;
+        }
+        queue.shift();
+        queued -= head.chunk.length;
+        if (queued < QUEUE_LIMIT && !ended) from.resume();
+        if (to.write(head.chunk)) step();
+        else to.once("drain", step);
       };
       step();
     };
     from.on("data", (chunk: Buffer) => {
-      queue.push(chunk);
-      // One chunk in hand at a time: the sender waits on TCP, not on our memory.
-      from.pause();
+      queue.push({ chunk, due: Date.now() + (fault.mode === "slow" ? fault.delayMs : 0) });
+      queued += chunk.length;
+      if (queued >= QUEUE_LIMIT || fault.mode === "stall") from.pause();
       flush();
     });
     from.on("end", () => {
-      const endWhenEmpty = (): void => {
-        if (queue.length === 0 && !flushing) to.end();
-        else setTimeout(endWhenEmpty, 20);
-      };
-      endWhenEmpty();
+      ended = true;
+      flush();
     });
   }
 

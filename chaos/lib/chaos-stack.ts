@@ -43,6 +43,9 @@ export interface ChaosStack {
   close(): Promise<number[]>;
 }
 
+/** The chaos origins' WebSocket ping period (a peer silent for a whole period is dropped). */
+export const PING_INTERVAL_MS = 5_000;
+
 /** Expiry jitter the chaos pool uses: a session ends within [max, max × 1.1]. */
 export const EXPIRY_JITTER = 0.1;
 
@@ -59,11 +62,13 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
           [
             "--listen",
             "combined=127.0.0.1:0",
-            // Keep-alives and pings well inside the clients' liveness timeout.
+            // SSE keep-alives well inside the clients' liveness timeout. The origin drops a
+            // WebSocket peer that answers no ping for a whole ping period: longer than the
+            // stall scenario's freeze, so a short stall alone ends no WebSocket.
             "--keepalive-ms",
             "1000",
             "--ping-interval-ms",
-            "1000",
+            String(PING_INTERVAL_MS),
             // Big enough that no request of a run falls out of the misroute check's view.
             "--request-log-size",
             "1000000",

@@ -5,8 +5,8 @@
  * ticks it cannot write), so its streams resume with contiguous sequence numbers: nobody
  * is interrupted, nothing is lost. S and CR requests that reached it wait, then get answered.
  */
-import { snapshot, type Scenario } from "../scenario.ts";
-import { dimensions } from "../scenario.ts";
+import { PING_INTERVAL_MS } from "../lib/chaos-stack.ts";
+import { dimensions, snapshot, type Scenario } from "../scenario.ts";
 
 const VICTIM = "o2";
 
@@ -20,7 +20,8 @@ export const stallOrigin: Scenario = {
     const before = new Map(ctx.clients.map((c) => [c, snapshot(c.stats)]));
     const eventsBefore = new Map(onVictim.map((c) => [c, c.stats.events]));
     victim.proxy.set({ mode: "stall" });
-    await new Promise((r) => setTimeout(r, dimensions(ctx.settings.quick).faultMs));
+    // Shorter than the origin's ping period: a longer freeze ends WebSockets (told, 1011) by design.
+    await new Promise((r) => setTimeout(r, Math.min(dimensions(ctx.settings.quick).faultMs, PING_INTERVAL_MS - 1_000)));
     victim.proxy.set({ mode: "pass" });
     return () => {
       const interrupted = ctx.clients.filter((c) => {
