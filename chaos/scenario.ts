@@ -6,7 +6,7 @@
  * left behind — plus whatever the scenario says its fault must have caused (e.g. "every
  * session on the killed origin was told to reconnect").
  */
-import { startChaosStack, EXPIRY_JITTER, type ChaosStack } from "./lib/chaos-stack.ts";
+import { startChaosStack, EXPIRY_JITTER, type ChaosOrigin, type ChaosStack } from "./lib/chaos-stack.ts";
 import { fetchOriginLog, misroutedRequests, sessionLeaks, type OriginLog } from "./lib/checks.ts";
 import { ChaosClient, emptyStats, sleep, type ClientStats } from "./lib/session-client.ts";
 
@@ -180,6 +180,18 @@ export function mergeStats(a: ClientStats, b: ClientStats): ClientStats {
     controlRequests: a.controlRequests + b.controlRequests,
     errors: [...a.errors, ...b.errors].slice(0, 20),
   };
+}
+
+/**
+ * The origin with the most clients right now: the victim of a one-origin fault, so the
+ * fault always hits someone (placement spreads a dozen sessions unevenly).
+ */
+export function busiestOrigin(ctx: ScenarioContext): ChaosOrigin {
+  const count = (id: string) => ctx.clients.filter((c) => c.origin === id).length;
+  const sorted = [...ctx.stack.origins].sort((a, b) => count(b.id) - count(a.id));
+  const first = sorted[0];
+  if (first === undefined) throw new Error("no origins");
+  return first;
 }
 
 /** A snapshot of one client's counters, to compare before and after a fault. */

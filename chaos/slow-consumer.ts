@@ -30,6 +30,8 @@ export interface SlowConsumerResult {
     /** Per stream: bytes the origin wrote while its client read nothing (max / mean). */
     readonly heldMaxMiB: number;
     readonly heldMeanMiB: number;
+    /** The same, for one stream straight to the origin (no edge): the kernel buffers' share. */
+    readonly directHeldMiB: number;
     /** Growth of the origin's writes over the last second of the pause (all streams). */
     readonly lastSecondGrowthMiB: number;
     /** What an edge that read ahead without limit would have let the origin write (cap). */
@@ -67,6 +69,9 @@ export async function runSlowConsumer(options: { quick: boolean; log: (line: str
   const failures: string[] = [];
   try {
     // ---- HTTP streams -------------------------------------------------------------
+    // One stream straight to the origin first (index 0): what the kernel's socket buffers
+    // alone hold, the baseline the edge's figure is compared with.
+    const direct = await openPausedStream(`${origin.url}/flood`);
     const opened = await Promise.all(Array.from({ length: streams }, () => openPausedStream(`${stack.edgeUrl}/flood`)));
     const rssBefore = rss();
     let rssPeak = rssBefore;
@@ -77,13 +82,14 @@ export async function runSlowConsumer(options: { quick: boolean; log: (line: str
       rssPeak = Math.max(rssPeak, rss());
       if (t === pauseMs - 1_250) oneSecondAgo = total(origin.httpWritten);
     }
-    const held = origin.httpWritten.map((w, i) => w - (opened[i]?.received ?? 0));
+    const directHeld = (origin.httpWritten[0] ?? 0) - direct.received;
+    const held = origin.httpWritten.slice(1).map((w, i) => w - (opened[i]?.received ?? 0));
     const lastSecondGrowth = total(origin.httpWritten) - oneSecondAgo;
     const beforeResume = total(origin.httpWritten);
-    for (const s of opened) s.resume();
+    for (const s of [direct, ...opened]) s.resume();
     await waitFor(() => total(origin.httpWritten) > beforeResume + 4 * MiB, 10_000);
     const resumedWriting = total(origin.httpWritten) > beforeResume;
-    for (const s of opened) s.close();
+    for (const s of [direct, ...opened]) s.close();
     options.log(`http written per stream at pause start: ${start.join(",")}`);
 
     const heldMax = Math.max(...held) / MiB;
@@ -115,6 +121,7 @@ export async function runSlowConsumer(options: { quick: boolean; log: (line: str
         streams,
         heldMaxMiB: heldMax,
         heldMeanMiB: total(held) / held.length / MiB,
+        directHeldMiB: directHeld / MiB,
         lastSecondGrowthMiB: lastSecondGrowth / MiB,
         capMiB: httpCap / MiB,
         workerdRssBeforeMiB: rssBefore,
@@ -150,7 +157,7 @@ export function slowConsumerReport(r: SlowConsumerResult): string {
         [
           "HTTP stream",
           r.http.streams,
-          `max ${f(r.http.heldMaxMiB)}, mean ${f(r.http.heldMeanMiB)} (cap ${r.http.capMiB})`,
+          `max ${f(r.http.heldMaxMiB)}, mean ${f(r.http.heldMeanMiB)}; direct ${f(r.http.directHeldMiB)} (cap ${r.http.capMiB})`,
           f(r.http.lastSecondGrowthMiB),
           `${f(r.http.workerdRssBeforeMiB)} → ${f(r.http.workerdRssPeakMiB)}`,
           r.passed ? "pushed back" : "FAIL",

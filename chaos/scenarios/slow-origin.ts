@@ -2,18 +2,16 @@
  * A slow origin: every chunk between the edge and one origin is held 150 ms (each way),
  * for the length of the fault. Slow is not broken: nobody is interrupted, nothing is lost.
  */
-import { dimensions, snapshot, type Scenario } from "../scenario.ts";
-
-const VICTIM = "o2";
+import { busiestOrigin, dimensions, snapshot, type Scenario } from "../scenario.ts";
 export const SLOW_DELAY_MS = 150;
 
 export const slowOrigin: Scenario = {
   name: "slow-origin",
-  description: `delay every chunk to and from ${VICTIM} by ${SLOW_DELAY_MS} ms`,
+  description: `delay every chunk to and from the busiest origin by ${SLOW_DELAY_MS} ms`,
   async inject(ctx) {
-    const victim = ctx.stack.origins.find((o) => o.id === VICTIM);
-    if (victim === undefined) throw new Error(`no origin ${VICTIM}`);
-    const onVictim = ctx.clients.filter((c) => c.origin === VICTIM);
+    const victim = busiestOrigin(ctx);
+    const victimId = victim.id;
+    const onVictim = ctx.clients.filter((c) => c.origin === victimId);
     const before = new Map(ctx.clients.map((c) => [c, { ...snapshot(c.stats), events: c.stats.events }]));
     victim.proxy.set({ mode: "slow", delayMs: SLOW_DELAY_MS });
     await new Promise((r) => setTimeout(r, dimensions(ctx.settings.quick).faultMs));
@@ -26,7 +24,7 @@ export const slowOrigin: Scenario = {
       const flowing = onVictim.filter((c) => c.stats.events > (before.get(c)?.events ?? 0)).length;
       return [
         { what: "no session was interrupted by the slow origin", ok: interrupted === 0, detail: `${interrupted} interrupted` },
-        { what: `streams on ${VICTIM} kept delivering`, ok: onVictim.length > 0 && flowing === onVictim.length, detail: `${flowing}/${onVictim.length}` },
+        { what: `streams on ${victimId} kept delivering`, ok: onVictim.length > 0 && flowing === onVictim.length, detail: `${flowing}/${onVictim.length}` },
       ];
     };
   },

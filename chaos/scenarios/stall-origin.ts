@@ -6,17 +6,15 @@
  * is interrupted, nothing is lost. S and CR requests that reached it wait, then get answered.
  */
 import { PING_INTERVAL_MS } from "../lib/chaos-stack.ts";
-import { dimensions, snapshot, type Scenario } from "../scenario.ts";
-
-const VICTIM = "o2";
+import { busiestOrigin, dimensions, snapshot, type Scenario } from "../scenario.ts";
 
 export const stallOrigin: Scenario = {
   name: "stall-origin",
-  description: `freeze every connection to ${VICTIM} (accept, answer nothing), then release`,
+  description: `freeze every connection to the busiest origin (accept, answer nothing), then release`,
   async inject(ctx) {
-    const victim = ctx.stack.origins.find((o) => o.id === VICTIM);
-    if (victim === undefined) throw new Error(`no origin ${VICTIM}`);
-    const onVictim = ctx.clients.filter((c) => c.origin === VICTIM);
+    const victim = busiestOrigin(ctx);
+    const victimId = victim.id;
+    const onVictim = ctx.clients.filter((c) => c.origin === victimId);
     const before = new Map(ctx.clients.map((c) => [c, snapshot(c.stats)]));
     const eventsBefore = new Map(onVictim.map((c) => [c, c.stats.events]));
     victim.proxy.set({ mode: "stall" });
@@ -31,7 +29,7 @@ export const stallOrigin: Scenario = {
       const flowing = onVictim.filter((c) => c.stats.events > (eventsBefore.get(c) ?? 0)).length;
       return [
         { what: "no session was interrupted by the stall", ok: interrupted === 0, detail: `${interrupted} interrupted` },
-        { what: `streams on ${VICTIM} flowed again after it`, ok: onVictim.length > 0 && flowing === onVictim.length, detail: `${flowing}/${onVictim.length}` },
+        { what: `streams on ${victimId} flowed again after it`, ok: onVictim.length > 0 && flowing === onVictim.length, detail: `${flowing}/${onVictim.length}` },
       ];
     };
   },
