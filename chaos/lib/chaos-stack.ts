@@ -26,6 +26,8 @@ export interface ChaosStackOptions {
   readonly maxSessionSeconds: number;
   /** Keep Durable Object state on disk, so it survives restartEdge(). */
   readonly persist?: boolean;
+  /** No fault proxies: the edge talks to the origins straight (the soak, where no fault is injected). */
+  readonly direct?: boolean;
   readonly prebuilt?: boolean;
   readonly originArgs?: readonly string[];
   readonly log?: (line: string) => void;
@@ -84,7 +86,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     const stack = await startStack({
       port: 0,
       prebuilt: options.prebuilt ?? true,
-      origins: origins.map((o) => ({ id: o.id, url: o.proxy.url })),
+      origins: origins.map((o) => ({ id: o.id, url: options.direct === true ? o.directUrl : o.proxy.url })),
       poolSettings: {
         health: { intervalMs: 500, timeoutMs: 400, rise: 1, fall: 2 },
         maxSessionSeconds: options.maxSessionSeconds,
