@@ -27,6 +27,35 @@ export interface ClientOptions {
   readonly livenessMs: number;
   /** Bound on every request/handshake. */
   readonly requestTimeoutMs: number;
+  /** Shared by many clients: at most so many S requests in flight at once (the soak's ramp). */
+  readonly createGate?: Gate;
+}
+
+/**
+ * A counting semaphore. Without one, thousands of clients starting together (or retrying
+ * together) queue more session creations than the edge can serve within their timeout,
+ * and every timed-out attempt is work the edge did for nothing.
+ */
+export class Gate {
+  readonly #limit: number;
+  #inFlight = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#inFlight -= 1;
+      this.#waiting.shift()?.();
+    };
+  }
 }
 
 export interface ClientStats {
@@ -146,7 +175,12 @@ export class ChaosClient {
   /** S until one succeeds (or the client stops); returns the attached stream. */
   async #newSession(): Promise<Attach> {
     for (let attempt = 0; !this.#stopped; attempt++) {
-      const result = this.#o.transport === "sse" ? await this.#createHttp() : await this.#openWs(undefined);
+      const release = (await this.#o.createGate?.acquire()) ?? (() => {});
+      if (this.#stopped) {
+        release();
+        break;
+      }
+      const result = await (this.#o.transport === "sse" ? this.#createHttp() : this.#openWs(undefined)).finally(release);
       if (result.ok) return result;
       this.stats.createFailures += 1;
       if (this.stats.errors.length < 20) this.stats.errors.push("failed" in result ? result.failed : result.told);
