@@ -8,11 +8,15 @@
 export function migrateSchema(sql: SqlStorage, migrations: readonly string[]): number {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
-  let version = row === undefined ? 0 : Number(row.value);
+  const stored = row === undefined ? 0 : Number(row.value);
+  let version = stored;
   for (; version < migrations.length; version++) {
     const step = migrations[version];
     if (step !== undefined) sql.exec(step);
   }
-  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+  // An object already at this version (every wake-up of an existing one) writes nothing.
+  if (version !== stored || row === undefined) {
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+  }
   return version;
 }

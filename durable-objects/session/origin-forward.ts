@@ -41,12 +41,18 @@ export function forwardToOrigin(
     proxyAuthKeys: ctx.proxyAuthKeys,
   };
   if (!isWebSocketUpgrade(request)) return relayHttp(request, link, ctx.signal);
-  const ids = (): SessionIds => ({ token: ctx.token, originSessionId: ctx.originSessionId() });
+  // One object per relay, not per message: the origin's id is read when an adapter asks.
+  const ids: SessionIds = {
+    token: ctx.token,
+    get originSessionId() {
+      return ctx.originSessionId();
+    },
+  };
   // Every origin message is offered to the adapter: a protocol may name the session
   // again later (TLCP answers each WebSocket poll with a fresh CONOK).
   const originMessage = adapter.originMessage;
   const fromOrigin = (data: string): string => {
-    const rewritten = originMessage?.(data, ids());
+    const rewritten = originMessage?.(data, ids);
     if (rewritten === undefined) return data;
     if (rewritten.originSessionId !== undefined) ctx.learnOriginSessionId(rewritten.originSessionId);
     return rewritten.data;
@@ -57,7 +63,7 @@ export function forwardToOrigin(
     ...(ctx.maxMessageBytes === undefined ? {} : { maxMessageBytes: ctx.maxMessageBytes }),
     ...(ctx.announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token: ctx.token }) } : {}),
     ...(originMessage === undefined ? {} : { fromOrigin }),
-    ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids()) }),
+    ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids) }),
     onOpen: (relay) => {
       relayed = relay;
       ctx.open.addWebSocket(relay);

@@ -128,8 +128,11 @@ export class SessionStore {
   }
 
   record(kind: string, detail: EventDetail = {}, at = Date.now()): void {
-    this.#sql.exec("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", at, kind, JSON.stringify(detail));
-    this.#sql.exec("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?", MAX_EVENTS);
+    const { seq } = this.#sql
+      .exec<{ seq: number }>("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?) RETURNING seq", at, kind, JSON.stringify(detail))
+      .one();
+    // Trimming is a second statement, so it runs only once the log is past its bound.
+    if (seq > MAX_EVENTS) this.#sql.exec("DELETE FROM events WHERE seq <= ?", seq - MAX_EVENTS);
   }
 
   setDeadline(kind: DeadlineKind, at: number): void {

@@ -25,6 +25,8 @@ export interface EdgeOptions {
   /** Keep Durable Object storage in this directory across restarts (default: in memory). */
   readonly persistDir?: string;
   readonly log?: (line: string) => void;
+  /** Open workerd's DevTools inspector here (CPU profiles: tools/profile/). */
+  readonly inspectorPort?: number;
 }
 
 export interface RunningEdge {
@@ -81,6 +83,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   };
   const miniflare = new Miniflare({
     ...convertV4MiniflareOptions(v4),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     // Worker console output, one line each, to the caller's log.
     handleStructuredLogs: (entry) => log?.(entry.message),
   });

@@ -153,6 +153,18 @@ describe("CR requests", () => {
     }
   });
 
+  it("pass a query without carriers to the origin byte for byte, S and CR", async () => {
+    await origins(echoOrigin);
+    const query = "?a=b%20c&d=~%27&e";
+    const created = await edge(`/session${query}`, { method: "POST" });
+    const token = created.headers.get("x-affinity-token");
+    await created.text();
+    if (token === null) throw new Error("no session");
+    const res = await edge(`/session/x/control${query}`, { method: "POST", headers: { "x-affinity-token": token } });
+    await res.text();
+    expect(requestsTo.map((r) => r.path)).toEqual([`/session${query}`, `/session/x/control${query}`]);
+  });
+
   it("refuse a tampered token with 401 JSON before reaching any origin", async () => {
     await origins(echoOrigin);
     const { token } = await session();

@@ -24,21 +24,25 @@ export function outboundRequest(request: Request, url: URL): OutboundRequest {
   headers.delete(FAILURE_HEADER);
   stripCarriers(headers, out);
   const announce = out.searchParams.get(ANNOUNCE_QUERY) === "1";
-  out.searchParams.delete(ANNOUNCE_QUERY);
+  // Only when present: delete() re-encodes the whole query (`%20` → `+`, `e` → `e=`).
+  if (out.searchParams.has(ANNOUNCE_QUERY)) out.searchParams.delete(ANNOUNCE_QUERY);
   setForwardingHeaders(headers, clientView(request, url));
   return { url: out, headers, announce };
 }
 
-/** The request for the session object: outbound request + route header. */
+/**
+ * The request for the session object: outbound request + route header. The route is set
+ * on the outbound headers themselves — they belong to this one client request, and the
+ * Request constructor copies them — so a re-placed S request just sets its new route.
+ */
 export function sessionObjectRequest(
   outbound: OutboundRequest,
   method: string,
   body: BodyInit | null,
   route: Route,
 ): Request {
-  const headers = new Headers(outbound.headers);
-  headers.set(ROUTE_HEADER, encodeRoute(route));
-  return new Request(outbound.url, { method, headers, body });
+  outbound.headers.set(ROUTE_HEADER, encodeRoute(route));
+  return new Request(outbound.url, { method, headers: outbound.headers, body });
 }
 
 /** Copies a response with changed headers, keeping a WebSocket (101) intact. */

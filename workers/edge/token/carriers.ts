@@ -52,7 +52,8 @@ export function findCarriedToken(request: Request, url: URL): CarriedToken | und
 export function stripCarriers(headers: Headers, url: URL): void {
   headers.delete(TOKEN_HEADER);
   headers.delete(FORWARDED_TOKEN_HEADER);
-  url.searchParams.delete(TOKEN_QUERY);
+  // Only when present: delete() re-encodes the whole query (`%20` → `+`, `e` → `e=`).
+  if (url.searchParams.has(TOKEN_QUERY)) url.searchParams.delete(TOKEN_QUERY);
   const cookie = headers.get("cookie");
   if (cookie !== null) {
     const kept = cookie

@@ -1,0 +1,136 @@
+/**
+ * CPU profile of the edge (Worker and session objects run in the same workerd isolate
+ * locally) under one workload, through workerd's DevTools inspector: prints the functions
+ * with the most self time and writes the raw `.cpuprofile` (open it in Chrome DevTools).
+ *
+ *   node tools/profile/cpu-profile.ts --workload cr|create|ws [--build .build/edge] [--count N] [--out /tmp/x.cpuprofile]
+ */
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { WebSocket } from "ws";
+import { connectInspector, freePort } from "./inspector.ts";
+import { startEdge } from "../../infra/local/edge.ts";
+import { startOriginProcess } from "../../infra/local/origin-process.ts";
+import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
+
+const { values } = parseArgs({
+  options: {
+    workload: { type: "string", default: "cr" },
+    build: { type: "string", default: ".build/edge" },
+    count: { type: "string", default: "2000" },
+    out: { type: "string", default: "/tmp/edge.cpuprofile" },
+    top: { type: "string", default: "40" },
+  },
+});
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const inspectorPort = await freePort();
+const origin = await startOriginProcess("o1", ["--listen", "combined=127.0.0.1:0", "--capacity", "1000000"]);
+const edge = await startEdge({
+  port: 0,
+  prebuilt: true,
+  buildDir: values.build,
+  inspectorPort,
+  vars: {
+    POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins: [{ id: origin.id, url: origin.url }] }] }),
+    AFFINITY_KEYS: DEV_AFFINITY_KEYS,
+    AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
+    ADMIN_TOKEN: DEV_ADMIN_TOKEN,
+  },
+});
+try {
+  const base = edge.url;
+  // Warm up before profiling.
+  await workload(base, "create", 30);
+  await workload(base, values.workload, 100);
+  const inspector = await connectInspector(inspectorPort);
+  await inspector.call("Profiler.enable");
+  await inspector.call("Profiler.setSamplingInterval", { interval: 100 });
+  await inspector.call("Profiler.start");
+  const t0 = Date.now();
+  await workload(base, values.workload, Number(values.count));
+  const wall = Date.now() - t0;
+  const { profile } = (await inspector.call("Profiler.stop")) as { profile: Profile };
+  inspector.close();
+  await writeFile(values.out, JSON.stringify(profile));
+  report(profile, wall, Number(values.top));
+} finally {
+  await Promise.allSettled([edge.close(), origin.stop()]);
+}
+
+function report(profile: Profile, wallMs: number, top: number): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const byFn = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of self) {
+    const f = byId.get(id)!.callFrame;
+    const file = f.url.split("/").pop() ?? "";
+    const key = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + us);
+    total += us;
+  }
+  const idle = [...byFn].filter(([k]) => k.startsWith("(idle)")).reduce((s, [, v]) => s + v, 0);
+  console.log(`wall ${wallMs} ms, sampled ${(total / 1000).toFixed(0)} ms, busy (not idle) ${((total - idle) / 1000).toFixed(0)} ms`);
+  for (const [k, us] of [...byFn].sort((x, y) => y[1] - x[1]).slice(0, top)) {
+    console.log(`${(us / 1000).toFixed(1).padStart(8)} ms  ${(((100 * us) / total) || 0).toFixed(1).padStart(5)}%  ${k}`);
+  }
+}
+
+async function workload(base: string, kind: string, count: number): Promise<void> {
+  if (kind === "create") {
+    await inParallel(8, count, async () => void (await createSession(base)));
+  } else if (kind === "cr") {
+    const s = await createSession(base);
+    await inParallel(8, count, async () => {
+      const res = await fetch(`${base}/session/${s.id}`, { headers: { "x-affinity-token": s.token } });
+      await res.arrayBuffer();
+    });
+  } else if (kind === "ws") {
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/ws?interval_ms=0`);
+    await new Promise((resolve, reject) => {
+      ws.once("message", resolve);
+      ws.once("error", reject);
+    });
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      ws.on("message", () => {
+        if (++received === count) resolve();
+        else ws.send("z".repeat(64));
+      });
+      for (let i = 0; i < 16; i++) ws.send("z".repeat(64));
+    });
+    ws.close();
+  } else {
+    throw new Error(`unknown workload ${kind}`);
+  }
+}
+
+async function createSession(base: string): Promise<{ id: string; token: string }> {
+  const res = await fetch(`${base}/session`, { method: "POST" });
+  const body = (await res.json()) as { id: string };
+  return { id: body.id, token: res.headers.get("x-affinity-token") ?? "" };
+}
+
+async function inParallel(n: number, count: number, job: () => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next++ < count) await job();
+    }),
+  );
+}
