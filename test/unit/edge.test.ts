@@ -122,6 +122,40 @@ describe("S requests", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-origin-id")).toBe("o3");
   });
+
+  it("counts concurrent S requests against each other, so a burst never overfills an origin", async () => {
+    // Each origin has room for 8 more sessions than it holds (earlier tests in this file
+    // leave some); 24 S requests arrive together and the origins answer only once all 24
+    // have been placed — a reconnect storm after a drain. Counted only after the origin
+    // answered, all 24 would see the same loads and P2C would overfill some origins.
+    const BURST = 24;
+    const ROOM = 8;
+    await origins(echoOrigin);
+    const before = (await (
+      await edge("/_edge/admin/pool", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })
+    ).json()) as { pools: Array<{ origins: Array<{ id: string; sessions: number }> }> };
+    const held = new Map(before.pools[0]?.origins.map((o) => [o.id, o.sessions]));
+    let release!: () => void;
+    const allPlaced = new Promise<void>((done) => (release = done));
+    let arrived = 0;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const req = new Request(input, init);
+      const url = new URL(req.url);
+      const id = ORIGIN_PORTS[url.port] ?? "unknown";
+      if (url.pathname === "/health") {
+        return Response.json({ id, state: "active", sessions: 0, capacity: (held.get(id) ?? 0) + ROOM });
+      }
+      if (++arrived === BURST) release();
+      await allPlaced;
+      return echoOrigin(id, req);
+    });
+    await settle();
+    resetPoolViews();
+    const answers = await Promise.all(Array.from({ length: BURST }, () => edge("/session", { method: "POST" })));
+    expect(answers.map((r) => r.status)).toEqual(Array(BURST).fill(200));
+    const placedOn = answers.map((r) => r.headers.get("x-origin-id"));
+    expect(["o1", "o2", "o3"].map((id) => placedOn.filter((o) => o === id).length)).toEqual([ROOM, ROOM, ROOM]);
+  });
 });
 
 describe("CR requests", () => {

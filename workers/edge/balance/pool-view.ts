@@ -80,6 +80,13 @@ export class PoolView {
     this.#placed.set(id, (this.#placed.get(id) ?? 0) + 1);
   }
 
+  /** Takes back a placement that did not happen (never below zero: a refresh may have cleared it). */
+  forgetPlaced(id: string): void {
+    const n = this.#placed.get(id) ?? 0;
+    if (n > 1) this.#placed.set(id, n - 1);
+    else this.#placed.delete(id);
+  }
+
   /** Passive detection: no more S requests there from this isolate until a newer snapshot. */
   markDown(id: string, reason: string): void {
     this.#failed.set(id, reason);

@@ -68,49 +68,58 @@ export async function createSession(input: CreateInput): Promise<Response> {
     if (origin === undefined) break;
     tried.add(origin.id);
     takeToken(`${pool.name}/${origin.id}`, admission, now);
-    const transport = transportFromWire(origin.config) ?? FETCH_TRANSPORT;
-
-    const sk = newSessionKey();
-    const { token, claims } = await mintAffinityToken(runtime.keys, {
-      sk,
-      origin: origin.id,
-      pool: pool.name,
-      ttlSeconds: runtime.config.tokenTtlSeconds,
-      ...(net === undefined ? {} : { net }),
-    });
-    const route: CreateRoute = {
-      op: "create",
-      sk,
-      pool: pool.name,
-      adapter: adapter.name,
-      origin: { id: origin.id, url: origin.config.url, ...transportToWire(transport) },
-      expiresAt: claims.exp * 1000,
-      token,
-      announce: outbound.announce,
-      ...expiry(view.snapshot?.settings, now),
-    };
-    const stub = sessionStub(env, sk);
-    const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
-
-    const failure = response.headers.get(FAILURE_HEADER);
-    const refused = response.status === 503;
-    if ((failure !== null || refused) && body.replayable) {
-      // Passive health: the origin failed a real request; stop placing sessions on it now,
-      // and tell the coordinator (off the response path) so every isolate learns it.
-      view.markDown(origin.id, failure ?? "refused new session (503)");
-      input.observation.relayError(origin.id, failure ?? "refused_new_session", sk);
-      if (failure !== null) input.waitUntil(coordinator.reportFailure(origin.id, failure).catch(() => undefined));
-      await last?.body?.cancel();
-      last = response;
-      continue;
-    }
-    if (response.status >= 400) return strip(response);
+    // Counted as placed now, before any await: concurrent S requests in this isolate must
+    // see each other (after a drain, a burst of reconnects would otherwise all read the same
+    // loads and land on the one least-loaded origin, past its capacity). Undone if it fails.
     view.notePlaced(origin.id);
-    input.observation.placed(origin.id, sk, adapter.name);
-    return adapter.deliverToken(strip(response), token, {
-      secure: outbound.url.protocol === "https:",
-      ttlSeconds: runtime.config.tokenTtlSeconds,
-    });
+    let placed = false;
+    try {
+      const transport = transportFromWire(origin.config) ?? FETCH_TRANSPORT;
+
+      const sk = newSessionKey();
+      const { token, claims } = await mintAffinityToken(runtime.keys, {
+        sk,
+        origin: origin.id,
+        pool: pool.name,
+        ttlSeconds: runtime.config.tokenTtlSeconds,
+        ...(net === undefined ? {} : { net }),
+      });
+      const route: CreateRoute = {
+        op: "create",
+        sk,
+        pool: pool.name,
+        adapter: adapter.name,
+        origin: { id: origin.id, url: origin.config.url, ...transportToWire(transport) },
+        expiresAt: claims.exp * 1000,
+        token,
+        announce: outbound.announce,
+        ...expiry(view.snapshot?.settings, now),
+      };
+      const stub = sessionStub(env, sk);
+      const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
+
+      const failure = response.headers.get(FAILURE_HEADER);
+      const refused = response.status === 503;
+      if ((failure !== null || refused) && body.replayable) {
+        // Passive health: the origin failed a real request; stop placing sessions on it now,
+        // and tell the coordinator (off the response path) so every isolate learns it.
+        view.markDown(origin.id, failure ?? "refused new session (503)");
+        input.observation.relayError(origin.id, failure ?? "refused_new_session", sk);
+        if (failure !== null) input.waitUntil(coordinator.reportFailure(origin.id, failure).catch(() => undefined));
+        await last?.body?.cancel();
+        last = response;
+        continue;
+      }
+      if (response.status >= 400) return strip(response);
+      placed = true;
+      input.observation.placed(origin.id, sk, adapter.name);
+      return adapter.deliverToken(strip(response), token, {
+        secure: outbound.url.protocol === "https:",
+        ttlSeconds: runtime.config.tokenTtlSeconds,
+      });
+    } finally {
+      if (!placed) view.forgetPlaced(origin.id);
+    }
   }
   if (last !== undefined) return strip(last);
   input.observation.refused(limited ? "rate_limit" : "no_origin");
