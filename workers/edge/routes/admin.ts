@@ -7,6 +7,7 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { EdgeError } from "../errors.ts";
 import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
+import { adminTokenInspectRoutes } from "./admin-token-inspect.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
 /** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
@@ -39,6 +40,7 @@ export function adminRoutes(): Hono<EdgeEnv> {
 
   admin.route("/", adminPoolRoutes());
   admin.route("/", adminSessionEndRoutes());
+  admin.route("/", adminTokenInspectRoutes());
 
   admin.get("/sessions/:sk", async (c) => {
     const sk = c.req.param("sk");
