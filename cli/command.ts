@@ -42,7 +42,8 @@ export const GLOBAL_OPTIONS: Options = {
 
 export const GLOBAL_HELP = `common options:
   --url URL      the edge (default $PUSH_EDGE_URL, else http://127.0.0.1:8787)
-  --token T      admin token (default $PUSH_EDGE_ADMIN_TOKEN; on a loopback edge, dev-admin-token)
+  --token T      admin token (default $PUSH_EDGE_ADMIN_TOKEN; for the default URL only,
+                 the local stack's dev-admin-token)
   --pool NAME    pool the origin belongs to (default "default")
   --json         machine-readable output on stdout
   -h, --help     help for the command`;

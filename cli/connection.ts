@@ -1,7 +1,7 @@
 /**
  * Which edge the CLI talks to, and with which admin token: flags first, then environment
- * variables, then the local stack `npm start` runs. The dev token is only ever sent to a
- * loopback edge, so a forgotten --token never leaks it to a real deployment.
+ * variables, then the local stack `npm start` runs. The dev token is only ever sent to that
+ * default local edge (http://127.0.0.1:8787), so a forgotten --token never sends it anywhere else.
  */
 import { usageError } from "./errors.ts";
 
@@ -15,8 +15,6 @@ export interface Connection {
   readonly token: string | undefined;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 export function resolveConnection(flags: { url?: string | undefined; token?: string | undefined }, env: NodeJS.ProcessEnv): Connection {
   const raw = flags.url ?? nonEmpty(env.PUSH_EDGE_URL) ?? DEFAULT_URL;
   let url: URL;
@@ -26,7 +24,7 @@ export function resolveConnection(flags: { url?: string | undefined; token?: str
     throw usageError(`--url: ${JSON.stringify(raw)} is not a URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError(`--url: must be http:// or https:// (got ${url.protocol})`);
-  const token = flags.token ?? nonEmpty(env.PUSH_EDGE_ADMIN_TOKEN) ?? (LOOPBACK.has(url.hostname) ? DEV_ADMIN_TOKEN : undefined);
+  const token = flags.token ?? nonEmpty(env.PUSH_EDGE_ADMIN_TOKEN) ?? (url.origin === DEFAULT_URL ? DEV_ADMIN_TOKEN : undefined);
   return { url: url.origin, token };
 }
 

@@ -42,12 +42,19 @@ ${GLOBAL_HELP}`,
       if (!ctx.json) ctx.out(`${id} is draining at ${origin.drain?.rate ?? rate ?? "?"}/s: ${origin.sessions} sessions to end (push-edge status shows the progress)`);
       return EXIT.ok;
     }
-    return watch(ctx, pool.name, id, started, timeoutMs);
+    return watch(ctx, pool.name, id, started, timeoutMs, origin.checkedAt);
   },
 };
 
-async function watch(ctx: CommandContext, pool: string, id: string, started: number, timeoutMs: number): Promise<ExitCode> {
+/**
+ * The coordinator counts an origin's sessions once per health round, so a count read just
+ * after the drain began may predate sessions placed moments before. "Drained" needs zero
+ * sessions in two rounds that both ran after the drain began (`checkedAt` is the edge's
+ * clock, compared only with itself).
+ */
+async function watch(ctx: CommandContext, pool: string, id: string, started: number, timeoutMs: number, checkedAtStart: number): Promise<ExitCode> {
   const deadline = started + timeoutMs;
+  const emptyRounds = new Set<number>();
   for (;;) {
     const view = (await ctx.client.pools()).pools.find((p) => p.name === pool);
     if (view === undefined) throw new CliError(EXIT.failed, "unknown_pool", `pool ${pool} is gone`);
@@ -58,7 +65,9 @@ async function watch(ctx: CommandContext, pool: string, id: string, started: num
     }
     const ended = origin.drain?.ended ?? 0;
     ctx.progress(`draining ${id} at ${origin.drain?.rate ?? "?"}/s: ${ended} ended, ${origin.sessions} left  ${progressBar(ended, origin.sessions)}`);
-    if (origin.sessions === 0) {
+    if (origin.sessions === 0 && origin.checkedAt > checkedAtStart) emptyRounds.add(origin.checkedAt);
+    else if (origin.sessions > 0) emptyRounds.clear();
+    if (emptyRounds.size >= 2) {
       ctx.progress("");
       report(ctx, pool, origin, started, true);
       if (!ctx.json) ctx.out(`${id} drained: ${ended} sessions ended in ${((Date.now() - started) / 1000).toFixed(1)} s; it takes no new sessions until 'push-edge activate ${id}'`);

@@ -1,6 +1,6 @@
 /** `push-edge status`: every pool's origins — health, operator state, sessions, load. */
 import type { OriginView, PoolView } from "../client.ts";
-import type { Command } from "../command.ts";
+import { GLOBAL_HELP, type Command } from "../command.ts";
 import { EXIT, CliError } from "../errors.ts";
 import { loadBar, table } from "../format.ts";
 
@@ -12,7 +12,9 @@ export const status: Command = {
 Shows every pool (or only --pool NAME) with its origins: health as the edge's checks see
 it, operator state (active / draining / blocked / maintenance), sessions the edge placed
 there, capacity and load, and a running drain's progress.
---json prints the edge's pool view: {"pools": [{name, hosts, rebalanced, origins: [...]}]}.`,
+--json prints the edge's pool view: {"pools": [{name, hosts, rebalanced, origins: [...]}]}.
+
+${GLOBAL_HELP}`,
   options: {},
   async run(positionals, values, ctx) {
     if (positionals.length > 0) throw new CliError(EXIT.usage, "usage", `unexpected argument ${JSON.stringify(positionals[0])}`);
