@@ -1,0 +1,157 @@
+/**
+ * What `npm run deploy:check` checks in one wrangler environment before anything is
+ * uploaded — with wrangler's own reading of wrangler.toml and the Worker's own parsers
+ * (infra/local/validate-config.ts), so a bad field is named here rather than as a 500 on
+ * the first request in production. Pure: the caller reads files and runs wrangler.
+ */
+import { isIP } from "node:net";
+import { validateEdgeVars } from "../local/validate-config.ts";
+import { ConfigError, resolveConfig } from "../../workers/edge/config.ts";
+import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
+import { MIN_ADMIN_TOKEN_LENGTH, SECRETS } from "./secrets.ts";
+
+export interface Finding {
+  readonly level: "ok" | "warn" | "error";
+  /** The field a person has to fix (or the topic of an ok line). */
+  readonly field: string;
+  readonly message: string;
+}
+
+interface Binding {
+  readonly name: string;
+  readonly class_name: string;
+  readonly script_name?: string | undefined;
+}
+
+interface Migration {
+  readonly tag: string;
+  readonly new_classes?: readonly string[] | undefined;
+  readonly new_sqlite_classes?: readonly string[] | undefined;
+  readonly deleted_classes?: readonly string[] | undefined;
+  readonly renamed_classes?: ReadonlyArray<{ from: string; to: string }> | undefined;
+}
+
+/** The parts of a resolved wrangler config (wrangler's `Config`) the check reads. */
+export interface WranglerEnvConfig {
+  readonly name?: string | undefined;
+  readonly vars: Record<string, unknown>;
+  readonly durable_objects: { readonly bindings: readonly Binding[] };
+  readonly migrations: readonly Migration[];
+  readonly routes?: ReadonlyArray<string | { pattern: string }> | undefined;
+  readonly route?: string | undefined;
+  readonly workers_dev?: boolean | undefined;
+}
+
+export interface CheckInput {
+  /** Undefined: the top level (dev). */
+  readonly env: string | undefined;
+  readonly config: WranglerEnvConfig;
+  /** The top level, to compare the bindings an environment must repeat. */
+  readonly topLevel: WranglerEnvConfig;
+  /** Secrets as `wrangler secret put` will set them (from --vars-file). */
+  readonly secrets: Record<string, string>;
+}
+
+export function checkDeployConfig(input: CheckInput): Finding[] {
+  const findings: Finding[] = [];
+  const where = input.env === undefined ? "" : `env.${input.env}.`;
+  const production = input.env !== undefined;
+
+  // Durable Object bindings are not inherited by environments: each must repeat them.
+  const bindings = input.config.durable_objects.bindings;
+  const missing = input.topLevel.durable_objects.bindings.filter((top) => !bindings.some((b) => b.name === top.name && b.class_name === top.class_name));
+  if (missing.length > 0) {
+    findings.push({
+      level: "error",
+      field: `${where}durable_objects.bindings`,
+      message: `missing ${missing.map((b) => `${b.name} (${b.class_name})`).join(", ")}: environments do not inherit Durable Object bindings; repeat the top level's`,
+    });
+  } else {
+    findings.push({ level: "ok", field: "durable_objects.bindings", message: bindings.map((b) => `${b.name} (${b.class_name})`).join(", ") });
+  }
+  const classes = migratedClasses(input.config.migrations);
+  const unmigrated = bindings.filter((b) => b.script_name === undefined && !classes.has(b.class_name));
+  if (unmigrated.length > 0) {
+    findings.push({ level: "error", field: "migrations", message: `no migration creates ${unmigrated.map((b) => b.class_name).join(", ")}` });
+  } else {
+    findings.push({ level: "ok", field: "migrations", message: `${input.config.migrations.map((m) => m.tag).join(", ")} create every bound class` });
+  }
+
+  // Secrets belong to `wrangler secret put`, never to [vars].
+  for (const secret of SECRETS) {
+    if (secret.name in input.config.vars) {
+      findings.push({ level: "error", field: `${where}vars.${secret.name}`, message: "is a secret: remove it from wrangler.toml and use wrangler secret put" });
+    }
+  }
+
+  const routes = (input.config.routes ?? (input.config.route === undefined ? [] : [input.config.route])).map((r) => (typeof r === "string" ? r : r.pattern));
+  if (production && routes.length === 0 && input.config.workers_dev !== true) {
+    findings.push({ level: "warn", field: `${where}routes`, message: "no route and workers_dev is off: the Worker will not be reachable" });
+  } else if (routes.length > 0) {
+    findings.push({ level: "ok", field: "routes", message: routes.join(", ") });
+  }
+
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.config.vars)) if (typeof v === "string") vars[k] = v;
+  Object.assign(vars, input.secrets);
+  findings.push(...checkEdgeVars(vars, where, production));
+  return findings;
+}
+
+/** POOLS, settings and the key ring through the Worker's own parsers, then deployment-only rules. */
+function checkEdgeVars(vars: Record<string, string>, where: string, production: boolean): Finding[] {
+  try {
+    validateEdgeVars(vars);
+  } catch (err) {
+    const cause = err instanceof Error ? err.cause : undefined;
+    if (!(cause instanceof ConfigError)) throw err;
+    const secret = SECRETS.some((s) => cause.field.startsWith(s.name));
+    const why = cause.message.slice(cause.field.length + 2); // ConfigError messages are "<field>: <why>"
+    return [{ level: "error", field: cause.field, message: `${why}${secret ? " (a secret: give it in --vars-file)" : ` (in ${where}vars)`}` }];
+  }
+  const config = resolveConfig(vars);
+  const keys = resolveKeyRing(vars);
+  const findings: Finding[] = [];
+  const origins = config.pools.flatMap((p) => p.origins.map((o, i) => ({ pool: p, o, field: `POOLS.pools[${config.pools.indexOf(p)}].origins[${i}].url` })));
+  findings.push({
+    level: "ok",
+    field: "POOLS",
+    message: `${plural(config.pools.length, "pool")} (${config.pools.map((p) => `${p.name}: ${p.hosts.join(" ")}`).join("; ")}), ${plural(origins.length, "origin")}`,
+  });
+  findings.push({ level: "ok", field: "AFFINITY_KEYS", message: `${plural(keys.kids.length, "key")} (${keys.kids.join(", ")}), signing kid ${keys.signingKid}` });
+  if (!production) return findings;
+
+  for (const { o, field } of origins) {
+    const host = new URL(o.url).hostname.replace(/^\[|\]$/g, "");
+    if (o.transport === "fetch" && isIP(host) !== 0) {
+      findings.push({ level: "error", field, message: `${o.url}: Workers cannot fetch() a bare IP address; give the origin a host name (DNS-only is enough)` });
+    } else if (new URL(o.url).protocol === "http:") {
+      findings.push({ level: "warn", field, message: `${o.url}: plain http between the edge and the origin crosses the internet unencrypted` });
+    }
+  }
+  const admin = vars.ADMIN_TOKEN;
+  if (admin === undefined || admin === "") {
+    findings.push({ level: "warn", field: "ADMIN_TOKEN", message: "not set: the admin API and the push-edge CLI will be disabled" });
+  } else if (admin.length < MIN_ADMIN_TOKEN_LENGTH) {
+    findings.push({ level: "error", field: "ADMIN_TOKEN", message: `shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -base64 32` });
+  }
+  return findings;
+}
+
+/** Classes that exist after all migrations ran (created, renamed, not deleted). */
+function migratedClasses(migrations: readonly Migration[]): Set<string> {
+  const classes = new Set<string>();
+  for (const m of migrations) {
+    for (const c of [...(m.new_classes ?? []), ...(m.new_sqlite_classes ?? [])]) classes.add(c);
+    for (const r of m.renamed_classes ?? []) {
+      classes.delete(r.from);
+      classes.add(r.to);
+    }
+    for (const c of m.deleted_classes ?? []) classes.delete(c);
+  }
+  return classes;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
