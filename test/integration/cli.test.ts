@@ -38,7 +38,7 @@ interface OriginJson {
   healthy: boolean;
   sessions: number;
   capacity: number;
-  drain: { ended: number } | null;
+  drain: { ended: number; rate: number } | null;
 }
 
 async function poolView(): Promise<OriginJson[]> {
@@ -155,7 +155,7 @@ describe("push-edge status", () => {
   });
 });
 
-describe("push-edge block / activate", () => {
+describe("push-edge block / activate / maintenance", () => {
   it("changes the origin's state at the edge, and exits 1 naming an unknown origin", async () => {
     const block = await runCli(["block", "o2", "--json"], env);
     expect(block.code).toBe(0);
@@ -166,6 +166,13 @@ describe("push-edge block / activate", () => {
     expect(activate.code).toBe(0);
     expect(activate.stdout).toContain("o2 is now active");
     expect((await poolView()).find((o) => o.id === "o2")?.state).toBe("active");
+
+    const maintenance = await runCli(["maintenance", "o3", "--rate", "5", "--json"], env);
+    expect(maintenance.code).toBe(0);
+    expect(parseJson<{ origin: OriginJson }>(maintenance.stdout).origin).toMatchObject({ id: "o3", state: "maintenance", drain: { rate: 5 } });
+    expect((await poolView()).find((o) => o.id === "o3")?.state).toBe("maintenance");
+    expect((await runCli(["activate", "o3"], env)).code).toBe(0);
+    expect((await poolView()).find((o) => o.id === "o3")?.state).toBe("active");
 
     const unknown = await runCli(["block", "o9"], env);
     expect(unknown.code).toBe(1);
