@@ -25,8 +25,8 @@ clients come back through the edge onto other origins. Shows the progress until 
 origin holds no session (exit 0), or --timeout passes (default ${DEFAULT_TIMEOUT_SECONDS} s; exit 1,
 the drain goes on). Ctrl-C stops watching; the drain goes on at the edge.
 --no-wait returns as soon as the edge accepted the drain.
---json prints {"pool","origin","state","ended","remaining","done","elapsedMs"} at the end;
-progress goes to stderr either way.
+--json prints {"pool","origin","state","ended","remaining","done","elapsedMs"} at the end
+(or {"error","message"} when it failed); progress goes to stderr either way.
 
 ${GLOBAL_HELP}`,
   options: { rate: { type: "string" }, "no-wait": { type: "boolean" }, timeout: { type: "string" } },
@@ -75,7 +75,7 @@ async function watch(ctx: CommandContext, pool: string, id: string, started: num
     }
     if (Date.now() >= deadline) {
       ctx.progress("");
-      report(ctx, pool, origin, started, false);
+      // --json: the error object is the one document on stdout (main prints it).
       throw new CliError(EXIT.failed, "drain_timeout", `${id} still holds ${origin.sessions} sessions after ${Math.round(timeoutMs / 1000)} s; the drain goes on at the edge`);
     }
     if (await pause(ctx.signal, Math.min(POLL_MS, Math.max(0, deadline - Date.now())))) {

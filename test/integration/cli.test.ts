@@ -343,9 +343,10 @@ describe("push-edge drain", () => {
       const id = target?.id ?? "";
       expect(target?.sessions ?? 0).toBeGreaterThan(1);
       // 0.1 session per second cannot end them all in 2 s.
-      const timedOut = await runCli(["drain", id, "--rate", "0.1", "--timeout", "2"], env, 30_000);
+      const timedOut = await runCli(["drain", id, "--rate", "0.1", "--timeout", "2", "--json"], env, 30_000);
       expect(timedOut.code).toBe(1);
       expect(timedOut.stderr).toMatch(new RegExp(`${id} still holds \\d+ sessions after 2 s; the drain goes on at the edge`));
+      expect(parseJson<{ error: string }>(timedOut.stdout).error).toBe("drain_timeout"); // one JSON document
 
       const noWait = await runCli(["drain", id, "--rate", "0.1", "--no-wait", "--json"], env);
       expect(noWait.code).toBe(0);
