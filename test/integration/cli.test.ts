@@ -5,6 +5,7 @@
  * that cannot be reached or refuses the admin token).
  */
 import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
 import { DEFAULT_ORIGIN_CAPACITY } from "../../workers/edge/config.ts";
@@ -110,9 +111,14 @@ describe("push-edge: reaching the edge", () => {
   });
 
   it("exits 3 naming the URL when nothing answers there", async () => {
-    const res = await runCli(["status", "--url", "http://127.0.0.1:9"]);
+    // A port that was free a moment ago: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const res = await runCli(["status", "--url", `http://127.0.0.1:${port}`]);
     expect(res.code).toBe(3);
-    expect(res.stderr).toContain("could not reach the edge at http://127.0.0.1:9");
+    expect(res.stderr).toBe(`push-edge status: could not reach the edge at http://127.0.0.1:${port}: ECONNREFUSED\n`);
   });
 
   it("sends the dev token only to the default local URL: elsewhere it needs --token or the env var", async () => {
