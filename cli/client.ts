@@ -56,9 +56,12 @@ export type InspectView = {
 
 export class AdminClient {
   readonly #connection: Connection;
+  readonly #interrupt: AbortSignal;
 
-  constructor(connection: Connection) {
+  /** `interrupt` (Ctrl-C) cuts a request short: exit 130 rather than waiting for the edge. */
+  constructor(connection: Connection, interrupt: AbortSignal) {
     this.#connection = connection;
+    this.#interrupt = interrupt;
   }
 
   get url(): string {
@@ -92,9 +95,10 @@ export class AdminClient {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.any([this.#interrupt, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
       });
     } catch (err) {
+      if (this.#interrupt.aborted) throw new CliError(EXIT.interrupted, "interrupted", "interrupted");
       throw new CliError(EXIT.unreachable, "unreachable", `could not reach the edge at ${this.#connection.url}: ${reason(err)}`);
     }
     const text = await res.text();

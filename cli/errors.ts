@@ -5,7 +5,8 @@
  *      token did not verify, a drain did not finish within --timeout
  *   2  usage error: unknown command or flag, missing argument
  *   3  the edge could not be reached, or refused the admin token
- *   130 a drain being watched was interrupted with Ctrl-C (the drain goes on at the edge)
+ *   130 interrupted with Ctrl-C while waiting for the edge or watching a drain (the drain
+ *       goes on at the edge); `tail` stopped with Ctrl-C exits 0
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -34,7 +34,7 @@ ${GLOBAL_HELP}
 
 exit codes: 0 ok, 1 the operation failed (the edge refused it, a token did not verify,
 a drain timed out), 2 usage error, 3 the edge could not be reached or refused the admin
-token, 130 interrupted while watching a drain.
+token, 130 interrupted by Ctrl-C (a drain goes on at the edge; tail exits 0).
 'push-edge <command> --help' explains a command.`;
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
@@ -69,7 +69,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   process.on("SIGTERM", stop);
   try {
     const connection = resolveConnection({ url: str(values.url), token: str(values.token) }, process.env);
-    const ctx = context(new AdminClient(connection), str(values.pool) ?? DEFAULT_POOL, json, interrupt.signal);
+    const ctx = context(new AdminClient(connection, interrupt.signal), str(values.pool) ?? DEFAULT_POOL, json, interrupt.signal);
     return await command.run(positionals, values, ctx);
   } catch (err) {
     if (!(err instanceof CliError)) throw err;

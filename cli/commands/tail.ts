@@ -34,6 +34,8 @@ ${GLOBAL_HELP}`,
       try {
         view = await ctx.client.session(sk);
       } catch (err) {
+        // Ctrl-C is how a tail normally ends, even mid-request.
+        if (err instanceof CliError && err.code === "interrupted") return EXIT.ok;
         // Records are forgotten some minutes after the session ends: the tail is over.
         if (!first && err instanceof CliError && err.code === "session_not_found") {
           ctx.note(`session ${sk}: its record is gone`);

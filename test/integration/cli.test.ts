@@ -354,6 +354,21 @@ describe("push-edge drain", () => {
       expect(timedOut.stderr).toMatch(new RegExp(`${id} still holds \\d+ sessions after 2 s; the drain goes on at the edge`));
       expect(parseJson<{ error: string }>(timedOut.stdout).error).toBe("drain_timeout"); // one JSON document
 
+      // Ctrl-C while watching: exit 130, and the drain goes on at the edge.
+      const watching = startCli(["drain", id, "--rate", "0.1"], env);
+      await withTimeout(
+        (async () => {
+          while (!watching.stderr().includes(`draining ${id} at 0.1/s`)) await new Promise((r) => setTimeout(r, 50));
+        })(),
+        15_000,
+        "the drain's first progress line",
+      );
+      watching.child.kill("SIGINT");
+      const interrupted = await withTimeout(watching.done, 10_000, "drain to stop watching on SIGINT");
+      expect(interrupted.code).toBe(130);
+      expect(interrupted.stderr).toContain(`stopped watching: the drain of ${id} goes on at the edge`);
+      expect((await poolView()).find((o) => o.id === id)?.state).toBe("draining");
+
       const noWait = await runCli(["drain", id, "--rate", "0.1", "--no-wait", "--json"], env);
       expect(noWait.code).toBe(0);
       expect(parseJson<{ state: string; done: boolean }>(noWait.stdout)).toMatchObject({ state: "draining", done: false });
