@@ -110,9 +110,13 @@ export class AdminClient {
     const edgeError = json as { error?: unknown; message?: unknown } | undefined;
     const code = typeof edgeError?.error === "string" ? edgeError.error : `http_${res.status}`;
     const message = typeof edgeError?.message === "string" ? edgeError.message : `HTTP ${res.status} ${res.statusText}`;
-    if (res.status === 401 || res.status === 403) {
+    if (res.status === 401) {
       const hint = this.#connection.token === undefined ? "no admin token given: pass --token or set PUSH_EDGE_ADMIN_TOKEN" : "check --token / PUSH_EDGE_ADMIN_TOKEN";
       throw new CliError(EXIT.unreachable, code, `the edge refused the admin token: ${message} (${hint})`);
+    }
+    if (res.status === 403) {
+      // The admin API answers only on admin hosts (ADMIN_HOSTS), never on a pool's public host.
+      throw new CliError(EXIT.unreachable, code, `the edge refused admin access: ${message} (point --url at an admin host)`);
     }
     throw new CliError(EXIT.failed, code, message);
   }

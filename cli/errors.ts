@@ -4,7 +4,8 @@
  *   1  the operation failed: the edge refused it (unknown origin or pool, bad input), a
  *      token did not verify, a drain did not finish within --timeout
  *   2  usage error: unknown command or flag, missing argument
- *   3  the edge could not be reached, or refused the admin token
+ *   3  the edge could not be reached, or refused admin access (wrong token: 401; not an
+ *      admin host: 403)
  *   130 interrupted with Ctrl-C while waiting for the edge or watching a drain (the drain
  *       goes on at the edge); `tail` stopped with Ctrl-C exits 0
  */

@@ -33,8 +33,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
 ${GLOBAL_HELP}
 
 exit codes: 0 ok, 1 the operation failed (the edge refused it, a token did not verify,
-a drain timed out), 2 usage error, 3 the edge could not be reached or refused the admin
-token, 130 interrupted by Ctrl-C (a drain goes on at the edge; tail exits 0).
+a drain timed out), 2 usage error, 3 the edge could not be reached or refused admin
+access (token or host), 130 interrupted by Ctrl-C (a drain goes on at the edge; tail exits 0).
 'push-edge <command> --help' explains a command.`;
 
 async function main(argv: readonly string[]): Promise<ExitCode> {

@@ -18,8 +18,9 @@ export const token: Command = {
 Decodes the token's header (alg, kid) and claims (sk session key, o origin, aud pool,
 iat, exp) locally, then asks the edge to verify it as a CR request would: signature with
 the key named by kid, expiry, and the pool (--pool, default the pool the token claims).
-Exit 0 if it verifies; 1 if not, with the reason (malformed, unknown_kid, bad_signature,
-expired, wrong_pool, bad_claims, ...).
+Exit 0 if it verifies; 1 if not, with the reason (malformed, bad_algorithm,
+unknown_kid, bad_signature, expired, wrong_pool, bad_claims). The network binding is not
+checked: you are not on the client's network.
 --json prints {"decoded": {"header","claims"} | null, "verification": {"verified", ...}}.
 
 ${GLOBAL_HELP}`,

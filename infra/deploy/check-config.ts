@@ -7,6 +7,7 @@
 import { isIP } from "node:net";
 import { validateEdgeVars } from "../local/validate-config.ts";
 import { ConfigError, resolveConfig } from "../../workers/edge/config.ts";
+import { adminHostAllowed, adminTokens } from "../../workers/edge/routes/admin-access.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
 import { MIN_ADMIN_TOKEN_LENGTH, SECRETS } from "./secrets.ts";
 
@@ -94,12 +95,14 @@ export function checkDeployConfig(input: CheckInput): Finding[] {
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.config.vars)) if (typeof v === "string") vars[k] = v;
   Object.assign(vars, input.secrets);
-  findings.push(...checkEdgeVars(vars, where, production));
+  // "push.example.com/*" → push.example.com (patterns with a wildcard host name no single host).
+  const routeHosts = routes.map((r) => r.split("/")[0] ?? "").filter((h) => h !== "" && !h.includes("*"));
+  findings.push(...checkEdgeVars(vars, where, production, routeHosts));
   return findings;
 }
 
 /** POOLS, settings and the key ring through the Worker's own parsers, then deployment-only rules. */
-function checkEdgeVars(vars: Record<string, string>, where: string, production: boolean): Finding[] {
+function checkEdgeVars(vars: Record<string, string>, where: string, production: boolean, routeHosts: readonly string[]): Finding[] {
   try {
     validateEdgeVars(vars);
   } catch (err) {
@@ -129,11 +132,24 @@ function checkEdgeVars(vars: Record<string, string>, where: string, production: 
       findings.push({ level: "warn", field, message: `${o.url}: plain http between the edge and the origin crosses the internet unencrypted` });
     }
   }
-  const admin = vars.ADMIN_TOKEN;
-  if (admin === undefined || admin === "") {
-    findings.push({ level: "warn", field: "ADMIN_TOKEN", message: "not set: the admin API and the push-edge CLI will be disabled" });
-  } else if (admin.length < MIN_ADMIN_TOKEN_LENGTH) {
-    findings.push({ level: "error", field: "ADMIN_TOKEN", message: `shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -base64 32` });
+  const admins = adminTokens(vars);
+  if (admins.length === 0) {
+    findings.push({ level: "warn", field: "ADMIN_TOKEN", message: "neither ADMIN_TOKEN nor ADMIN_TOKENS is set: the admin API and the push-edge CLI will be disabled" });
+  }
+  for (const t of admins) {
+    const field = t.name === "admin" && vars.ADMIN_TOKEN === t.token ? "ADMIN_TOKEN" : `ADMIN_TOKENS.${t.name}`;
+    if (t.token.length < MIN_ADMIN_TOKEN_LENGTH) {
+      findings.push({ level: "error", field, message: `shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -base64 32` });
+    }
+  }
+  // The admin API answers only on admin hosts (ADMIN_HOSTS; by default hosts no pool names).
+  const adminRouted = routeHosts.filter((h) => adminHostAllowed(vars.ADMIN_HOSTS, config, h));
+  if (admins.length > 0 && routeHosts.length > 0) {
+    findings.push(
+      adminRouted.length === 0
+        ? { level: "warn", field: "ADMIN_HOSTS", message: `no route's host serves the admin API (routes: ${routeHosts.join(", ")}); the push-edge CLI cannot reach it` }
+        : { level: "ok", field: "ADMIN_HOSTS", message: `admin API on ${adminRouted.join(", ")}` },
+    );
   }
   return findings;
 }

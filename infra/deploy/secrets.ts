@@ -12,7 +12,8 @@ export interface SecretSpec {
 
 export const SECRETS: readonly SecretSpec[] = [
   { name: "AFFINITY_KEYS", required: true, what: "the affinity-token key ring, JSON {kid: base64url secret >= 32 bytes}" },
-  { name: "ADMIN_TOKEN", required: false, what: "bearer token of /_edge/admin/ and the push-edge CLI (unset: admin API disabled)" },
+  { name: "ADMIN_TOKEN", required: false, what: "bearer token of /_edge/admin/ and the push-edge CLI, named \"admin\" in the audit log" },
+  { name: "ADMIN_TOKENS", required: false, what: "more admin tokens, one per operator or tool, JSON {name: token}; with neither, the admin API is disabled" },
   { name: "PROXY_AUTH_KEYS", required: false, what: "keys signing PROXY v2 headers for tcp origins with proxy.authKid, JSON {kid: base64url secret}" },
 ];
 

@@ -68,6 +68,8 @@ describe("npm run deploy:check", () => {
     expect(res.stdout).toMatch(/ok\s+durable_objects\.bindings: SESSIONS \(SessionObject\), POOL_COORDINATOR \(PoolCoordinator\), ORIGIN_SESSIONS \(OriginSessions\)/);
     expect(res.stdout).toMatch(/ok\s+routes: push\.example\.com\/\*, push\.example\.org\/\*/);
     expect(res.stdout).toMatch(/ok\s+AFFINITY_KEYS: 1 key \(prod-2026-11\), signing kid prod-2026-11/);
+    // The admin API answers on the admin host only, never on a pool's public host.
+    expect(res.stdout).toMatch(/ok\s+ADMIN_HOSTS: admin API on push-admin\.example\.com\n/);
     expect(res.stdout).toMatch(/ok\s+build: wrangler deploy --dry-run --env production: bundle /);
     expect(res.stdout).toContain("deploy check passed for production");
     const bundle = await readFile(join(REPO_ROOT, ".build", "deploy", "production", "index.js"), "utf8");

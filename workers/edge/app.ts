@@ -6,12 +6,14 @@ import { Hono } from "hono";
 import { ConfigError } from "./config.ts";
 import { EdgeError, edgeErrorResponse, errorResponse } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { JWKS_PATH, jwks } from "./routes/jwks.ts";
 import { sessionRoutes, type EdgeEnv } from "./routes/sessions.ts";
 
 export function createApp(): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
 
   app.get("/_edge/health", (c) => c.json({ ok: true }));
+  app.get(JWKS_PATH, jwks());
   app.route("/_edge/admin", adminRoutes());
   app.all("/_edge/*", () => errorResponse(404, "not_found", "no such edge endpoint"));
   app.all("*", sessionRoutes());

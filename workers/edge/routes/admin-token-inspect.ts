@@ -4,7 +4,9 @@
  * says why it fails, for operators chasing a client that is refused (`push-edge token
  * inspect`). The pool defaults to the one the token claims; a claim naming no configured
  * pool fails as `wrong_pool`. A token that does not verify is a 200 answer with
- * `verified: false` — the inspection itself worked. Mounted behind adminAuth by admin.ts.
+ * `verified: false` — the inspection itself worked. Network binding (`net`) is not
+ * checked: the operator asking is not on the client's network. Not audited (it changes
+ * nothing, and its body is a client's bearer token). Mounted behind adminAuth by admin.ts.
  */
 import { Hono } from "hono";
 import { decodeJwt, decodeProtectedHeader } from "jose";

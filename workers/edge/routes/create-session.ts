@@ -18,6 +18,7 @@ import type { PoolSettings } from "../pool-settings.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
+import { mintNetwork } from "../token/network.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
@@ -47,6 +48,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
   const admission = view.snapshot?.settings.admission ?? { sessionsPerSecond: 0, burst: 1 };
 
   const body = await replayableBody(request, input.body);
+  const net = await mintNetwork(env.TOKEN_NETWORK_BINDING, request);
   const tried = new Set<string>();
   let last: Response | undefined;
   let limited = false;
@@ -74,6 +76,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       origin: origin.id,
       pool: pool.name,
       ttlSeconds: runtime.config.tokenTtlSeconds,
+      ...(net === undefined ? {} : { net }),
     });
     const route: CreateRoute = {
       op: "create",
