@@ -130,6 +130,21 @@ describe("push-edge: reaching the edge", () => {
   });
 });
 
+describe("push-edge: an edge whose admin API is on another host", () => {
+  it("exits 3 saying the edge refused admin access (403), pointing at --url", async () => {
+    const other = await testStack({ originCount: 1, vars: { ADMIN_HOSTS: "push-admin.example.com" } });
+    try {
+      const res = await runCli(["status", "--url", other.edgeUrl, "--token", other.adminToken]);
+      expect(res.code).toBe(3);
+      expect(res.stderr).toBe(
+        "push-edge status: the edge refused admin access: the admin API is not served on host 127.0.0.1 (see ADMIN_HOSTS) (point --url at an admin host)\n",
+      );
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe("push-edge status", () => {
   it("shows each origin's health, state, sessions, capacity and load, and --json the pool view", async () => {
     await withTimeout(
