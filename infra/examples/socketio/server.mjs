@@ -3,7 +3,9 @@
 // the Engine.IO sid (README.md in this folder).
 //
 //   npm install socket.io          # and your adapter, e.g. @socket.io/redis-adapter
-//   NODE_ID=sio1 PORT=8080 node server.mjs
+//   NODE_ID=sio1 PORT=8080 node server.mjs      # PORT=0: any free port
+// Prints one JSON line when it listens: {"event":"ready","id","url"}.
+// test/integration/example-socketio.test.ts runs this file behind the edge.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 
@@ -40,4 +42,7 @@ process.on("SIGTERM", () => {
   io.close(() => process.exit(0));
 });
 
-http.listen(port, () => console.log(`socket.io node ${id} on :${port}`));
+http.listen(port, process.env.HOST ?? "0.0.0.0", () => {
+  const { address, port: bound } = http.address();
+  console.log(JSON.stringify({ event: "ready", id, url: `http://${address}:${bound}` }));
+});
