@@ -5,6 +5,7 @@
  * address) and what (method, path, the request's JSON body, the answer's status).
  */
 import type { MiddlewareHandler } from "hono";
+import { log } from "../observability/log.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
 /** Set by adminAuth once the caller is known. */
@@ -27,19 +28,15 @@ export const adminAudit = (): MiddlewareHandler<AdminEnv> =>
     const body = await c.req.text().catch(() => "");
     await next();
     const caller = c.get("adminCaller");
-    console.log(
-      JSON.stringify({
-        event: "admin_change",
-        who: {
-          token: caller?.token ?? null,
-          tokenId: caller?.tokenId ?? null,
-          ip: c.req.header("cf-connecting-ip") ?? null,
-        },
-        what: { method, path: new URL(c.req.url).pathname, body: loggedBody(body) },
-        status: c.res.status,
-        at: new Date().toISOString(),
-      }),
-    );
+    log("admin_change", {
+      who: {
+        token: caller?.token ?? null,
+        tokenId: caller?.tokenId ?? null,
+        ip: c.req.header("cf-connecting-ip") ?? null,
+      },
+      what: { method, path: new URL(c.req.url).pathname, body: loggedBody(body) },
+      status: c.res.status,
+    });
   };
 
 function loggedBody(text: string): unknown {

@@ -13,6 +13,7 @@ import { adminTokenInspectRoutes } from "./admin-token-inspect.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminHostAllowed, adminTokens, matchAdminToken, tokenId } from "./admin-access.ts";
 import { adminAudit, type AdminEnv } from "./admin-audit.ts";
+import { log } from "../observability/log.ts";
 
 /** Admin requests on a host that is not an admin host get 403 (admin-access.ts). */
 export const adminHost = (): MiddlewareHandler<AdminEnv> =>
@@ -47,7 +48,7 @@ export const adminAuth = (): MiddlewareHandler<AdminEnv> =>
 /** Refused state changes are logged too (reads are not: scanners would flood the log). */
 function denied(method: string, url: string, ip: string | undefined, why: string): void {
   if (method === "GET" || method === "HEAD") return;
-  console.log(JSON.stringify({ event: "admin_denied", why, who: { ip: ip ?? null }, what: { method, path: new URL(url).pathname } }));
+  log("admin_denied", { why, who: { ip: ip ?? null }, what: { method, path: new URL(url).pathname } });
 }
 
 export function adminRoutes(): Hono<AdminEnv> {

@@ -98,6 +98,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       // Passive health: the origin failed a real request; stop placing sessions on it now,
       // and tell the coordinator (off the response path) so every isolate learns it.
       view.markDown(origin.id, failure ?? "refused new session (503)");
+      input.observation.relayError(origin.id, failure ?? "refused_new_session", sk);
       if (failure !== null) input.waitUntil(coordinator.reportFailure(origin.id, failure).catch(() => undefined));
       await last?.body?.cancel();
       last = response;
@@ -105,12 +106,14 @@ export async function createSession(input: CreateInput): Promise<Response> {
     }
     if (response.status >= 400) return strip(response);
     view.notePlaced(origin.id);
+    input.observation.placed(origin.id, sk, adapter.name);
     return adapter.deliverToken(strip(response), token, {
       secure: outbound.url.protocol === "https:",
       ttlSeconds: runtime.config.tokenTtlSeconds,
     });
   }
   if (last !== undefined) return strip(last);
+  input.observation.refused(limited ? "rate_limit" : "no_origin");
   if (limited) {
     // Admission control: the origins are healthy but taking sessions as fast as allowed.
     return input.failure(503, "no_origin_available", `pool ${pool.name} is admitting new sessions at its limit; retry shortly`, {

@@ -27,9 +27,11 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const verified = await admitToken(runtime.keys, input.token, pool.name, request, env.TOKEN_NETWORK_BINDING);
   if (!verified.ok) {
     const f = TOKEN_FAILURES[verified.reason];
+    input.observation.tokenRefused(verified.reason, input.carrier);
     return forgetCookie(input, input.failure(f.status, f.code, f.message));
   }
   const { sk, o } = verified.claims;
+  input.observation.routed(o, sk);
   const stub = sessionStub(env, sk);
   const response = await stub.fetch(
     sessionObjectRequest(withForwardedToken(outbound, input.token), request.method, input.body ?? request.body, {
@@ -44,6 +46,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.
   if (failure === "origin_unreachable") {
+    input.observation.relayError(o, failure);
     poolView(pool).markDown(o, failure);
     input.waitUntil(coordinatorStub(env, pool.name).reportFailure(o, failure).catch(() => undefined));
   }
