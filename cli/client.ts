@@ -80,6 +80,11 @@ export class AdminClient {
     return this.#request("GET", `/sessions/${enc(sk)}`);
   }
 
+  /** Live sessions an origin knows by its own session id (e.g. a Lightstreamer session id from its log). */
+  sessionsByOriginId(originSessionId: string): Promise<{ sessions: Array<{ sk: string; pool: string; origin: string }> }> {
+    return this.#request("GET", `/sessions?origin_session_id=${enc(originSessionId)}`);
+  }
+
   inspectToken(token: string, pool: string | undefined): Promise<InspectView> {
     return this.#request("POST", "/tokens/inspect", { token, ...(pool === undefined ? {} : { pool }) });
   }

@@ -48,12 +48,12 @@ async function poolView(): Promise<OriginJson[]> {
 }
 
 /** A session through the edge: its token, session key, and the origin that took it. */
-async function newSession(): Promise<{ token: string; sk: string; origin: string }> {
+async function newSession(): Promise<{ token: string; sk: string; origin: string; originSessionId: string }> {
   const res = await httpJson(`${stack.edgeUrl}/session`, { method: "POST" });
   expect(res.status).toBe(201);
   const token = String(res.headers["x-affinity-token"]);
   const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { sk: string };
-  return { token, sk: claims.sk, origin: String(res.headers["x-origin-id"]) };
+  return { token, sk: claims.sk, origin: String(res.headers["x-origin-id"]), originSessionId: String(res.headers["x-session-id"]) };
 }
 
 function parseJson<T>(text: string): T {
@@ -221,6 +221,14 @@ describe("push-edge session / tail", () => {
     const view = parseJson<{ session: { sk: string; originId: string; state: string }; events: Array<{ kind: string }> }>(json.stdout);
     expect(view.session).toMatchObject({ sk: s.sk, originId: s.origin, state: "active" });
     expect(view.events.map((e) => e.kind)).toEqual(["created"]);
+
+    // Found by the id the origin gave the session (its X-Session-Id), as in the origin's logs.
+    const byOriginId = await runCli(["session", "--origin-session-id", s.originSessionId, "--json"], env);
+    expect(byOriginId.code).toBe(0);
+    expect(parseJson<{ session: { sk: string } }>(byOriginId.stdout).session.sk).toBe(s.sk);
+    const noneByOriginId = await runCli(["session", "--origin-session-id", "nobody-has-this-id"], env);
+    expect(noneByOriginId.code).toBe(1);
+    expect(noneByOriginId.stderr).toContain("no live session has origin session id nobody-has-this-id");
 
     const unknown = await runCli(["session", "no-such-session", "--json"], env);
     expect(unknown.code).toBe(1);
