@@ -41,6 +41,7 @@ export interface WranglerEnvConfig {
   readonly routes?: ReadonlyArray<string | { pattern: string }> | undefined;
   readonly route?: string | undefined;
   readonly workers_dev?: boolean | undefined;
+  readonly analytics_engine_datasets?: ReadonlyArray<{ binding: string }> | undefined;
 }
 
 export interface CheckInput {
@@ -69,6 +70,13 @@ export function checkDeployConfig(input: CheckInput): Finding[] {
     });
   } else {
     findings.push({ level: "ok", field: "durable_objects.bindings", message: bindings.map((b) => `${b.name} (${b.class_name})`).join(", ") });
+  }
+  // Analytics Engine (optional metrics) is not inherited either; without it the edge writes no data points.
+  const datasets = input.config.analytics_engine_datasets ?? [];
+  for (const top of input.topLevel.analytics_engine_datasets ?? []) {
+    if (!datasets.some((d) => d.binding === top.binding)) {
+      findings.push({ level: "warn", field: `${where}analytics_engine_datasets`, message: `no ${top.binding} binding (the top level has one): this environment writes no Analytics Engine data` });
+    }
   }
   const classes = migratedClasses(input.config.migrations);
   const unmigrated = bindings.filter((b) => b.script_name === undefined && !classes.has(b.class_name));

@@ -83,7 +83,7 @@ async function main(): Promise<number> {
     process.stderr.write(`deploy check FAILED for ${label}: ${errors.map((f) => f.field).join(", ")}\n`);
     return 1;
   }
-  process.stdout.write(`deploy check passed for ${label}${warnings > 0 ? ` (${warnings} warnings)` : ""}\n`);
+  process.stdout.write(`deploy check passed for ${label}${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? "" : "s"})` : ""}\n`);
   return 0;
 }
 

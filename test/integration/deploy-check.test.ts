@@ -95,6 +95,16 @@ describe("npm run deploy:check", () => {
     expect(res.stdout).toMatch(/error\s+env\.production\.durable_objects\.bindings: missing ORIGIN_SESSIONS \(OriginSessions\)/);
   });
 
+  it("warns when the top level binds Analytics Engine and the environment does not", async () => {
+    const config = await variant("analytics", (t) =>
+      t.replace('# [[analytics_engine_datasets]]\n# binding = "METRICS"\n# dataset = "push_edge_requests"', '[[analytics_engine_datasets]]\nbinding = "METRICS"\ndataset = "push_edge_requests"'),
+    );
+    const res = await check(["--config", config, "--env", "production", "--vars-file", goodVars, "--skip-build"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/warn\s+env\.production\.analytics_engine_datasets: no METRICS binding/);
+    expect(res.stdout).toContain("deploy check passed for production (1 warning)");
+  });
+
   it("fails on a secret kept in [vars], a signing kid missing from the key ring, and a bare-IP origin", async () => {
     const secretInVars = await variant("secret-in-vars", (t) => inProduction(t, 'TOKEN_TTL_SECONDS = "86400"', 'TOKEN_TTL_SECONDS = "86400"\nADMIN_TOKEN = "in-plain-text"'));
     const a = await check(["--config", secretInVars, "--env", "production", "--vars-file", goodVars, "--skip-build"]);
