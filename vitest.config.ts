@@ -10,8 +10,24 @@ const TEST_SECRETS = {
   ADMIN_TOKEN: "test-admin-token",
 };
 
-// Two projects: `unit` runs Worker and Durable Object code inside workerd;
-// `integration` runs in Node and starts real processes (edge in workerd, origins, clients).
+/**
+ * Property-based fuzzing (fast-check): `npm test` runs every property with a fixed seed and
+ * its own run count; `npm run fuzz` sets FUZZ_RUNS (runs per property) and FUZZ_SEED (a
+ * number, or "random" — the seed is printed on failure) for the same properties.
+ */
+const FUZZ = {
+  runs: process.env.FUZZ_RUNS === undefined ? 0 : Number(process.env.FUZZ_RUNS),
+  seed:
+    process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === ""
+      ? 0
+      : process.env.FUZZ_SEED === "random"
+        ? Math.floor(Math.random() * 0x7fffffff)
+        : Number(process.env.FUZZ_SEED),
+};
+
+// Three projects: `unit` runs Worker and Durable Object code inside workerd;
+// `integration` runs in Node and starts real processes (edge in workerd, origins, clients);
+// `fuzz-node` runs property-based fuzzing of the Node-side parsers (reference origin).
 export default defineConfig({
   test: {
     reporters: ["default", "./test/reporters/summary.ts"],
@@ -27,6 +43,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          provide: { fuzz: FUZZ },
         },
       },
       {
@@ -40,6 +57,15 @@ export default defineConfig({
           // Integration files start their own processes on distinct ports; run them one
           // at a time so a 2-core machine is not oversubscribed.
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "fuzz-node",
+          include: ["test/fuzz/**/*.test.ts"],
+          environment: "node",
+          provide: { fuzz: FUZZ },
+          testTimeout: 600_000,
         },
       },
     ],

@@ -24,6 +24,8 @@ export interface ForwardContext {
   learnOriginSessionId(originSessionId: string): void;
   readonly open: OpenConnections;
   webSocketClosed(side: CloseSide, code: number, reason: string): void;
+  /** The pool's WebSocket message limit (workers/edge/limits.ts). */
+  readonly maxMessageBytes?: number;
 }
 
 export function forwardToOrigin(
@@ -52,6 +54,7 @@ export function forwardToOrigin(
   const clientMessage = adapter.clientMessage;
   let relayed: RelayedWebSocket | undefined;
   return relayWebSocket(request, link, {
+    ...(ctx.maxMessageBytes === undefined ? {} : { maxMessageBytes: ctx.maxMessageBytes }),
     ...(ctx.announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token: ctx.token }) } : {}),
     ...(originMessage === undefined ? {} : { fromOrigin }),
     ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids()) }),

@@ -18,6 +18,8 @@ import { endMessage } from "./end-message.ts";
 import { register, registerOriginSessionId, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
+import { poolLimits } from "../../workers/edge/pool-limits.ts";
+import { bodyTooLarge, boundRelayBody, eitherSignal } from "./body-limit.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
 
@@ -173,8 +175,11 @@ export class SessionObject extends DurableObject<Env> {
     }
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
+    const bounded = boundRelayBody(toOrigin, poolLimits(this.env, record.pool).bodyBytes);
     const pending = this.#open.pending();
-    const outcome = await this.#forward(toOrigin, record, adapter, route.token, false, pending.signal).finally(pending.done);
+    const signal = eitherSignal(pending.signal, bounded.signal);
+    const outcome = await this.#forward(bounded.request, record, adapter, route.token, false, signal).finally(pending.done);
+    if (bounded.exceeded()) return bodyTooLarge(adapter, outcome, bounded);
     if (this.#record?.state !== "active") {
       // The session ended while the origin was answering. A WebSocket that opened meanwhile
       // has been given the end signal already (OpenConnections); anything else is dropped.
@@ -207,6 +212,7 @@ export class SessionObject extends DurableObject<Env> {
         this.#store.record("websocket_close", { side, code, reason });
         webSocketEnded(this.env, this.ctx, record, side, code, reason);
       },
+      maxMessageBytes: poolLimits(this.env, record.pool).webSocketMessageBytes,
     });
   }
 

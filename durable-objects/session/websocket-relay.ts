@@ -8,6 +8,7 @@
  * keep-alives pass through to the client.
  */
 import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
+import { endTooBig, overMessageLimit } from "./message-limit.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
 import { relayWebSocketOverTcp } from "./transport/tcp-websocket-relay.ts";
 
@@ -34,6 +35,8 @@ export interface WebSocketRelayHooks {
   readonly onOpen?: (relay: RelayedWebSocket) => void;
   /** Called once per relay, with the side that closed (or failed) first. */
   onClose(side: CloseSide, code: number, reason: string): void;
+  /** Largest message relayed either way; a bigger one ends the relay with 1009 (message-limit.ts). */
+  readonly maxMessageBytes?: number;
 }
 
 /** What the origin hears when the edge ends the session: the client is going away. */
@@ -72,8 +75,8 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
 
   const closing = reportOnce(hooks.onClose);
   const onClose = closing.report;
-  pipe(server, origin, "client", onClose, hooks.fromClient);
-  pipe(origin, server, "origin", onClose, hooks.fromOrigin);
+  pipe(server, origin, "client", onClose, hooks.fromClient, hooks.maxMessageBytes);
+  pipe(origin, server, "origin", onClose, hooks.fromOrigin, hooks.maxMessageBytes);
   hooks.onOpen?.(endableRelay(closing, server, (reason) => closeQuietly(origin, ORIGIN_END_CODE, reason)));
 
   const out = new Headers();
@@ -90,8 +93,10 @@ function pipe(
   side: "client" | "origin",
   onClose: (side: "client" | "origin", code: number, reason: string) => void,
   rewrite: ((data: string) => string) | undefined,
+  maxMessageBytes?: number,
 ): void {
   from.addEventListener("message", (event) => {
+    if (overMessageLimit(event.data, maxMessageBytes)) return endTooBig(side, onClose, maxMessageBytes ?? 0, [from, to]);
     try {
       to.send(rewrite !== undefined && typeof event.data === "string" ? rewrite(event.data) : event.data);
     } catch {

@@ -22,12 +22,14 @@ export const USAGE = `usage: node infra/origin/main.ts --id ID --listen KIND=HOS
   --listen KIND=HOST:PORT       repeatable; KIND is combined|create|control; PORT 0 = ephemeral;
                                 IPv6 as [::1]:9001. Per-listener options after commas:
                                 proxy=MODE, proxy-trusted=A|B, proxy-untrusted=POLICY,
-                                proxy-timeout-ms=N, proxy-auth=require|off
+                                proxy-timeout-ms=N, proxy-max-header-bytes=N, proxy-auth=require|off
   --proxy require|accept|refuse PROXY protocol header policy (default accept)
   --proxy-trusted LIST          comma list of IPs/CIDRs whose PROXY header is honoured
                                 (default 127.0.0.1,::1; "" = nobody)
   --proxy-untrusted reject|ignore   header from an untrusted source (default reject)
   --proxy-timeout-ms N          time allowed for the PROXY header / first bytes (default 3000)
+  --proxy-max-header-bytes N    largest PROXY v2 header accepted, TLVs included (default 2048,
+                                108-65551); v1 headers are 107 bytes at most by the spec
   --proxy-auth-keys-file FILE   JSON {"kid": "base64url key"} (the edge's PROXY_AUTH_KEYS): PROXY
                                 headers naming a client must then carry push-edge's auth TLV
                                 (0xE0, HMAC-SHA256), on every listener without proxy-auth=off
@@ -58,6 +60,7 @@ type Mutable = {
 
 const NUMERIC_FLAGS = {
   "--proxy-timeout-ms": "proxyTimeoutMs",
+  "--proxy-max-header-bytes": "proxyMaxHeaderBytes",
   "--proxy-auth-max-skew-ms": "proxyAuthMaxSkewMs",
   "--interval-ms": "intervalMs",
   "--keepalive-ms": "keepAliveMs",
@@ -161,6 +164,9 @@ export function parseListen(value: string): ListenerOptions {
         break;
       case "proxy-timeout-ms":
         listener.proxyTimeoutMs = integer(field, option);
+        break;
+      case "proxy-max-header-bytes":
+        listener.proxyMaxHeaderBytes = integer(field, option);
         break;
       case "proxy-auth":
         listener.proxyAuth = choice(field, option, PROXY_AUTH_MODES);

@@ -3,6 +3,8 @@
 
 import { createAddressMatcher, type AddressMatcher } from "./address-match.ts";
 import type { ProxyAuth } from "./proxy-auth.ts";
+import { V1_MAX_LENGTH } from "./proxy-protocol-v1.ts";
+import { DEFAULT_V2_MAX_LENGTH } from "./proxy-protocol-v2.ts";
 import type { RequestLogEntry } from "./request-log.ts";
 
 export type ListenerKind = "combined" | "create" | "control";
@@ -27,6 +29,7 @@ export type ListenerOptions = {
   proxyTrusted?: readonly string[];
   proxyUntrusted?: UntrustedProxyPolicy;
   proxyTimeoutMs?: number;
+  proxyMaxHeaderBytes?: number;
   /** Whether PROXY headers naming a client must carry push-edge's auth TLV (needs proxyAuthKeys). */
   proxyAuth?: ProxyAuthMode;
 };
@@ -39,6 +42,11 @@ export type OriginOptions = {
   proxyUntrusted?: UntrustedProxyPolicy;
   /** How long a new connection may take to send its PROXY header (or first bytes). */
   proxyTimeoutMs?: number;
+  /**
+   * The largest PROXY v2 header (preamble, addresses and TLVs) a connection may send;
+   * a bigger one is refused from its length field, before its body arrives.
+   */
+  proxyMaxHeaderBytes?: number;
   /**
    * Keys (kid → HMAC key) for push-edge's PROXY authentication TLV. When set, every
    * listener requires it on headers that name a client, unless the listener says "off".
@@ -78,6 +86,7 @@ export const DEFAULTS = {
   proxy: "accept",
   proxyUntrusted: "reject",
   proxyTimeoutMs: 3_000,
+  proxyMaxHeaderBytes: DEFAULT_V2_MAX_LENGTH,
   proxyAuthMaxSkewMs: 60_000,
   intervalMs: 1_000,
   keepAliveMs: 15_000,
@@ -99,6 +108,8 @@ export type ResolvedListener = {
   proxyTrusted: AddressMatcher;
   proxyUntrusted: UntrustedProxyPolicy;
   proxyTimeoutMs: number;
+  /** Largest PROXY v2 header accepted (v1 headers are bounded by the spec: 107 bytes). */
+  proxyMaxHeaderBytes: number;
   /** Null: PROXY headers are not checked for push-edge's auth TLV on this listener. */
   proxyAuth: ProxyAuth | null;
 };
@@ -139,6 +150,7 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
   const proxy = oneOf("proxy", options.proxy ?? DEFAULTS.proxy, PROXY_MODES);
   const proxyUntrusted = oneOf("proxyUntrusted", options.proxyUntrusted ?? DEFAULTS.proxyUntrusted, UNTRUSTED_POLICIES);
   const proxyTimeoutMs = duration("proxyTimeoutMs", options.proxyTimeoutMs ?? DEFAULTS.proxyTimeoutMs, 1);
+  const proxyMaxHeaderBytes = headerBytes("proxyMaxHeaderBytes", options.proxyMaxHeaderBytes ?? DEFAULTS.proxyMaxHeaderBytes);
   const proxyTrustedEntries = options.proxyTrusted ?? DEFAULT_LOOPBACK;
   const proxyTrusted = matcher("proxyTrusted", proxyTrustedEntries);
   const proxyAuth = resolveProxyAuth(options);
@@ -158,6 +170,7 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
       proxyTrusted: listener.proxyTrusted === undefined ? proxyTrusted : matcher(`${field}.proxyTrusted`, listener.proxyTrusted),
       proxyUntrusted: oneOf(`${field}.proxyUntrusted`, listener.proxyUntrusted ?? proxyUntrusted, UNTRUSTED_POLICIES),
       proxyTimeoutMs: duration(`${field}.proxyTimeoutMs`, listener.proxyTimeoutMs ?? proxyTimeoutMs, 1),
+      proxyMaxHeaderBytes: headerBytes(`${field}.proxyMaxHeaderBytes`, listener.proxyMaxHeaderBytes ?? proxyMaxHeaderBytes),
       proxyAuth: listenerProxyAuth(`${field}.proxyAuth`, listener.proxyAuth, proxyAuth),
     };
   });
@@ -215,6 +228,17 @@ const MAX_TIMER_MS = 2_147_483_647;
 function duration(field: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min || value > MAX_TIMER_MS) {
     throw new OptionError(field, `must be an integer number of milliseconds >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A v2 header is 16 bytes + a u16 length; below 108 even a v1-sized header would not fit. */
+const MIN_PROXY_HEADER_BYTES = V1_MAX_LENGTH + 1;
+const MAX_PROXY_HEADER_BYTES = 16 + 0xffff;
+
+function headerBytes(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < MIN_PROXY_HEADER_BYTES || value > MAX_PROXY_HEADER_BYTES) {
+    throw new OptionError(field, `must be an integer number of bytes in [${MIN_PROXY_HEADER_BYTES}, ${MAX_PROXY_HEADER_BYTES}], got ${String(value)}`);
   }
   return value;
 }

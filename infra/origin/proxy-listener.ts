@@ -80,7 +80,7 @@ export function decide(bytes: Buffer, listener: ResolvedListener, trusted: boole
   if (!trusted && listener.proxyUntrusted === "reject") {
     return { kind: "reject", reason: "PROXY header from an untrusted source" };
   }
-  const parsed = parseProxyHeader(bytes);
+  const parsed = parseProxyHeader(bytes, { maxV2Length: listener.proxyMaxHeaderBytes });
   switch (parsed.status) {
     case "incomplete":
       return { kind: "wait" };
@@ -100,13 +100,12 @@ export function decide(bytes: Buffer, listener: ResolvedListener, trusted: boole
   }
 }
 
-const MAX_BUFFERED = maxHeaderLength() + 64;
-
 function negotiate(socket: Socket, listener: ResolvedListener, handlers: Required<ProxyListenerHandlers>): void {
   const peer = normalizeAddress(socket.remoteAddress ?? "");
   const trusted = listener.proxyTrusted.has(peer);
   let buffered: Buffer = Buffer.alloc(0);
   let settled = false;
+  const maxBuffered = maxHeaderLength({ maxV2Length: listener.proxyMaxHeaderBytes }) + 64;
 
   // Until settled, errors (ECONNRESET from a client that gave up) are just the end of it.
   const onError = (): void => finish();
@@ -142,7 +141,7 @@ function negotiate(socket: Socket, listener: ResolvedListener, handlers: Require
     const decision = decide(buffered, listener, trusted);
     if (decision.kind === "wait") {
       // The parser bounds headers itself; this only guards against a logic slip.
-      if (buffered.length > MAX_BUFFERED) reject("PROXY header too long");
+      if (buffered.length > maxBuffered) reject("PROXY header too long");
       return;
     }
     if (decision.kind === "reject") {

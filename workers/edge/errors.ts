@@ -22,6 +22,10 @@ export type EdgeErrorCode =
   | "forbidden"
   | "not_found"
   | "bad_request"
+  | "url_too_long"
+  | "headers_too_large"
+  | "body_too_large"
+  | "line_too_long"
   | "config_invalid"
   | "internal_error";
 

@@ -4,6 +4,7 @@
  * error names the field.
  */
 import { ConfigError } from "./config-error.ts";
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
 
 export interface HealthSettings {
   readonly intervalMs: number;
@@ -43,6 +44,8 @@ export interface PoolSettings {
   };
   /** An origin that (re)joins ramps from 10% to its full weight over this time. */
   readonly slowStartSeconds: number;
+  /** Input limits (limits.ts). */
+  readonly limits: Limits;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -52,6 +55,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   rebalance: { enabled: true, tolerance: 1.15, sessionsPerSecond: 5, minSessionsPerOrigin: 5, windowSeconds: 600 },
   admission: { sessionsPerSecond: 0, burst: 50 },
   slowStartSeconds: 10,
+  limits: DEFAULT_LIMITS,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -77,7 +81,7 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
-  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds"]);
+  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits"]);
   const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
@@ -105,5 +109,6 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
       burst: num(a.burst, `${field}.admission.burst`, d.admission.burst, 1),
     },
     slowStartSeconds: num(s.slowStartSeconds, `${field}.slowStartSeconds`, d.slowStartSeconds, 0),
+    limits: resolveLimits(s.limits, `${field}.limits`),
   };
 }

@@ -9,6 +9,7 @@
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
 import { closeQuietly, closeReason, endableRelay, reportOnce, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
+import { endTooBig, overMessageLimit } from "../message-limit.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
@@ -70,9 +71,10 @@ export async function relayWebSocketOverTcp(
         onClose("origin", code, reason);
         closeQuietly(server, code, reason);
       },
-    });
+    }, hooks.maxMessageBytes === undefined ? {} : { maxMessageBytes: hooks.maxMessageBytes });
     server.addEventListener("message", (event) => {
       const data = event.data;
+      if (overMessageLimit(data, hooks.maxMessageBytes)) return endTooBig("client", onClose, hooks.maxMessageBytes ?? 0, [server, origin]);
       try {
         origin.send(hooks.fromClient !== undefined && typeof data === "string" ? hooks.fromClient(data) : data);
       } catch (err) {

@@ -32,6 +32,8 @@ export interface ProxyStackOptions {
   readonly originArgs?: readonly string[];
   /** The edge's PROXY_AUTH_KEYS, when it should differ from the origins' key file. */
   readonly edgeKeys?: Record<string, string>;
+  /** The pool's settings (workers/edge/pool-settings.ts). */
+  readonly poolSettings?: Record<string, unknown>;
 }
 
 export async function proxyStack(options: ProxyStackOptions): Promise<ProxyStack> {
@@ -52,6 +54,7 @@ export async function proxyStack(options: ProxyStackOptions): Promise<ProxyStack
     ],
     originTransport: { transport: "tcp", proxy: { version: options.version, ...(auth ? { authKid: AUTH_KID } : {}) } },
     vars: { PROXY_AUTH_KEYS: JSON.stringify(options.edgeKeys ?? AUTH_KEYS) },
+    ...(options.poolSettings === undefined ? {} : { poolSettings: options.poolSettings }),
   }).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -9,6 +9,7 @@
  * adapter claims; TLCP and Engine.IO adapters sit beside it.
  */
 import type { EdgeErrorCode } from "../errors.ts";
+import type { Limits } from "../limits.ts";
 
 /** Answers a failed request in the protocol's words (see ProtocolAdapter.failure). */
 export type Failure = (status: number, code: EdgeErrorCode, message: string, headers?: Record<string, string>) => Response;
@@ -34,7 +35,9 @@ export type Classification =
    * A WebSocket whose first message says whether it creates or rebinds a session: the edge
    * accepts it and asks `classifyMessage` (TLCP).
    */
-  | { readonly kind: "first-message" };
+  | { readonly kind: "first-message" }
+  /** Refused before it became S or CR (over a protocol-line limit, say): this is the answer. */
+  | { readonly kind: "refused"; readonly response: Response };
 
 /** What a WebSocket's opening message means (see `classifyMessage`). */
 export type MessageClassification =
@@ -88,7 +91,8 @@ export interface ProtocolAdapter {
   readonly name: string;
   /** Whether this adapter owns the request (normally by path). */
   matches(url: URL): boolean;
-  classify(request: Request, url: URL): Classification | Promise<Classification>;
+  /** `limits`: the pool's input limits, for adapters that read the request to classify it. */
+  classify(request: Request, url: URL, limits?: Limits): Classification | Promise<Classification>;
 
   // --- in the session object ---
 

@@ -17,7 +17,9 @@
  * unknown" (a transport error), and so is every later request of the session.
  */
 import type { EdgeErrorCode } from "../errors.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
 import type { CreatedResponse, ProtocolAdapter } from "./adapter.ts";
+import { readPrefix } from "./bounded-read.ts";
 
 export const ENGINE_IO_PATH = "/socket.io/";
 /** Engine.IO's separator between packets in one polling payload. */
@@ -55,9 +57,12 @@ export const engineIoAdapter: ProtocolAdapter = {
   },
 
   async created(response, token): Promise<CreatedResponse> {
-    // A polling handshake answers with the open packet: a few hundred bytes, complete.
+    // A polling handshake answers with the open packet: a few hundred bytes, complete. An
+    // answer past the protocol-line limit is no handshake: it passes on as it is, unread.
     if (response.status !== 200 || response.body === null) return { response, originSessionId: undefined };
-    const body = await response.text();
+    const prefix = await readPrefix(response.body, DEFAULT_LIMITS.protocolLineBytes);
+    if (!prefix.complete) return { response: new Response(prefix.body, response), originSessionId: undefined };
+    const body = new TextDecoder().decode(prefix.bytes);
     const split = body.indexOf(RECORD_SEPARATOR);
     const first = split < 0 ? body : body.slice(0, split);
     const rewritten = rewriteOpenPacket(first, token);

@@ -6,8 +6,9 @@
  * session object's WebSocket to the origin — then relays between the two, starting with
  * the opening request. Failures are told in the protocol's words, then the socket closes.
  */
-import { closeQuietly } from "../../../durable-objects/session/websocket-relay.ts";
+import { closeQuietly, sendQuietly } from "../../../durable-objects/session/websocket-relay.ts";
 import type { EdgeErrorCode } from "../errors.ts";
+import { CLOSE_MESSAGE_TOO_BIG, messageTooBig } from "../limits.ts";
 import { createSession } from "./create-session.ts";
 import { relaySession } from "./relay-session.ts";
 import type { RouteContext } from "./route-context.ts";
@@ -38,6 +39,11 @@ export function firstMessageWebSocket(input: FirstMessageInput): Response {
     }
     closeQuietly(server, 1011, message);
   };
+  /** An opening over the protocol-line limit: the protocol's error, then close 1009. */
+  const refuse = (code: EdgeErrorCode, message: string): void => {
+    sendQuietly(server, adapter.messageFailure?.(code, message) ?? message);
+    closeQuietly(server, CLOSE_MESSAGE_TOO_BIG, message);
+  };
   let preliminaries = 0;
   let opened = false;
   const timer = setTimeout(() => {
@@ -47,6 +53,8 @@ export function firstMessageWebSocket(input: FirstMessageInput): Response {
   const onMessage = (event: MessageEvent): void => {
     if (opened) return;
     if (typeof event.data !== "string") return fail("bad_request", "opening request must be text");
+    const maxLine = input.pool.settings.limits.protocolLineBytes;
+    if (messageTooBig(event.data, maxLine)) return refuse("line_too_long", `opening request exceeds ${maxLine} bytes`);
     const meaning = classifyMessage(event.data);
     if (meaning.kind === "reply") {
       if (++preliminaries > MAX_PRELIMINARIES) return fail("bad_request", "too many messages before the opening request");

@@ -11,6 +11,7 @@ import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
+import { declaredBodyRefusal, refuseOversizedRequest } from "./input-limits.ts";
 import { relaySession } from "./relay-session.ts";
 
 export type EdgeEnv = { Bindings: Env };
@@ -23,23 +24,35 @@ export const sessionRoutes = () =>
     const pool = poolForHost(runtime.config, url.host);
     if (pool === undefined) return errorResponse(404, "unknown_pool", `no pool serves host ${url.hostname}`);
     const adapter = adapterFor(url);
-    const classification = await adapter.classify(request, url);
+    const limits = pool.settings.limits;
+    const oversized = refuseOversizedRequest(request, limits, adapter.failure);
+    if (oversized !== undefined) return oversized;
+    const classification = await adapter.classify(request, url, limits);
     const outbound = outboundRequest(request, url);
     const later = (p: Promise<unknown>) => waitUntil(c, p);
-    const kind: RequestKind = classification.kind === "first-message" ? "first_message" : classification.kind;
+    // A request refused while being classified (over a protocol-line limit) was a CR request.
+    const kind: RequestKind = classification.kind === "first-message" ? "first_message" : classification.kind === "refused" ? "CR" : classification.kind;
     const observation = new RequestObservation(kind, pool.name, c.env, later);
     const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: later, observation };
     switch (classification.kind) {
       case "first-message":
         return observed(observation, firstMessageWebSocket({ ...common, failure: adapter.failure }));
-      case "CR":
+      case "CR": {
+        const failure = classification.failure ?? adapter.failure;
+        // Over the limit by its Content-Length: refused here. A chunked body is counted by
+        // the session object as it streams to the origin (durable-objects/session/body-limit.ts).
+        const declared = declaredBodyRefusal(request, limits, failure);
+        if (declared !== undefined) return observed(observation, declared);
         return observed(observation, relaySession({
           ...common,
-          failure: classification.failure ?? adapter.failure,
+          failure,
           token: classification.token,
           carrier: classification.carrier,
           body: classification.body,
         }));
+      }
+      case "refused":
+        return observed(observation, classification.response);
       case "S":
         return observed(observation, createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body }));
     }

@@ -15,18 +15,20 @@
  *   end of the open HTTP stream, then the connection closes.
  */
 import type { EdgeErrorCode } from "../../errors.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Classification, Failure, ProtocolAdapter } from "../adapter.ts";
 import { isWebSocketUpgrade } from "../adapter.ts";
 import { rewriteConokIn, rewriteFirstLine } from "./conok.ts";
 import { encodeField, findSession, replaceSession, requestIds } from "./params.ts";
+import { readTlcpBody } from "./request-body.ts";
 
 export const TLCP_PATH = "/lightstreamer";
-/** Control requests are small; a bigger body is refused rather than read into memory. */
-const MAX_REQUEST_BODY = 256 * 1024;
-
 /** TLCP error codes the edge uses. */
 const SESSION_NOT_FOUND = 20;
 const NEW_SESSIONS_BLOCKED = 10;
+/** The request itself is unacceptable (malformed, or over a size limit); as Lightstreamer Server answers. */
+const MALFORMED_REQUEST = 65;
+const LIMIT_CODES: readonly EdgeErrorCode[] = ["url_too_long", "headers_too_large", "body_too_large", "line_too_long"];
 /**
  * TLCP END cause 48: the server ends the session to refresh it. Clients recover by creating
  * a new session immediately (lightstreamer-client treats 41 and 48 as "retry", every other
@@ -43,7 +45,16 @@ function requestKind(url: URL): RequestKind | undefined {
 
 /** The TLCP code for an edge failure: session problems are "session not found" (retry with a new one). */
 function tlcpCode(code: EdgeErrorCode): number {
+  if (LIMIT_CODES.includes(code)) return MALFORMED_REQUEST;
   return code === "no_origin_available" ? NEW_SESSIONS_BLOCKED : SESSION_NOT_FOUND;
+}
+
+/**
+ * A control/msg/heartbeat body that cannot be read into request lines has no request ids
+ * to answer one by one: TLCP's `ERROR` line says the whole request failed.
+ */
+function errorLine(code: EdgeErrorCode, message: string): Response {
+  return tlcpResponse([`ERROR,${tlcpCode(code)},${encodeField(message)}`]);
 }
 
 function tlcpResponse(lines: string[], headers: Record<string, string> = {}): Response {
@@ -71,29 +82,26 @@ function withoutRetryAfter(headers: Record<string, string> = {}): Record<string,
   return rest;
 }
 
-async function readBody(request: Request): Promise<ArrayBuffer | undefined> {
-  if (request.body === null) return new ArrayBuffer(0);
-  const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > MAX_REQUEST_BODY) return undefined;
-  const body = await request.arrayBuffer();
-  return body.byteLength > MAX_REQUEST_BODY ? undefined : body;
-}
-
 export const tlcpAdapter: ProtocolAdapter = {
   name: "tlcp",
   matches: (url) => url.pathname === TLCP_PATH || url.pathname.startsWith(`${TLCP_PATH}/`),
 
-  async classify(request, url): Promise<Classification> {
+  async classify(request, url, limits: Limits = DEFAULT_LIMITS): Promise<Classification> {
     if (isWebSocketUpgrade(request)) return { kind: "first-message" };
     const kind = requestKind(url);
     if (kind === undefined || kind === "create_session") return { kind: "S", failure: conerr };
-    const body = await readBody(request);
-    const text = body === undefined ? "" : new TextDecoder().decode(body);
+    const read = await readTlcpBody(request, limits);
+    if (!read.ok) {
+      // Over a limit: the request never reaches a session; the client hears TLCP's 65.
+      const response = kind === "bind_session" ? conerr(400, read.code, read.message) : errorLine(read.code, read.message);
+      return { kind: "refused", response };
+    }
+    const { body, text } = read;
     const failure = kind === "bind_session" ? conerr : reqerrs(requestIds(text));
-    // An absent or oversized LS_session is no session the edge knows: verification fails
-    // and the client hears it in TLCP's words.
-    const token = body === undefined ? "" : (findSession(url.search.slice(1)) ?? findSession(text) ?? "");
-    return { kind: "CR", token, carrier: "tlcp-session", ...(body === undefined ? {} : { body }), failure };
+    // An absent LS_session is no session the edge knows: verification fails and the client
+    // hears it in TLCP's words.
+    const token = findSession(url.search.slice(1)) ?? findSession(text) ?? "";
+    return { kind: "CR", token, carrier: "tlcp-session", body, failure };
   },
 
   async created(response, token) {
