@@ -19,8 +19,17 @@ export async function checkHealth(
   try {
     const check = transport.kind === "tcp" ? tcpHealthFetch(transport.proxy) : fetcher;
     const res = await check(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body: unknown = await res.json().catch(() => undefined);
-    if (!res.ok || typeof body !== "object" || body === null) return { ok: false, error: `health check answered ${res.status}` };
+    if (!res.ok) return { ok: false, error: `health check answered ${res.status}` };
+    // A body that times out or is not a JSON object is its own failure: "answered 200"
+    // would send an operator looking at the wrong thing.
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+      return { ok: false, error: timedOut ? `health check body not received within ${timeoutMs} ms` : `health check answered ${res.status} with a body that is not JSON` };
+    }
+    if (typeof body !== "object" || body === null) return { ok: false, error: `health check answered ${res.status} with JSON that is not an object` };
     const report = body as { state?: unknown; sessions?: unknown; capacity?: unknown };
     return {
       ok: true,
