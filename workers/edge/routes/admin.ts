@@ -9,6 +9,7 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { EdgeError } from "../errors.ts";
 import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
+import { adminTokenInspectRoutes } from "./admin-token-inspect.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminHostAllowed, adminTokens, matchAdminToken, tokenId } from "./admin-access.ts";
 import { adminAudit, type AdminEnv } from "./admin-audit.ts";
@@ -58,6 +59,7 @@ export function adminRoutes(): Hono<AdminEnv> {
 
   admin.route("/", adminPoolRoutes());
   admin.route("/", adminSessionEndRoutes());
+  admin.route("/", adminTokenInspectRoutes());
 
   admin.get("/sessions/:sk", async (c) => {
     const sk = c.req.param("sk");

@@ -1,0 +1,123 @@
+/**
+ * `push-edge <command>`: the operator's CLI for a push-edge deployment's admin API
+ * (README "CLI"). Started by cli/bin/push-edge.js on the package's Node 22.
+ */
+import { parseArgs } from "node:util";
+import { AdminClient } from "./client.ts";
+import { GLOBAL_HELP, GLOBAL_OPTIONS, type Command, type CommandContext, type Values } from "./command.ts";
+import { drain } from "./commands/drain.ts";
+import { originStateCommand } from "./commands/origin-state.ts";
+import { session } from "./commands/session.ts";
+import { status } from "./commands/status.ts";
+import { tail } from "./commands/tail.ts";
+import { token } from "./commands/token.ts";
+import { DEFAULT_POOL, resolveConnection } from "./connection.ts";
+import { CliError, EXIT, type ExitCode } from "./errors.ts";
+
+const COMMANDS: readonly Command[] = [
+  status,
+  drain,
+  originStateCommand("block"),
+  originStateCommand("activate"),
+  originStateCommand("maintenance"),
+  session,
+  tail,
+  token,
+];
+
+const OVERVIEW = `usage: push-edge <command> [options]
+
+commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
+
+${GLOBAL_HELP}
+
+exit codes: 0 ok, 1 the operation failed (the edge refused it, a token did not verify,
+a drain timed out), 2 usage error, 3 the edge could not be reached or refused admin
+access (token or host), 130 interrupted by Ctrl-C (a drain goes on at the edge; tail exits 0).
+'push-edge <command> --help' explains a command.`;
+
+async function main(argv: readonly string[]): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    const about = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    (name === undefined ? process.stderr : process.stdout).write(`${about?.help ?? OVERVIEW}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) return usage(`unknown command ${JSON.stringify(name)}`, OVERVIEW);
+
+  let positionals: string[];
+  let values: Values;
+  try {
+    const parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    positionals = parsed.positionals;
+    // No option is declared `multiple`, so no value is an array.
+    values = parsed.values as Values;
+  } catch (err) {
+    return usage(err instanceof Error ? err.message : String(err), command.help);
+  }
+  if (values.help === true) {
+    process.stdout.write(`${command.help}\n`);
+    return EXIT.ok;
+  }
+
+  const json = values.json === true;
+  const interrupt = new AbortController();
+  const stop = () => interrupt.abort();
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  try {
+    const connection = resolveConnection({ url: str(values.url), token: str(values.token) }, process.env);
+    const ctx = context(new AdminClient(connection, interrupt.signal), str(values.pool) ?? DEFAULT_POOL, json, interrupt.signal);
+    return await command.run(positionals, values, ctx);
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    if (err.exitCode === EXIT.usage) return usage(err.message, command.help);
+    process.stderr.write(`push-edge ${command.name}: ${err.message}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ error: err.code, message: err.message })}\n`);
+    return err.exitCode;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}
+
+function usage(message: string, help: string): ExitCode {
+  process.stderr.write(`push-edge: ${message}\n\n${help}\n`);
+  return EXIT.usage;
+}
+
+function str(value: string | boolean | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function context(client: AdminClient, pool: string, json: boolean, signal: AbortSignal): CommandContext {
+  const tty = process.stderr.isTTY;
+  let lastProgress = "";
+  return {
+    client,
+    pool,
+    json,
+    signal,
+    out: (text) => process.stdout.write(`${text}\n`),
+    note: (text) => process.stderr.write(`${text}\n`),
+    progress(text) {
+      // On a terminal, one line rewritten in place ("" clears it before the result is
+      // printed); in a log, a line whenever the progress changes.
+      if (tty) process.stderr.write(`\r\x1b[2K${text}`);
+      else if (text !== "" && text !== lastProgress) process.stderr.write(`${text}\n`);
+      lastProgress = text;
+    },
+  };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`push-edge: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);
