@@ -7,9 +7,9 @@
 import { edgeTarget } from "./edge.ts";
 import type { Target } from "./target.ts";
 
-export function edgeTcpTarget(edgeUrl: string): Target {
+export function edgeTcpTarget(edgeUrl: string, pids?: () => number[]): Target {
   return {
-    ...edgeTarget(edgeUrl),
+    ...edgeTarget(edgeUrl, pids),
     name: "edge-tcp",
     path: "client → edge (workerd) → session DO → signed PROXY v2 + HTTP/1.1 or WebSocket over TCP → origin",
   };

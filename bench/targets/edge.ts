@@ -7,8 +7,9 @@ import { headerValue, type Target } from "./target.ts";
 
 const TOKEN_HEADER = "x-affinity-token";
 
-export function edgeTarget(edgeUrl: string): Target {
+export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
   return {
+    ...(pids === undefined ? {} : { pids }),
     name: "edge",
     path: "client → edge (workerd) → session DO → origin",
     nextBase: () => edgeUrl,

@@ -1,6 +1,6 @@
 /**
  * A target is one way for a client to reach the reference origins: straight to them, or
- * through something in front (the push-edge edge; later HAProxy, nginx...). Each one is a
+ * through something in front (the push-edge edge, HAProxy, nginx). Each one is a
  * column of the report. Scenarios only use this interface, so adding a peer means adding
  * one file here and one line in run.ts.
  */
@@ -19,6 +19,12 @@ export interface Target {
    * reason string when the response lacks what this target needs.
    */
   affinity(created: CreatedSession): Affinity | string;
+  /** Headers an S request (and a new WebSocket) carries, e.g. the client cookie nginx hashes on. */
+  createHeaders?(): Record<string, string>;
+  /** The processes of the hop in front of the origins (workerd, haproxy, nginx), for memory per held session. */
+  pids?(): number[];
+  /** A base URL that balances by client address (HAProxy `balance source`, nginx `ip_hash`), for the NAT scenario. */
+  readonly sourceBase?: string;
 }
 
 /** What the S request (`POST /session`) answered. */
@@ -26,6 +32,8 @@ export interface CreatedSession {
   readonly base: string;
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
+  /** What the S request carried (from `createHeaders`). */
+  readonly requestHeaders: Readonly<Record<string, string>>;
 }
 
 export interface Affinity {
