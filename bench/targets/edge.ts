@@ -3,13 +3,14 @@
  * requests itself and answers with an affinity token, which CR requests carry back in
  * the `X-Affinity-Token` header.
  */
+import { startStack } from "../../infra/local/stack.ts";
 import { headerValue, type Target } from "./target.ts";
 
 const TOKEN_HEADER = "x-affinity-token";
 
-export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
+/** The edge's request handling, without the ability to start another one. */
+export function edgeClient(edgeUrl: string, pids?: () => number[]): Target {
   return {
-    ...(pids === undefined ? {} : { pids }),
     name: "edge",
     path: "client → edge (workerd) → session DO → origin",
     nextBase: () => edgeUrl,
@@ -17,6 +18,18 @@ export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
       const token = headerValue(created.headers, TOKEN_HEADER);
       if (token === undefined || token === "") return `S response ${created.status} carried no ${TOKEN_HEADER}`;
       return { base: edgeUrl, headers: { [TOKEN_HEADER]: token } };
+    },
+    ...(pids === undefined ? {} : { pids }),
+  };
+}
+
+export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
+  return {
+    ...edgeClient(edgeUrl, pids),
+    async inFrontOf(origins, options) {
+      // The deploy bundle is built by now (the run's own stack built it).
+      const stack = await startStack({ port: 0, origins, prebuilt: true, ...(options.poolSettings === undefined ? {} : { poolSettings: options.poolSettings }) });
+      return { target: edgeClient(stack.edgeUrl), close: () => stack.close() };
     },
   };
 }

@@ -2,10 +2,11 @@
  * Client → HAProxy → origin. S requests are balanced round robin and answered with
  * HAProxy's `SRV` cookie; CR requests send it back, so they reach the same origin.
  */
-import type { RunningPeer } from "../peers/peer.ts";
+import type { PeerOrigin, RunningPeer } from "../peers/peer.ts";
 import { headerValue, type Target } from "./target.ts";
 
-export function haproxyTarget(peer: RunningPeer): Target {
+/** `start` runs another instance of the same peer in front of other origins (balance scenarios). */
+export function haproxyTarget(peer: RunningPeer, start: (origins: readonly PeerOrigin[]) => Promise<RunningPeer>): Target {
   return {
     name: "haproxy",
     path: `client → HAProxy ${peer.version} (cookie SRV insert) → origin`,
@@ -18,5 +19,9 @@ export function haproxyTarget(peer: RunningPeer): Target {
     },
     pids: () => peer.pids(),
     sourceBase: peer.sourceUrl,
+    async inFrontOf(origins) {
+      const other = await start(origins);
+      return { target: haproxyTarget(other, start), close: () => other.stop() };
+    },
   };
 }

@@ -5,10 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { NGINX_STICKY_COOKIE } from "../peers/nginx.ts";
-import type { RunningPeer } from "../peers/peer.ts";
+import type { PeerOrigin, RunningPeer } from "../peers/peer.ts";
 import type { Target } from "./target.ts";
 
-export function nginxTarget(peer: RunningPeer): Target {
+/** `start` runs another instance of the same peer in front of other origins (balance scenarios). */
+export function nginxTarget(peer: RunningPeer, start: (origins: readonly PeerOrigin[]) => Promise<RunningPeer>): Target {
   return {
     name: "nginx",
     path: `client → nginx ${peer.version} (hash $cookie_${NGINX_STICKY_COOKIE}) → origin`,
@@ -21,5 +22,9 @@ export function nginxTarget(peer: RunningPeer): Target {
     },
     pids: () => peer.pids(),
     sourceBase: peer.sourceUrl,
+    async inFrontOf(origins) {
+      const other = await start(origins);
+      return { target: nginxTarget(other, start), close: () => other.stop() };
+    },
   };
 }

@@ -25,6 +25,22 @@ export interface Target {
   pids?(): number[];
   /** A base URL that balances by client address (HAProxy `balance source`, nginx `ip_hash`), for the NAT scenario. */
   readonly sourceBase?: string;
+  /**
+   * The same kind of hop, started in front of other origins (the restart scenario needs
+   * origins of its own). Absent for `direct` (nothing balances) and `edge-tcp` (the same
+   * balancer as `edge`): balance scenarios leave those columns empty.
+   */
+  inFrontOf?(origins: ReadonlyArray<{ id: string; url: string }>, options: HopOptions): Promise<Hop>;
+}
+
+export interface HopOptions {
+  /** push-edge's pool settings (rebalancing, health); classic balancers have no such thing. */
+  readonly poolSettings?: Record<string, unknown>;
+}
+
+export interface Hop {
+  readonly target: Target;
+  close(): Promise<void>;
 }
 
 /** What the S request (`POST /session`) answered. */

@@ -1,0 +1,51 @@
+/**
+ * Fresh reference origins with a fresh hop (push-edge stack, HAProxy, nginx) in front,
+ * for the balance scenarios: sessions left over from other scenarios must not skew the
+ * spread, and the restart scenario restarts one of these origins on its own port.
+ */
+import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
+import type { Hop, HopOptions, Target } from "../targets/target.ts";
+
+/** Idle sessions must outlive the scenario; origins must not refuse for being full. */
+export const BALANCE_ORIGIN_ARGS = ["--interval-ms", "0", "--capacity", "100000", "--session-idle-ms", "3600000"];
+
+export interface BalanceWorld {
+  readonly origins: OriginProcess[];
+  readonly hop: Hop;
+  /** Stops origin `index` and starts it again on the same port after `downMs`. */
+  restart(index: number, downMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startBalanceWorld(target: Target, originCount: number, options: HopOptions, log: (line: string) => void): Promise<BalanceWorld> {
+  if (target.inFrontOf === undefined) throw new TypeError(`${target.name} balances nothing`);
+  const origins: OriginProcess[] = await Promise.all(
+    Array.from({ length: originCount }, (_, i) => startOriginProcess(`o${i + 1}`, ["--listen", "combined=127.0.0.1:0", ...BALANCE_ORIGIN_ARGS], log)),
+  );
+  let hop: Hop;
+  try {
+    hop = await target.inFrontOf(
+      origins.map((o) => ({ id: o.id, url: o.url })),
+      options,
+    );
+  } catch (err) {
+    await Promise.all(origins.map((o) => o.stop()));
+    throw err;
+  }
+  return {
+    origins,
+    hop,
+    async restart(index, downMs) {
+      const old = origins[index];
+      if (old === undefined) throw new RangeError(`no origin ${index}`);
+      await old.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      const port = new URL(old.url).port;
+      origins[index] = await startOriginProcess(old.id, ["--listen", `combined=127.0.0.1:${port}`, ...BALANCE_ORIGIN_ARGS], log);
+    },
+    async close() {
+      await hop.close();
+      await Promise.all(origins.map((o) => o.stop()));
+    },
+  };
+}

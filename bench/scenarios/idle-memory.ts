@@ -1,0 +1,82 @@
+/**
+ * Memory per held idle WebSocket session: the resident memory (RSS, /proc) of the hop's
+ * processes — workerd for push-edge, haproxy, nginx master + worker — before and after
+ * `sessions` idle S WebSockets (`/ws?interval_ms=0`, no traffic) are open, divided by the
+ * number held. A direct connection has no hop: its column is empty.
+ */
+import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
+import { monoMs } from "../lib/clock.ts";
+import { EchoSocket } from "../lib/echo-socket.ts";
+import { totalRssKiB } from "../lib/procs.ts";
+import { errorMessage, inParallel, sleep } from "../lib/time.ts";
+import { wsBase, type Target } from "../targets/target.ts";
+
+export interface IdleMemoryParams {
+  readonly sessions: number;
+  readonly parallel: number;
+  /** Pause after opening, so lazily freed memory settles before RSS is read. */
+  readonly settleMs: number;
+  readonly timeoutMs: number;
+}
+
+export const IDLE_MEMORY_PARAMS: Record<Mode, IdleMemoryParams> = {
+  full: { sessions: 1_000, parallel: 16, settleMs: 2_000, timeoutMs: 10_000 },
+  quick: { sessions: 50, parallel: 8, settleMs: 500, timeoutMs: 10_000 },
+};
+
+export const idleMemory: Scenario = {
+  name: "idle-memory",
+  title: "Memory per held idle WebSocket session (RSS of the hop)",
+  prepare(mode): PreparedScenario {
+    const p = IDLE_MEMORY_PARAMS[mode];
+    return {
+      params: { ...p },
+      summary: `${p.sessions} idle WebSocket sessions held; (RSS after − RSS before) / sessions held`,
+      run: (target, progress) => runIdleMemory(target, p, progress),
+    };
+  },
+};
+
+async function runIdleMemory(target: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
+  const started = monoMs();
+  const errors = new ErrorLog();
+  if (target.pids === undefined) return { target: target.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
+  const pids = target.pids();
+  const before = totalRssKiB(pids);
+  if (before === undefined) {
+    errors.add(`cannot read RSS of ${pids.join(", ") || "no process"} (/proc)`);
+    return { target: target.name, metrics: [], errorCount: errors.count, errors: errors.messages(), elapsedMs: 0 };
+  }
+  const sockets: EchoSocket[] = [];
+  let perSession = Number.NaN;
+  try {
+    let next = 0;
+    await inParallel(p.parallel, async () => {
+      while (next < p.sessions) {
+        next += 1;
+        try {
+          sockets.push(await EchoSocket.open(`${wsBase(target.nextBase())}/ws?interval_ms=0`, p.timeoutMs, { headers: target.createHeaders?.() ?? {} }));
+        } catch (err) {
+          errors.add(`open: ${errorMessage(err)}`);
+        }
+      }
+    });
+    await sleep(p.settleMs);
+    const held = sockets.filter((s) => s.usable).length;
+    const after = totalRssKiB(target.pids());
+    if (after === undefined) errors.add("the hop's process ended while sessions were held");
+    else if (held > 0) perSession = (after - before) / held;
+    progress(`${target.name}: ${held} held, RSS ${before} → ${after ?? "?"} KiB`);
+  } finally {
+    await inParallel(p.parallel, async (w) => {
+      for (let i = w; i < sockets.length; i += p.parallel) await sockets[i]?.close();
+    });
+  }
+  return {
+    target: target.name,
+    metrics: [{ kind: "rate", key: "per-session", label: "KiB per held session", unit: "KiB", value: perSession }],
+    errorCount: errors.count,
+    errors: errors.messages(),
+    elapsedMs: monoMs() - started,
+  };
+}
