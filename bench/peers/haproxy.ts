@@ -1,7 +1,7 @@
 /**
  * HAProxy in front of the reference origins, configured as the issue asks: cookie
  * stickiness (`cookie SRV insert indirect nocache`), `timeout tunnel 1h` for WebSockets
- * and streams, no request buffering, active health checks so a dead origin is skipped;
+ * and streams, no request buffering and `option http-no-delay` (no merging of small writes), active health checks so a dead origin is skipped;
  * a second frontend balances by source address.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -41,6 +41,8 @@ defaults
   option redispatch
   retries 2
   no option http-buffer-request
+  # Streams and echoes are many small writes: send each at once (no MSG_MORE merging).
+  option http-no-delay
   option httpchk GET /health
 
 frontend fe_cookie
@@ -76,7 +78,7 @@ export async function startHaproxy(options: PeerOptions): Promise<RunningPeer> {
       url: `http://127.0.0.1:${port}`,
       sourceUrl: `http://127.0.0.1:${sourcePort}`,
       pids: () => [daemon.pid],
-      describe: `HAProxy ${options.version}: 1 thread, round robin + cookie SRV insert indirect nocache, timeout tunnel 1h, no http-buffer-request, httpchk every 500 ms; NAT port: balance source`,
+      describe: `HAProxy ${options.version}: 1 thread, round robin + cookie SRV insert indirect nocache, timeout tunnel 1h, no http-buffer-request, http-no-delay, httpchk every 500 ms; NAT port: balance source`,
       config,
       async stop() {
         await daemon.stop();

@@ -75,7 +75,12 @@ async function runOriginRestart(target: Target, p: OriginRestartParams, progress
     // Balanced again: every client holds a session and the spread is within the goal.
     let reachedMs = Number.POSITIVE_INFINITY;
     let last = Number.NaN;
+    let nextReport = t0 + 5_000;
     while (monoMs() - t0 < p.windowMs) {
+      if (monoMs() >= nextReport) {
+        nextReport += 5_000;
+        progress(`${target.name}: +${((monoMs() - t0) / 1000).toFixed(0)} s ${JSON.stringify(Object.fromEntries(originCounts(clients)))}`);
+      }
       const counts = originCounts(clients);
       const held = [...counts.values()].reduce((a, b) => a + b, 0);
       last = maxOverMean(counts, ids);
