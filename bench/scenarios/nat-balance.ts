@@ -65,10 +65,13 @@ async function runNatBalance(target: Target, p: NatBalanceParams, progress: (lin
     // Interleave NAT and other clients, as they would arrive.
     const order = clients.map((_, i) => i).sort((a, b) => (a * 7919) % p.clients - (b * 7919) % p.clients);
     let next = 0;
+    let opened = 0;
     await inParallel(p.parallel, async () => {
       while (next < order.length) {
         const c = clients[order[next++] ?? 0];
         if (c !== undefined && !(await c.connect(p.timeoutMs))) errors.add("a client never got a session");
+        opened += 1;
+        if (opened % 500 === 0) progress(`${target.name}: ${opened}/${clients.length} clients tried, ${((monoMs() - started) / 1000).toFixed(0)} s`);
       }
     });
     const counts = originCounts(clients);

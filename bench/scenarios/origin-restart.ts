@@ -60,10 +60,13 @@ async function runOriginRestart(target: Target, p: OriginRestartParams, progress
     const hopTarget = world.hop.target;
     for (let i = 0; i < p.clients; i++) clients.push(new HeldClient(hopTarget, { onError: (m) => errors.add(m) }));
     let next = 0;
+    let opened = 0;
     await inParallel(p.parallel, async () => {
       while (next < clients.length) {
         const c = clients[next++];
         if (c !== undefined && !(await c.connect(p.timeoutMs))) errors.add("a client never got a session");
+        opened += 1;
+        if (opened % 500 === 0) progress(`${target.name}: ${opened}/${clients.length} clients tried, ${((monoMs() - started) / 1000).toFixed(0)} s`);
       }
     });
     const ids = world.origins.map((o) => o.id);
