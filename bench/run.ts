@@ -190,6 +190,58 @@ async function startPeer(
   }
 }
 
+/** Everything the report needs besides the rounds. */
+interface RunContext {
+  readonly cli: Cli;
+  readonly startedAt: string;
+  readonly machine: ReturnType<typeof machineInfo>;
+  readonly versions: string;
+  readonly pinning: string;
+  readonly unavailable: readonly string[];
+  readonly targets: readonly Target[];
+}
+
+/** Renders the rounds so far and (unless --no-save) writes them to bench/results/. */
+async function report(ctx: RunContext, rounds: ReadonlyArray<readonly ScenarioReport[]>): Promise<{ markdown: string; json: string }> {
+  const { cli, startedAt, machine, versions, pinning, unavailable, targets } = ctx;
+  const names = targets.map((t) => t.name);
+  const agg = aggregate(rounds, names);
+  const goals = checkGoals(agg);
+  const loadAfter = currentLoad();
+  const prepared = cli.scenarios.map((s) => ({ name: s.name, title: s.title, ...s.prepare(cli.mode) }));
+  const markdown = renderMarkdown(
+    {
+      startedAt,
+      mode: cli.mode,
+      rounds: rounds.length,
+      machine: `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}`,
+      versions,
+      pinning,
+      targets: targets.map((t) => ({ name: t.name, path: t.path })),
+      unavailable,
+      scenarios: prepared.map((s) => ({ title: s.title, summary: s.summary })),
+      load: `1-minute load average ${machine.loadAvg1m.toFixed(2)} before, ${loadAfter.toFixed(2)} after (other work on the machine makes figures noisy)`,
+    },
+    agg,
+    goals,
+    new Map(prepared.map((s) => [s.name, s.title])),
+  );
+  const json = JSON.stringify(
+    { startedAt, mode: cli.mode, rounds: rounds.length, machine, versions, pinning, loadAvg1mAfter: loadAfter, unavailable, targets: targets.map((t) => ({ name: t.name, path: t.path })), figures: agg.figures, goals, errors: agg.errors, raw: rounds },
+    (_key, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value),
+    2,
+  );
+  if (cli.save) {
+    const dir = join(REPO_ROOT, "bench", "results");
+    await mkdir(dir, { recursive: true });
+    const stamp = startedAt.replace(/[:.]/g, "-");
+    await writeFile(join(dir, `${stamp}.json`), `${json}\n`);
+    await writeFile(join(dir, `${stamp}.md`), markdown);
+    progress(`results (${rounds.length} round${rounds.length === 1 ? "" : "s"}): bench/results/${stamp}.{json,md}`);
+  }
+  return { markdown, json };
+}
+
 async function main(): Promise<number> {
   // Every origin and proxy child adds an exit hook (so none outlives the run); the balance
   // scenarios start a few worlds of them, past Node's default warning threshold of 10.
@@ -280,6 +332,8 @@ async function main(): Promise<number> {
       for (const scenario of cli.scenarios) reports.push(await runScenario(scenario, cli.mode, targets));
       rounds.push(reports);
       process.stderr.write(`\nround ${round}:\n${renderTable(targets.map((t) => t.name), reports)}\n\n`);
+      // A run cut short (watchdog, Ctrl-C) still leaves the finished rounds on disk.
+      if (round < cli.rounds) await report({ cli, startedAt, machine, versions, pinning, unavailable, targets }, rounds);
     }
   } catch (err) {
     progress(`failed: ${errorMessage(err)}`);
@@ -291,41 +345,8 @@ async function main(): Promise<number> {
   await closeAll();
   clearTimeout(watchdog);
 
-  const names = targets.map((t) => t.name);
-  const agg = aggregate(rounds, names);
-  const goals = checkGoals(agg);
-  const loadAfter = currentLoad();
-  const prepared = cli.scenarios.map((s) => ({ name: s.name, title: s.title, ...s.prepare(cli.mode) }));
-  const markdown = renderMarkdown(
-    {
-      startedAt,
-      mode: cli.mode,
-      rounds: cli.rounds,
-      machine: `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}`,
-      versions,
-      pinning,
-      targets: targets.map((t) => ({ name: t.name, path: t.path })),
-      unavailable,
-      scenarios: prepared.map((s) => ({ title: s.title, summary: s.summary })),
-      load: `1-minute load average ${machine.loadAvg1m.toFixed(2)} before, ${loadAfter.toFixed(2)} after (other work on the machine makes figures noisy)`,
-    },
-    agg,
-    goals,
-    new Map(prepared.map((s) => [s.name, s.title])),
-  );
-  const json = JSON.stringify(
-    { startedAt, mode: cli.mode, rounds: cli.rounds, machine, versions, pinning, loadAvg1mAfter: loadAfter, unavailable, targets: targets.map((t) => ({ name: t.name, path: t.path })), figures: agg.figures, goals, errors: agg.errors, raw: rounds },
-    (_key, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value),
-    2,
-  );
-  if (cli.save) {
-    const dir = join(REPO_ROOT, "bench", "results");
-    await mkdir(dir, { recursive: true });
-    const stamp = startedAt.replace(/[:.]/g, "-");
-    await writeFile(join(dir, `${stamp}.json`), `${json}\n`);
-    await writeFile(join(dir, `${stamp}.md`), markdown);
-    progress(`results: bench/results/${stamp}.{json,md}`);
-  }
+  const ctx: RunContext = { cli, startedAt, machine, versions, pinning, unavailable, targets };
+  const { markdown, json } = await report(ctx, rounds);
   if (cli.writeDoc) {
     await writeDoc(markdown);
     progress("docs/performance.md: figures replaced with this run's");
