@@ -9,6 +9,11 @@ import type { Hop, HopOptions, Target } from "../targets/target.ts";
 /** Idle sessions must outlive the scenario; origins must not refuse for being full. */
 export const BALANCE_ORIGIN_ARGS = ["--interval-ms", "0", "--capacity", "100000", "--session-idle-ms", "3600000"];
 
+/** With BENCH_HOP_LOG=1 the worlds' edge and origin output goes to stderr (e.g. why a workerd ended). */
+export function hopLog(line: string): void {
+  if (process.env.BENCH_HOP_LOG === "1") process.stderr.write(`[hop] ${line}\n`);
+}
+
 export interface BalanceWorld {
   readonly origins: OriginProcess[];
   readonly hop: Hop;

@@ -8,7 +8,7 @@
  * Fresh origins and a fresh hop per column (see lib/balance-world.ts).
  */
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
-import { startBalanceWorld } from "../lib/balance-world.ts";
+import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
 import { monoMs } from "../lib/clock.ts";
 import { HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
 import { inParallel } from "../lib/time.ts";
@@ -52,7 +52,7 @@ async function runNatBalance(target: Target, p: NatBalanceParams, progress: (lin
   if (target.inFrontOf === undefined) return { target: target.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
   const started = monoMs();
   const errors = new ErrorLog();
-  const world = await startBalanceWorld(target, p.origins, {}, () => {});
+  const world = await startBalanceWorld(target, p.origins, { log: hopLog }, hopLog);
   const clients: HeldClient[] = [];
   try {
     const hopTarget = world.hop.target;

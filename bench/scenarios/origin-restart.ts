@@ -9,7 +9,7 @@
  * Fresh origins and a fresh hop per column (see lib/balance-world.ts).
  */
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
-import { startBalanceWorld } from "../lib/balance-world.ts";
+import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
 import { monoMs } from "../lib/clock.ts";
 import { HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
 import { inParallel, sleep } from "../lib/time.ts";
@@ -54,7 +54,7 @@ async function runOriginRestart(target: Target, p: OriginRestartParams, progress
     slowStartSeconds: 0,
     rebalance: { enabled: true, tolerance: 1.05, sessionsPerSecond: p.rebalancePerSecond, minSessionsPerOrigin: 5 },
   };
-  const world = await startBalanceWorld(target, p.origins, { poolSettings }, () => {});
+  const world = await startBalanceWorld(target, p.origins, { poolSettings, log: hopLog }, hopLog);
   const clients: HeldClient[] = [];
   try {
     const hopTarget = world.hop.target;

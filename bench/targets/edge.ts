@@ -28,7 +28,13 @@ export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
     ...edgeClient(edgeUrl, pids),
     async inFrontOf(origins, options) {
       // The deploy bundle is built by now (the run's own stack built it).
-      const stack = await startStack({ port: 0, origins, prebuilt: true, ...(options.poolSettings === undefined ? {} : { poolSettings: options.poolSettings }) });
+      const stack = await startStack({
+        port: 0,
+        origins,
+        prebuilt: true,
+        ...(options.poolSettings === undefined ? {} : { poolSettings: options.poolSettings }),
+        ...(options.log === undefined ? {} : { log: options.log }),
+      });
       return { target: edgeClient(stack.edgeUrl), close: () => stack.close() };
     },
   };

@@ -36,6 +36,8 @@ export interface Target {
 export interface HopOptions {
   /** push-edge's pool settings (rebalancing, health); classic balancers have no such thing. */
   readonly poolSettings?: Record<string, unknown>;
+  /** The hop's own log lines (workerd's output), shown with --verbose. */
+  readonly log?: (line: string) => void;
 }
 
 export interface Hop {
