@@ -4,6 +4,7 @@
  * the `X-Affinity-Token` header.
  */
 import { startStack } from "../../infra/local/stack.ts";
+import { childPids } from "../lib/procs.ts";
 import { headerValue, type Target } from "./target.ts";
 
 const TOKEN_HEADER = "x-affinity-token";
@@ -28,6 +29,7 @@ export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
     ...edgeClient(edgeUrl, pids),
     async inFrontOf(origins, options) {
       // The deploy bundle is built by now (the run's own stack built it).
+      const before = new Set(childPids("workerd"));
       const stack = await startStack({
         port: 0,
         origins,
@@ -35,7 +37,8 @@ export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
         ...(options.poolSettings === undefined ? {} : { poolSettings: options.poolSettings }),
         ...(options.log === undefined ? {} : { log: options.log }),
       });
-      return { target: edgeClient(stack.edgeUrl), close: () => stack.close() };
+      const pids = childPids("workerd").filter((p) => !before.has(p));
+      return { target: edgeClient(stack.edgeUrl, () => pids), close: () => stack.close() };
     },
   };
 }
