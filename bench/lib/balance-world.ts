@@ -4,6 +4,7 @@
  * spread, and the restart scenario restarts one of these origins on its own port.
  */
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
+import { openFileLimit } from "./procs.ts";
 import type { Hop, HopOptions, Target } from "../targets/target.ts";
 
 /** Idle sessions must outlive the scenario; origins must not refuse for being full. */
@@ -53,4 +54,33 @@ export async function startBalanceWorld(target: Target, originCount: number, opt
       await Promise.all(origins.map((o) => o.stop()));
     },
   };
+}
+
+/**
+ * Local workerd holds ≈ 7.5 file descriptors per held WebSocket session (measured: 4
+ * sockets plus the SQLite database, WAL and shared-memory files of the session's Durable
+ * Object and its registry shard). Past its open-file limit it crashes ("accept(): Too many
+ * open files"), so a scenario that would cross it says so instead of running into it.
+ */
+export const WORKERD_FDS_PER_SESSION = 7.5;
+
+export function fdShortfall(target: Target, sessions: number): string | undefined {
+  if (target.pids === undefined || !target.path.includes("workerd")) return undefined;
+  const needed = Math.ceil(sessions * WORKERD_FDS_PER_SESSION) + 500;
+  for (const pid of target.pids()) {
+    const limit = openFileLimit(pid);
+    if (limit !== undefined && limit < needed) {
+      return `not run: workerd's open-file limit is ${limit}, below the ≈ ${needed} that ${sessions} held sessions need (≈ ${WORKERD_FDS_PER_SESSION} per session: 4 sockets + SQLite files); raise the hard \`ulimit -n\` or lower the session count`;
+    }
+  }
+  return undefined;
+}
+
+/** BENCH_BALANCE_CLIENTS=N overrides the balance scenarios' client count (e.g. under a low open-file limit). */
+export function balanceClients(fallback: number): number {
+  const raw = process.env.BENCH_BALANCE_CLIENTS;
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 3 || n > 20_000) throw new RangeError(`BENCH_BALANCE_CLIENTS must be an integer 3-20000 (got ${JSON.stringify(raw)})`);
+  return n;
 }

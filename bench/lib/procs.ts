@@ -84,3 +84,14 @@ export function pinProcess(pid: number, cpu: number): boolean {
     return false;
   }
 }
+
+/** The soft "Max open files" limit of a process, or undefined when unreadable. */
+export function openFileLimit(pid: number): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+    if (match === null) return undefined;
+    return match[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}

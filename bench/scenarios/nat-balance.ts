@@ -8,7 +8,7 @@
  * Fresh origins and a fresh hop per column (see lib/balance-world.ts).
  */
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
-import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
+import { balanceClients, fdShortfall, hopLog, startBalanceWorld } from "../lib/balance-world.ts";
 import { monoMs } from "../lib/clock.ts";
 import { HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
 import { inParallel } from "../lib/time.ts";
@@ -39,7 +39,7 @@ export const natBalance: Scenario = {
   name: "nat-balance",
   title: "Balance with a carrier NAT (max/mean sessions per origin; 1.00 is perfect)",
   prepare(mode): PreparedScenario {
-    const p = NAT_BALANCE_PARAMS[mode];
+    const p = { ...NAT_BALANCE_PARAMS[mode], clients: balanceClients(NAT_BALANCE_PARAMS[mode].clients) };
     return {
       params: { ...p },
       summary: `${p.clients} WebSocket sessions on ${p.origins} origins, ${Math.round(p.natShare * 100)}% from one address; HAProxy balance source, nginx ip_hash`,
@@ -56,6 +56,11 @@ async function runNatBalance(target: Target, p: NatBalanceParams, progress: (lin
   const clients: HeldClient[] = [];
   try {
     const hopTarget = world.hop.target;
+    const shortfall = fdShortfall(hopTarget, p.clients);
+    if (shortfall !== undefined) {
+      progress(`${target.name}: ${shortfall}`);
+      return { target: target.name, metrics: [], errorCount: 1, errors: [shortfall], elapsedMs: monoMs() - started };
+    }
     const base = hopTarget.sourceBase;
     const natClients = Math.round(p.clients * p.natShare);
     for (let i = 0; i < p.clients; i++) {

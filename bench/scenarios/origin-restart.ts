@@ -9,7 +9,7 @@
  * Fresh origins and a fresh hop per column (see lib/balance-world.ts).
  */
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
-import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
+import { balanceClients, fdShortfall, hopLog, startBalanceWorld } from "../lib/balance-world.ts";
 import { monoMs } from "../lib/clock.ts";
 import { HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
 import { inParallel, sleep } from "../lib/time.ts";
@@ -36,7 +36,7 @@ export const originRestart: Scenario = {
   name: "origin-restart",
   title: "One origin restarts under long-lived sessions (time until max/mean ≤ goal)",
   prepare(mode): PreparedScenario {
-    const p = ORIGIN_RESTART_PARAMS[mode];
+    const p = { ...ORIGIN_RESTART_PARAMS[mode], clients: balanceClients(ORIGIN_RESTART_PARAMS[mode].clients) };
     return {
       params: { ...p },
       summary: `${p.clients} WebSocket sessions on ${p.origins} origins; o1 down ${p.downMs} ms; goal max/mean ≤ ${p.goal} within ${p.windowMs / 1000} s; push-edge rebalances ≤ ${p.rebalancePerSecond}/s (tolerance 1.05, health every 500 ms, no slow start)`,
@@ -58,6 +58,11 @@ async function runOriginRestart(target: Target, p: OriginRestartParams, progress
   const clients: HeldClient[] = [];
   try {
     const hopTarget = world.hop.target;
+    const shortfall = fdShortfall(hopTarget, p.clients);
+    if (shortfall !== undefined) {
+      progress(`${target.name}: ${shortfall}`);
+      return { target: target.name, metrics: [], errorCount: 1, errors: [shortfall], elapsedMs: monoMs() - started };
+    }
     for (let i = 0; i < p.clients; i++) clients.push(new HeldClient(hopTarget, { onError: (m) => errors.add(m) }));
     let next = 0;
     let opened = 0;
