@@ -13,9 +13,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
 import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../workers/edge/pool-settings.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../session/transport/settings.ts";
+import type { MetricsDelta } from "../../workers/edge/observability/series.ts";
 import { checkHealth } from "./health-check.ts";
+import { MetricsStore } from "./metrics-store.ts";
 import { drainStep, rebalanceStep } from "./moves.ts";
 import { OriginTable, type OriginState } from "./origin-table.ts";
+import { SessionHistory, type HistoryPoint } from "./session-history.ts";
 import { countSessionsOn, endSessionsOn } from "./sessions-on-origin.ts";
 import type { AdminState, PoolSnapshot } from "./snapshot.ts";
 
@@ -24,11 +27,29 @@ export const IDLE_AFTER_MS = 10 * 60 * 1000;
 
 export class PoolCoordinator extends DurableObject<Env> {
   readonly #table: OriginTable;
+  readonly #metrics: MetricsStore;
+  readonly #history = new SessionHistory();
   #ticking: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#table = new OriginTable(ctx.storage.sql);
+    this.#metrics = new MetricsStore(ctx.storage.sql);
+  }
+
+  /** An edge isolate's metric deltas since its last flush (observability/metrics.ts). */
+  addMetrics(delta: MetricsDelta): void {
+    this.#metrics.add(delta);
+  }
+
+  /** The pool's fleet-wide metric totals (/_edge/metrics). */
+  metricTotals(): MetricsDelta {
+    return this.#metrics.totals();
+  }
+
+  /** Sessions per origin over the last minutes (the dashboard's chart). */
+  history(): HistoryPoint[] {
+    return this.#history.points();
   }
 
   /**
@@ -36,7 +57,9 @@ export class PoolCoordinator extends DurableObject<Env> {
    * seeds (or, after a redeploy, updates) the table; the first call also runs the first
    * round of health checks, so a new pool starts with facts rather than guesses.
    */
-  async snapshot(pool: PoolConfig, configHash: string): Promise<PoolSnapshot> {
+  async snapshot(pool: PoolConfig, configHash: string, metrics?: MetricsDelta): Promise<PoolSnapshot> {
+    // The isolate's metric deltas ride along (observability/metrics.ts): no call of their own.
+    if (metrics !== undefined) this.#metrics.add(metrics);
     this.#table.sync(pool, configHash);
     const now = Date.now();
     this.#table.noteRead(now);
@@ -130,6 +153,7 @@ export class PoolCoordinator extends DurableObject<Env> {
     await this.#drain(pool, elapsed);
     const moved = settings.rebalance.enabled ? await this.#rebalance(pool, settings, credit, elapsed) : { ended: 0, credit: 0 };
     this.#table.setTick(now, rebalanced + moved.ended, moved.credit);
+    this.#history.record(now, Object.fromEntries(this.#table.origins().map((o) => [o.id, o.sessions])));
   }
 
   async #drain(pool: string, elapsed: number): Promise<void> {
@@ -138,6 +162,7 @@ export class PoolCoordinator extends DurableObject<Env> {
       const step = drainStep(o.drainRate, o.drainCredit, elapsed, o.sessions);
       const ended = step.toEnd > 0 ? await endSessionsOn(this.env, pool, o.id, step.toEnd, "drain") : 0;
       this.#table.setDrainProgress(o.id, o.drained + ended, ended < step.toEnd ? 0 : step.credit);
+      this.#metrics.count("edge_sessions_ended_total", { pool, origin: o.id, reason: "drain" }, ended);
       if (ended > 0) this.#table.setSessions(o.id, Math.max(0, o.sessions - ended));
     }
   }
@@ -151,6 +176,7 @@ export class PoolCoordinator extends DurableObject<Env> {
     const step = rebalanceStep(loads, settings.rebalance, credit, elapsed);
     if (step.origin === undefined || step.toEnd === 0) return { ended: 0, credit: step.credit };
     const ended = await endSessionsOn(this.env, pool, step.origin, step.toEnd, "rebalance");
+    this.#metrics.count("edge_sessions_ended_total", { pool, origin: step.origin, reason: "rebalance" }, ended);
     return { ended, credit: step.credit };
   }
 }

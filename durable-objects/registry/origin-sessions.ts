@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { EndReason } from "../../workers/edge/protocols/adapter.ts";
+import { errorMessage, log } from "../../workers/edge/observability/log.ts";
 import { sessionStub } from "../session/stub.ts";
 import { migrateSchema } from "../sqlite-schema.ts";
 
@@ -13,6 +14,9 @@ const MIGRATIONS: readonly string[] = [
   // v1
   `CREATE TABLE sessions (sk TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
    CREATE INDEX sessions_by_age ON sessions (created_at, sk);`,
+  // v2: the origin's own id for the session, so an operator can find a session by it.
+  `ALTER TABLE sessions ADD COLUMN origin_session_id TEXT;
+   CREATE INDEX sessions_by_origin_id ON sessions (origin_session_id);`,
 ];
 
 /** Session objects asked to end at once: a drain of thousands must not open thousands of calls. */
@@ -29,8 +33,21 @@ export class OriginSessions extends DurableObject<Env> {
     migrateSchema(this.#sql, MIGRATIONS);
   }
 
-  add(sk: string, createdAt: number): void {
-    this.#sql.exec("INSERT OR REPLACE INTO sessions (sk, created_at) VALUES (?, ?)", sk, createdAt);
+  add(sk: string, createdAt: number, originSessionId: string | null = null): void {
+    this.#sql.exec("INSERT OR REPLACE INTO sessions (sk, created_at, origin_session_id) VALUES (?, ?, ?)", sk, createdAt, originSessionId);
+  }
+
+  /** The origin named the session after it was registered (a WebSocket's first message). */
+  setOriginSessionId(sk: string, originSessionId: string): void {
+    this.#sql.exec("UPDATE sessions SET origin_session_id = ? WHERE sk = ?", originSessionId, sk);
+  }
+
+  /** Session keys of live sessions the origin knows by this id (admin lookup). */
+  findByOriginSessionId(originSessionId: string): string[] {
+    return this.#sql
+      .exec<{ sk: string }>("SELECT sk FROM sessions WHERE origin_session_id = ? LIMIT 10", originSessionId)
+      .toArray()
+      .map((row) => row.sk);
   }
 
   remove(sk: string): void {
@@ -76,7 +93,7 @@ export class OriginSessions extends DurableObject<Env> {
       this.remove(sk);
       return ended;
     } catch (err) {
-      console.error(JSON.stringify({ event: "registry_end_failed", sk, reason, message: err instanceof Error ? err.message : String(err) }));
+      log("registry_end_failed", { sk, reason, message: errorMessage(err) }, "error");
       return false;
     }
   }

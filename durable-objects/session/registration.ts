@@ -5,13 +5,20 @@
  * session must not fail because its registry shard was briefly unavailable. (A missed
  * removal leaves an entry that the registry drops the next time it tries to end it.)
  */
+import { errorMessage, log } from "../../workers/edge/observability/log.ts";
 import { registryStubFor } from "../registry/registry-stubs.ts";
 import type { SessionRecord } from "./store.ts";
 
 /** Off the response path: a registry that is slow to answer must not slow session creation. */
 export function register(ctx: DurableObjectState, env: Env, record: SessionRecord): void {
   const registry = registryStubFor(env, record.pool, record.originId, record.sk);
-  ctx.waitUntil(registry.add(record.sk, record.createdAt).catch((err: unknown) => logFailure("add", record.sk, err)));
+  ctx.waitUntil(registry.add(record.sk, record.createdAt, record.originSessionId).catch((err: unknown) => logFailure("add", record.sk, err)));
+}
+
+/** The origin named the session after registration: the registry learns it too (admin lookup). */
+export function registerOriginSessionId(ctx: DurableObjectState, env: Env, record: SessionRecord, originSessionId: string): void {
+  const registry = registryStubFor(env, record.pool, record.originId, record.sk);
+  ctx.waitUntil(registry.setOriginSessionId(record.sk, originSessionId).catch((err: unknown) => logFailure("add", record.sk, err)));
 }
 
 export async function unregister(env: Env, record: SessionRecord): Promise<void> {
@@ -23,5 +30,5 @@ export async function unregister(env: Env, record: SessionRecord): Promise<void>
 }
 
 function logFailure(op: "add" | "remove", sk: string, err: unknown): void {
-  console.error(JSON.stringify({ event: "registry_failed", op, sk, message: err instanceof Error ? err.message : String(err) }));
+  log("registry_failed", { op, sk, message: errorMessage(err) }, "error");
 }

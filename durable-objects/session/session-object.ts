@@ -8,12 +8,14 @@ import { DurableObject } from "cloudflare:workers";
 import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
 import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
 import { isEndReason, type EndReason, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
+import { log } from "../../workers/edge/observability/log.ts";
+import { webSocketEnded } from "../../workers/edge/observability/session-events.ts";
 import type { RelayOutcome } from "./http-relay.ts";
 import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
 import { endMessage } from "./end-message.ts";
-import { register, unregister } from "./registration.ts";
+import { register, registerOriginSessionId, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
 
@@ -72,6 +74,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#record = { ...record, state: "ended", endedReason: reason };
     this.#store.save(this.#record);
     this.#store.record("ended", { reason, detail: detail ?? null });
+    log("session_ended", { sk: record.sk, pool: record.pool, origin: record.originId, reason, detail });
     this.#open.endAll(adapter.endSignal(reason, endMessage(reason, detail)));
     this.#store.clearDeadline("end");
     const forgetAt = this.#store.deadline("forget") ?? Number.POSITIVE_INFINITY;
@@ -200,7 +203,10 @@ export class SessionObject extends DurableObject<Env> {
       originSessionId: () => this.#record?.originSessionId ?? record.originSessionId,
       learnOriginSessionId: (id) => this.#learnOriginSessionId(id),
       open: this.#open,
-      webSocketClosed: (side, code, reason) => this.#store.record("websocket_close", { side, code, reason }),
+      webSocketClosed: (side, code, reason) => {
+        this.#store.record("websocket_close", { side, code, reason });
+        webSocketEnded(this.env, this.ctx, record, side, code, reason);
+      },
     });
   }
 
@@ -216,6 +222,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#record = { ...record, originSessionId };
     this.#store.save(this.#record);
     this.#store.record("origin_session", { originSessionId });
+    registerOriginSessionId(this.ctx, this.env, this.#record, originSessionId);
   }
 
   /** A response on its way to the client: a WebSocket is logged, a stream kept so it can be ended. */

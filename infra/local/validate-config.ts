@@ -4,12 +4,16 @@
  * rather than on the first request, as a 500.
  */
 import { resolveConfig } from "../../workers/edge/config.ts";
+import { adminTokens } from "../../workers/edge/routes/admin-access.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
+import { resolveNetworkBinding } from "../../workers/edge/token/network.ts";
 
 export function validateEdgeVars(vars: Record<string, string | undefined>): void {
   try {
     resolveConfig(vars);
     resolveKeyRing(vars);
+    resolveNetworkBinding(vars.TOKEN_NETWORK_BINDING);
+    adminTokens(vars);
   } catch (err) {
     throw new Error(`edge configuration is invalid: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

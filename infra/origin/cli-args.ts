@@ -45,6 +45,9 @@ export const USAGE = `usage: node infra/origin/main.ts --id ID --listen KIND=HOS
   --tlcp-keepalive-ms N         TLCP keep-alive announced in CONOK unless the client asks
                                 (default 5000, min 100); PROBE is sent sooner
   --tlcp-session-expiry-ms N    forget a TLCP session unbound this long (default 30000)
+  --jwks-url URL                the edge's JWKS (https://EDGE/_edge/.well-known/jwks.json): CR
+                                requests must then carry a valid X-Push-Edge-Token naming this
+                                origin, else 403 (needs ES256/EdDSA keys on the edge)
   --help                        this text`;
 
 export type CliResult = { kind: "run"; options: OriginOptions } | { kind: "help" };
@@ -114,6 +117,9 @@ export function parseCliArgs(argv: readonly string[]): CliResult {
         break;
       case "--state":
         options.state = choice(flag, value, ORIGIN_STATES);
+        break;
+      case "--jwks-url":
+        options.jwksUrl = value;
         break;
       default:
         throw new OptionError(flag, "unknown flag (see --help)");
@@ -199,6 +205,7 @@ const FIELD_FLAGS: Record<string, string> = {
   proxyAuthKeys: "--proxy-auth-keys-file",
   forwardedTrusted: "--forwarded-trusted",
   state: "--state",
+  jwksUrl: "--jwks-url",
   ...Object.fromEntries(Object.entries(NUMERIC_FLAGS).map(([flag, field]) => [field, flag])),
 };
 

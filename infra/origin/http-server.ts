@@ -36,14 +36,15 @@ export function createHttpServer(runtime: OriginRuntime): Server {
       writeRawResponse(socket, 500, { error: "internal_error", message: "connection has no listener" }, baseHeaders);
       return;
     }
-    try {
-      const gateway = checkRoute(ctx, true) === "tlcp-ws" ? tlcpWebsockets : websockets;
-      gateway.handleUpgrade(ctx, req, socket, head);
-    } catch (error) {
+    void (async () => {
+      const name = checkRoute(ctx, true);
+      await runtime.edgeTokenCheck?.(name, ctx.method, req.headers);
+      (name === "tlcp-ws" ? tlcpWebsockets : websockets).handleUpgrade(ctx, req, socket, head);
+    })().catch((error: unknown) => {
       const failure = toHttpError(error);
       writeRawResponse(socket, failure.status, failure.body(), { ...failure.headers, ...ctx.baseHeaders });
       ctx.log(failure.status);
-    }
+    });
   });
 
   // Unparseable requests: answer in our own words (with X-Origin-Id) instead of Node's
@@ -62,6 +63,7 @@ export function createHttpServer(runtime: OriginRuntime): Server {
 
 async function dispatch(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = checkRoute(ctx, false);
+  await ctx.runtime.edgeTokenCheck?.(route, ctx.method, req.headers);
   switch (route) {
     case "health":
       return handleHealth(ctx, res);

@@ -69,6 +69,8 @@ export type OriginOptions = {
   tlcpSessionExpiryMs?: number;
   /** Called once per logged request (the CLI prints it as a JSON line). */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** The edge's JWKS: CR requests must then carry a valid edge token for this origin (edge-token.ts). */
+  jwksUrl?: string;
 };
 
 export const DEFAULT_LOOPBACK: readonly string[] = ["127.0.0.1", "::1"];
@@ -116,6 +118,7 @@ export type ResolvedOptions = {
   tlcpKeepAliveMs: number;
   tlcpSessionExpiryMs: number;
   onRequest: ((entry: RequestLogEntry) => void) | undefined;
+  jwksUrl: URL | undefined;
 };
 
 /** Error whose `field` names the option (or CLI flag) that was wrong. */
@@ -174,6 +177,7 @@ export function resolveOriginOptions(options: OriginOptions): ResolvedOptions {
     tlcpKeepAliveMs: duration("tlcpKeepAliveMs", options.tlcpKeepAliveMs ?? DEFAULTS.tlcpKeepAliveMs, 100),
     tlcpSessionExpiryMs: duration("tlcpSessionExpiryMs", options.tlcpSessionExpiryMs ?? DEFAULTS.tlcpSessionExpiryMs, 1),
     onRequest: options.onRequest,
+    jwksUrl: options.jwksUrl === undefined ? undefined : httpUrl("jwksUrl", options.jwksUrl),
   };
 }
 
@@ -213,6 +217,17 @@ function duration(field: string, value: number, min: number): number {
     throw new OptionError(field, `must be an integer number of milliseconds >= ${min}, got ${String(value)}`);
   }
   return value;
+}
+
+function httpUrl(field: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OptionError(field, `must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new OptionError(field, `must be an http(s) URL, got ${JSON.stringify(value)}`);
+  return url;
 }
 
 function count(field: string, value: number): number {

@@ -3,6 +3,7 @@
 
 import type { AddressInfo } from "node:net";
 import { trackHttpConnections, type HttpConnections } from "./http-connections.ts";
+import { createEdgeTokenCheck } from "./edge-token.ts";
 import { createHttpServer } from "./http-server.ts";
 import {
   resolveOriginOptions,
@@ -62,6 +63,7 @@ export async function startOrigin(options: StartOriginOptions): Promise<RunningO
     requestLog: new RequestLog(resolved.requestLogSize, resolved.onRequest),
     state: resolved.state,
     connections: new WeakMap(),
+    edgeTokenCheck: resolved.jwksUrl === undefined ? undefined : createEdgeTokenCheck(resolved.id, resolved.jwksUrl),
   };
   const httpServer = createHttpServer(runtime);
   const httpConnections = trackHttpConnections(httpServer);

@@ -3,6 +3,7 @@
 // socket told us about itself (listener kind, PROXY header) before HTTP parsing began.
 
 import type { Socket } from "node:net";
+import type { EdgeTokenCheck } from "./edge-token.ts";
 import type { OriginState, ResolvedOptions } from "./options.ts";
 import type { ConnectionInfo } from "./proxy-listener.ts";
 import type { RequestLog } from "./request-log.ts";
@@ -20,4 +21,6 @@ export type OriginRuntime = {
   state: OriginState;
   /** Keyed by the socket the proxy listener handed to the HTTP server. */
   readonly connections: WeakMap<Socket, ConnectionInfo>;
+  /** Set with --jwks-url: refuses CR requests without the edge's token for this origin. */
+  readonly edgeTokenCheck: EdgeTokenCheck | undefined;
 };

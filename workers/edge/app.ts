@@ -5,13 +5,24 @@
 import { Hono } from "hono";
 import { ConfigError } from "./config.ts";
 import { EdgeError, edgeErrorResponse, errorResponse } from "./errors.ts";
+import { log } from "./observability/log.ts";
+import { dashboardRoutes } from "./dashboard/page.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { adminSessionLookupRoutes } from "./routes/admin-session-lookup.ts";
+import { adminStreamRoutes } from "./routes/admin-stream.ts";
+import { JWKS_PATH, jwks } from "./routes/jwks.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { sessionRoutes, type EdgeEnv } from "./routes/sessions.ts";
 
 export function createApp(): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
 
   app.get("/_edge/health", (c) => c.json({ ok: true }));
+  app.get(JWKS_PATH, jwks());
+  app.route("/_edge/dashboard", dashboardRoutes());
+  app.route("/_edge/metrics", metricsRoutes());
+  app.route("/_edge/admin", adminStreamRoutes());
+  app.route("/_edge/admin", adminSessionLookupRoutes());
   app.route("/_edge/admin", adminRoutes());
   app.all("/_edge/*", () => errorResponse(404, "not_found", "no such edge endpoint"));
   app.all("*", sessionRoutes());
@@ -19,10 +30,10 @@ export function createApp(): Hono<EdgeEnv> {
   app.onError((err) => {
     if (err instanceof EdgeError) return edgeErrorResponse(err);
     if (err instanceof ConfigError) {
-      console.error(JSON.stringify({ event: "config_invalid", field: err.field, message: err.message }));
+      log("config_invalid", { field: err.field, message: err.message }, "error");
       return errorResponse(500, "config_invalid", `edge configuration is invalid: ${err.message}`);
     }
-    console.error(JSON.stringify({ event: "internal_error", message: err.message, stack: err.stack }));
+    log("internal_error", { message: err.message, stack: err.stack }, "error");
     return errorResponse(500, "internal_error", "the edge failed to handle this request");
   });
   return app;

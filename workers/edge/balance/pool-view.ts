@@ -8,6 +8,7 @@
 import type { PoolCoordinator } from "../../../durable-objects/pool/coordinator.ts";
 import type { OriginSnapshot, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
 import type { OriginConfig, PoolConfig } from "../config.ts";
+import { restoreDelta, takeDelta } from "../observability/metrics.ts";
 import type { Candidate } from "./pick.ts";
 
 export const SNAPSHOT_STALE_MS = 2_000;
@@ -84,10 +85,20 @@ export class PoolView {
     this.#failed.set(id, reason);
   }
 
-  /** Fetches a fresh snapshot; concurrent callers share one fetch. */
+  /** Fetches a fresh snapshot (carrying this isolate's metrics); concurrent callers share one fetch. */
   refresh(coordinator: DurableObjectStub<PoolCoordinator>): Promise<void> {
-    this.#refreshing ??= coordinator
-      .snapshot(this.pool, this.#hash)
+    this.#refreshing ??= this.#fetch(coordinator);
+    return this.#refreshing;
+  }
+
+  #fetch(coordinator: DurableObjectStub<PoolCoordinator>): Promise<void> {
+    const metrics = takeDelta(this.pool.name);
+    return coordinator
+      .snapshot(this.pool, this.#hash, metrics)
+      .catch((err: unknown) => {
+        if (metrics !== undefined) restoreDelta(this.pool.name, metrics);
+        throw err;
+      })
       .then((snapshot) => {
         this.#snapshot = snapshot;
         this.#fetchedAt = Date.now();
@@ -97,7 +108,6 @@ export class PoolView {
       .finally(() => {
         this.#refreshing = undefined;
       });
-    return this.#refreshing;
   }
 }
 

@@ -18,6 +18,7 @@ import type { PoolSettings } from "../pool-settings.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
+import { mintNetwork } from "../token/network.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
@@ -47,6 +48,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
   const admission = view.snapshot?.settings.admission ?? { sessionsPerSecond: 0, burst: 1 };
 
   const body = await replayableBody(request, input.body);
+  const net = await mintNetwork(env.TOKEN_NETWORK_BINDING, request);
   const tried = new Set<string>();
   let last: Response | undefined;
   let limited = false;
@@ -74,6 +76,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       origin: origin.id,
       pool: pool.name,
       ttlSeconds: runtime.config.tokenTtlSeconds,
+      ...(net === undefined ? {} : { net }),
     });
     const route: CreateRoute = {
       op: "create",
@@ -95,6 +98,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       // Passive health: the origin failed a real request; stop placing sessions on it now,
       // and tell the coordinator (off the response path) so every isolate learns it.
       view.markDown(origin.id, failure ?? "refused new session (503)");
+      input.observation.relayError(origin.id, failure ?? "refused_new_session", sk);
       if (failure !== null) input.waitUntil(coordinator.reportFailure(origin.id, failure).catch(() => undefined));
       await last?.body?.cancel();
       last = response;
@@ -102,12 +106,14 @@ export async function createSession(input: CreateInput): Promise<Response> {
     }
     if (response.status >= 400) return strip(response);
     view.notePlaced(origin.id);
+    input.observation.placed(origin.id, sk, adapter.name);
     return adapter.deliverToken(strip(response), token, {
       secure: outbound.url.protocol === "https:",
       ttlSeconds: runtime.config.tokenTtlSeconds,
     });
   }
   if (last !== undefined) return strip(last);
+  input.observation.refused(limited ? "rate_limit" : "no_origin");
   if (limited) {
     // Admission control: the origins are healthy but taking sessions as fast as allowed.
     return input.failure(503, "no_origin_available", `pool ${pool.name} is admitting new sessions at its limit; retry shortly`, {

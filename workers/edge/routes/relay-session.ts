@@ -7,10 +7,10 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { poolView } from "../balance/pool-view.ts";
-import type { EdgeErrorCode } from "../errors.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
-import { clearedAffinityCookie } from "../token/carriers.ts";
-import { verifyAffinityToken, type TokenFailure } from "../token/verify.ts";
+import { clearedAffinityCookie, withForwardedToken } from "../token/carriers.ts";
+import { admitToken } from "../token/admit.ts";
+import { TOKEN_FAILURES } from "../token/failures.ts";
 import type { RouteContext } from "./route-context.ts";
 
 export interface RelayInput extends RouteContext {
@@ -22,26 +22,19 @@ export interface RelayInput extends RouteContext {
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
-const FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; message: string }> = {
-  expired: { status: 401, code: "token_expired", message: "affinity token expired; start a new session" },
-  wrong_pool: { status: 403, code: "token_wrong_pool", message: "affinity token belongs to another pool" },
-  malformed: { status: 401, code: "token_invalid", message: "affinity token is malformed" },
-  unknown_kid: { status: 401, code: "token_invalid", message: "affinity token is signed with an unknown key" },
-  bad_signature: { status: 401, code: "token_invalid", message: "affinity token signature is invalid" },
-  bad_claims: { status: 401, code: "token_invalid", message: "affinity token claims are invalid" },
-};
-
 export async function relaySession(input: RelayInput): Promise<Response> {
   const { env, runtime, pool, request, outbound } = input;
-  const verified = await verifyAffinityToken(runtime.keys, input.token, pool.name);
+  const verified = await admitToken(runtime.keys, input.token, pool.name, request, env.TOKEN_NETWORK_BINDING);
   if (!verified.ok) {
-    const f = FAILURES[verified.reason];
+    const f = TOKEN_FAILURES[verified.reason];
+    input.observation.tokenRefused(verified.reason, input.carrier);
     return forgetCookie(input, input.failure(f.status, f.code, f.message));
   }
   const { sk, o } = verified.claims;
+  input.observation.routed(o, sk);
   const stub = sessionStub(env, sk);
   const response = await stub.fetch(
-    sessionObjectRequest(outbound, request.method, input.body ?? request.body, {
+    sessionObjectRequest(withForwardedToken(outbound, input.token), request.method, input.body ?? request.body, {
       op: "relay",
       sk,
       pool: pool.name,
@@ -53,6 +46,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.
   if (failure === "origin_unreachable") {
+    input.observation.relayError(o, failure);
     poolView(pool).markDown(o, failure);
     input.waitUntil(coordinatorStub(env, pool.name).reportFailure(o, failure).catch(() => undefined));
   }

@@ -1,5 +1,6 @@
 /** What the S and CR paths both work from, once a request is matched to a pool and adapter. */
 import type { PoolConfig } from "../config.ts";
+import type { RequestObservation } from "../observability/request-observation.ts";
 import type { Failure, ProtocolAdapter } from "../protocols/adapter.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
 import type { EdgeRuntime } from "../runtime.ts";
@@ -15,4 +16,6 @@ export interface RouteContext {
   readonly outbound: OutboundRequest;
   /** How this request's failures are told to the client (the adapter's words for it). */
   readonly failure: Failure;
+  /** Metrics and logs of this request (observability/); hooks are one call each. */
+  readonly observation: RequestObservation;
 }

@@ -4,7 +4,8 @@
  */
 import type { Context } from "hono";
 import { poolForHost } from "../config.ts";
-import { errorResponse } from "../errors.ts";
+import { EdgeError, errorResponse } from "../errors.ts";
+import { RequestObservation, type RequestKind } from "../observability/request-observation.ts";
 import { adapterFor } from "../protocols/registry.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
@@ -24,22 +25,37 @@ export const sessionRoutes = () =>
     const adapter = adapterFor(url);
     const classification = await adapter.classify(request, url);
     const outbound = outboundRequest(request, url);
-    const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: (p: Promise<unknown>) => waitUntil(c, p) };
+    const later = (p: Promise<unknown>) => waitUntil(c, p);
+    const kind: RequestKind = classification.kind === "first-message" ? "first_message" : classification.kind;
+    const observation = new RequestObservation(kind, pool.name, c.env, later);
+    const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: later, observation };
     switch (classification.kind) {
       case "first-message":
-        return firstMessageWebSocket({ ...common, failure: adapter.failure });
+        return observed(observation, firstMessageWebSocket({ ...common, failure: adapter.failure }));
       case "CR":
-        return relaySession({
+        return observed(observation, relaySession({
           ...common,
           failure: classification.failure ?? adapter.failure,
           token: classification.token,
           carrier: classification.carrier,
           body: classification.body,
-        });
+        }));
       case "S":
-        return createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body });
+        return observed(observation, createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body }));
     }
   };
+
+/** Counts the request with the status its client gets, whether the route answered or threw. */
+async function observed(observation: RequestObservation, response: Promise<Response> | Response): Promise<Response> {
+  try {
+    const answer = await response;
+    observation.finish(answer.status);
+    return answer;
+  } catch (err) {
+    observation.finish(err instanceof EdgeError ? err.status : 500);
+    throw err;
+  }
+}
 
 function waitUntil(c: Context<EdgeEnv>, promise: Promise<unknown>): void {
   try {

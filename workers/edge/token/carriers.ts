@@ -9,6 +9,13 @@ export const TOKEN_HEADER = "x-affinity-token";
 export const TOKEN_QUERY = "affinity";
 export const TOKEN_COOKIE = "pe_affinity";
 
+/**
+ * The verified token, as the edge hands it to the origin on CR requests, so an origin can
+ * verify it itself (against the JWKS). Only the edge sets it: a client-sent copy is
+ * removed with the carriers, on S and CR requests alike.
+ */
+export const FORWARDED_TOKEN_HEADER = "x-push-edge-token";
+
 export type TokenCarrier = "header" | "query" | "cookie";
 
 export interface CarriedToken {
@@ -38,11 +45,13 @@ export function findCarriedToken(request: Request, url: URL): CarriedToken | und
 }
 
 /**
- * Removes every token carrier from what goes to the origin: the origin has no use for the
- * token, and a token must not leak into origin logs.
+ * Removes every token carrier from what goes to the origin — the client's carriers differ
+ * by protocol, and the origin must not mistake them for its own parameters — and any
+ * client-sent copy of the forwarded-token header (the relay adds the verified token there).
  */
 export function stripCarriers(headers: Headers, url: URL): void {
   headers.delete(TOKEN_HEADER);
+  headers.delete(FORWARDED_TOKEN_HEADER);
   url.searchParams.delete(TOKEN_QUERY);
   const cookie = headers.get("cookie");
   if (cookie !== null) {
@@ -54,6 +63,13 @@ export function stripCarriers(headers: Headers, url: URL): void {
     if (kept === "") headers.delete("cookie");
     else headers.set("cookie", kept);
   }
+}
+
+/** The outbound request of a verified CR request, with the token for the origin to check. */
+export function withForwardedToken<T extends { readonly headers: Headers }>(outbound: T, token: string): T {
+  const headers = new Headers(outbound.headers);
+  headers.set(FORWARDED_TOKEN_HEADER, token);
+  return { ...outbound, headers };
 }
 
 /**

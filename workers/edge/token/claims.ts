@@ -8,6 +8,8 @@ export interface AffinityClaims {
   readonly aud: string;
   readonly iat: number;
   readonly exp: number;
+  /** Optional network binding: hash of the client's network prefix (network.ts). */
+  readonly net?: string;
 }
 
 /** A fresh session key: 128 random bits, base64url, safe in paths, cookies and DO names. */

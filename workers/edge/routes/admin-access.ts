@@ -1,0 +1,84 @@
+/**
+ * Who may use the admin API, and on which host names.
+ *
+ * Tokens: `ADMIN_TOKEN` (named "admin") and/or `ADMIN_TOKENS`, a JSON object
+ * `{"<name>": "<token>", ...}` so each operator or tool has its own token, named in the
+ * audit log and revoked alone. A presented token is compared with every configured token
+ * in constant time, so neither which token nor how much of it matched shows in timings.
+ *
+ * Hosts: `ADMIN_HOSTS`, a comma list of host names ("*" = any). When empty (the default),
+ * the admin API answers on any host that no pool names explicitly — the workers.dev host,
+ * a route set aside for operations, 127.0.0.1 locally — and never on a pool's own public
+ * host name, where it would share a hostname (and its logs, caches, WAF rules) with clients.
+ */
+import { ConfigError } from "../config-error.ts";
+import type { EdgeConfig } from "../config.ts";
+
+export interface AdminToken {
+  readonly name: string;
+  readonly token: string;
+}
+
+let cachedTokens: { raw: string; tokens: readonly AdminToken[] } | undefined;
+
+/** Throws ConfigError naming ADMIN_TOKENS when it is not a JSON object of non-empty strings. */
+export function adminTokens(env: { ADMIN_TOKEN?: string; ADMIN_TOKENS?: string }): readonly AdminToken[] {
+  const raw = `${env.ADMIN_TOKEN ?? ""}\u0000${env.ADMIN_TOKENS ?? ""}`;
+  if (cachedTokens?.raw === raw) return cachedTokens.tokens;
+  const tokens: AdminToken[] = [];
+  if (env.ADMIN_TOKEN !== undefined && env.ADMIN_TOKEN !== "") tokens.push({ name: "admin", token: env.ADMIN_TOKEN });
+  if (env.ADMIN_TOKENS !== undefined && env.ADMIN_TOKENS !== "") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(env.ADMIN_TOKENS);
+    } catch {
+      throw new ConfigError("ADMIN_TOKENS", "is not valid JSON");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError("ADMIN_TOKENS", 'must be a JSON object {"<name>": "<token>"}');
+    }
+    for (const [name, token] of Object.entries(parsed)) {
+      if (typeof token !== "string" || token.length < 16) {
+        throw new ConfigError(`ADMIN_TOKENS.${name}`, "must be a string of at least 16 characters");
+      }
+      tokens.push({ name, token });
+    }
+  }
+  cachedTokens = { raw, tokens };
+  return tokens;
+}
+
+/** The configured token equal to `given`, compared with all of them in constant time. */
+export function matchAdminToken(tokens: readonly AdminToken[], given: string): AdminToken | undefined {
+  let found: AdminToken | undefined;
+  for (const t of tokens) {
+    if (sameSecret(given, t.token) && found === undefined) found = t;
+  }
+  return found;
+}
+
+/** Constant-time comparison, so a token cannot be guessed byte by byte from timings. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Whether the admin API answers on this host name (see the header comment). */
+export function adminHostAllowed(adminHosts: string | undefined, config: EdgeConfig, hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  const listed = (adminHosts ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== "");
+  if (listed.length > 0) return listed.includes("*") || listed.includes(host);
+  return !config.pools.some((p) => p.hosts.includes(host));
+}
+
+/** A short, stable, non-reversible name for a token in logs. */
+export async function tokenId(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  return [...digest.slice(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,23 @@
+/**
+ * Everything a CR request's token must pass at the edge, in one call: the token itself
+ * (verify.ts: algorithm, key, signature, expiry, pool) and, when the edge binds tokens to
+ * networks, the client's network (network.ts).
+ */
+import type { KeyRing } from "./keyring.ts";
+import { sameNetwork } from "./network.ts";
+import { verifyAffinityToken, type VerifyResult } from "./verify.ts";
+
+export async function admitToken(
+  keys: KeyRing,
+  token: string,
+  pool: string,
+  request: Request,
+  networkBinding: string | undefined,
+): Promise<VerifyResult> {
+  const verified = await verifyAffinityToken(keys, token, pool);
+  if (!verified.ok) return verified;
+  if (!(await sameNetwork(networkBinding, verified.claims, request))) {
+    return { ok: false, reason: "wrong_network", detail: "token was issued to a client on another network" };
+  }
+  return verified;
+}
