@@ -1,45 +1,76 @@
 /**
- * `npm run bench`: the same client workloads sent straight to the reference origins,
- * through the edge with the fetch transport, and through the edge with the tcp transport
- * (signed PROXY v2 to origins that require it), side by side. The origins' own delay is
- * in every column, so the difference is what the hop costs.
+ * `npm run bench`: the same client workloads sent straight to the reference origins
+ * (`direct`), through HAProxy and nginx (Debian's packages, installed when missing),
+ * through push-edge with the fetch transport (`edge`: the deploy bundle in standalone
+ * workerd, the same runner as `npm start`) and with the tcp transport (`edge-tcp`),
+ * side by side, in `--rounds` rounds; mean ± noise, ratios to direct and to HAProxy, and
+ * the issue's targets met or missed.
  *
- *   npm run bench -- [--quick] [--json] [--scenario NAME] [--origin-count N] [--prebuilt] [--verbose]
+ *   npm run bench -- [--quick] [--json] [--rounds N] [--scenario NAME]... [--target NAME]...
+ *                    [--origin-count N] [--prebuilt] [--no-pin] [--no-save] [--write-doc] [--verbose]
  *
- * Two local stacks (fetch origins, PROXY-only origins) serve the whole run and are closed
- * at the end, also on error or Ctrl-C.
- * Progress goes to stderr; the table (or JSON with --json) to stdout.
+ * Everything it starts (two local stacks, HAProxy, nginx, per-scenario worlds) is stopped
+ * at the end, also on error, Ctrl-C or the watchdog. Progress goes to stderr; the Markdown
+ * (or JSON with --json) to stdout and to bench/results/<time>.{json,md}.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../infra/local/edge.ts";
 import { startStack, type RunningStack } from "../infra/local/stack.ts";
+import { aggregate } from "./aggregate.ts";
+import { writeDoc } from "./doc.ts";
+import { checkGoals } from "./goals.ts";
 import { currentLoad, machineInfo } from "./machine.ts";
+import { renderMarkdown } from "./markdown.ts";
 import { renderTable, type ScenarioReport } from "./report.ts";
 import type { Mode, Scenario, TargetResult } from "./scenario.ts";
+import { crRequests } from "./scenarios/cr-requests.ts";
 import { httpStream } from "./scenarios/http-stream.ts";
-import { sessionCreate } from "./scenarios/session-create.ts";
+import { idleMemory } from "./scenarios/idle-memory.ts";
+import { natBalance } from "./scenarios/nat-balance.ts";
+import { originRestart } from "./scenarios/origin-restart.ts";
 import { poolRecovery } from "./scenarios/pool-recovery.ts";
+import { sessionCreate } from "./scenarios/session-create.ts";
 import { tlcpUpdates } from "./scenarios/tlcp-updates.ts";
 import { wsEcho } from "./scenarios/ws-echo.ts";
+import { wsThroughput } from "./scenarios/ws-throughput.ts";
 import { monoMs } from "./lib/clock.ts";
+import { childPids, pinProcess, proxyCpu } from "./lib/procs.ts";
+import { startTcpStack } from "./lib/tcp-stack.ts";
 import { errorMessage, sleep, within } from "./lib/time.ts";
+import { startHaproxy } from "./peers/haproxy.ts";
+import { ensurePeerBinaries, type PeerBinary } from "./peers/install.ts";
+import { startNginx } from "./peers/nginx.ts";
+import type { PeerOptions, PeerOrigin, RunningPeer } from "./peers/peer.ts";
+import { runtimeVersions } from "./peers/versions.ts";
 import { directTarget } from "./targets/direct.ts";
 import { edgeTarget } from "./targets/edge.ts";
 import { edgeTcpTarget } from "./targets/edge-tcp.ts";
-import { startTcpStack } from "./lib/tcp-stack.ts";
+import { haproxyTarget } from "./targets/haproxy.ts";
+import { nginxTarget } from "./targets/nginx.ts";
 import type { Target } from "./targets/target.ts";
 
-const SCENARIOS: readonly Scenario[] = [wsEcho, httpStream, sessionCreate, tlcpUpdates, poolRecovery];
+// Heaviest last: the 1,000 held sessions of idle-memory take a while to wind down in
+// workerd, and the balance scenarios start worlds of their own.
+const SCENARIOS: readonly Scenario[] = [wsEcho, wsThroughput, httpStream, crRequests, sessionCreate, tlcpUpdates, idleMemory, natBalance, originRestart, poolRecovery];
+const TARGET_NAMES = ["direct", "haproxy", "nginx", "edge", "edge-tcp"] as const;
 /** Past this the run is stuck: report, close what was started, exit non-zero. */
-const WATCHDOG_MS: Record<Mode, number> = { full: 420_000, quick: 180_000 };
+const WATCHDOG_MS_PER_ROUND: Record<Mode, number> = { full: 1_200_000, quick: 300_000 };
 /** Origins must not refuse sessions for being full: the bench creates a few thousand. */
 const ORIGIN_ARGS = ["--capacity", "100000"];
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick             short smoke run (~20 s)
-  --json              print machine-readable results instead of the table
+  --quick             short smoke run (1 round, small counts)
+  --json              print machine-readable results instead of Markdown
+  --rounds N          rounds (default 2; 1 with --quick)
   --scenario NAME     run only this scenario (${SCENARIOS.map((s) => s.name).join(", ")}); repeatable
+  --target NAME       measure only this column (${TARGET_NAMES.join(", ")}); repeatable
   --origin-count N    reference origins to start (default 3)
   --prebuilt          the edge bundle in .build/edge is current: skip wrangler's build
+  --no-pin            do not pin the proxies (HAProxy, nginx, workerd) to one CPU with taskset
+  --no-save           do not write bench/results/<time>.{json,md}
+  --write-doc         replace the figures in docs/performance.md with this run's
   --verbose           pass the edge's and origins' logs to stderr
   --help              this text`;
 
@@ -51,9 +82,14 @@ function fail(message: string): never {
 interface Cli {
   readonly mode: Mode;
   readonly json: boolean;
+  readonly rounds: number;
   readonly scenarios: readonly Scenario[];
+  readonly targets: ReadonlySet<string>;
   readonly originCount: number;
   readonly prebuilt: boolean;
+  readonly pin: boolean;
+  readonly save: boolean;
+  readonly writeDoc: boolean;
   readonly verbose: boolean;
 }
 
@@ -64,9 +100,14 @@ function parseCli(): Cli | undefined {
       options: {
         quick: { type: "boolean" },
         json: { type: "boolean" },
+        rounds: { type: "string" },
         scenario: { type: "string", multiple: true },
+        target: { type: "string", multiple: true },
         "origin-count": { type: "string" },
         prebuilt: { type: "boolean" },
+        "no-pin": { type: "boolean" },
+        "no-save": { type: "boolean" },
+        "write-doc": { type: "boolean" },
         verbose: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -81,14 +122,24 @@ function parseCli(): Cli | undefined {
   }
   const names = values.scenario ?? SCENARIOS.map((s) => s.name);
   const scenarios = names.map((name) => SCENARIOS.find((s) => s.name === name) ?? fail(`unknown scenario ${JSON.stringify(name)}`));
+  const targets = values.target ?? [...TARGET_NAMES];
+  for (const t of targets) if (!(TARGET_NAMES as readonly string[]).includes(t)) fail(`unknown target ${JSON.stringify(t)}`);
   const originCount = Number(values["origin-count"] ?? "3");
   if (!Number.isInteger(originCount) || originCount < 1 || originCount > 16) fail("--origin-count must be an integer 1-16");
+  const mode: Mode = values.quick === true ? "quick" : "full";
+  const rounds = Number(values.rounds ?? (mode === "quick" ? "1" : "2"));
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 5) fail("--rounds must be an integer 1-5");
   return {
-    mode: values.quick === true ? "quick" : "full",
+    mode,
     json: values.json === true,
+    rounds,
     scenarios,
+    targets: new Set(targets),
     originCount,
     prebuilt: values.prebuilt === true,
+    pin: values["no-pin"] !== true,
+    save: values["no-save"] !== true,
+    writeDoc: values["write-doc"] === true,
     verbose: values.verbose === true,
   };
 }
@@ -115,7 +166,86 @@ async function runScenario(scenario: Scenario, mode: Mode, targets: readonly Tar
   return { name: scenario.name, title: scenario.title, summary: prepared.summary, params: prepared.params, results };
 }
 
+/** Starts a peer if its binary is there; records why not otherwise. */
+async function startPeer(
+  name: "haproxy" | "nginx",
+  binary: PeerBinary,
+  origins: readonly PeerOrigin[],
+  cpu: number | undefined,
+  unavailable: string[],
+): Promise<{ peer: RunningPeer; start: (o: readonly PeerOrigin[]) => Promise<RunningPeer> } | undefined> {
+  if (!binary.ok) {
+    unavailable.push(`${name}: ${binary.reason}`);
+    return undefined;
+  }
+  const start = (o: readonly PeerOrigin[]): Promise<RunningPeer> => {
+    const options: PeerOptions = { binary: binary.path, version: binary.version, origins: o, cpu };
+    return name === "haproxy" ? startHaproxy(options) : startNginx(options);
+  };
+  try {
+    return { peer: await start(origins), start };
+  } catch (err) {
+    unavailable.push(`${name}: did not start (${errorMessage(err)})`);
+    return undefined;
+  }
+}
+
+/** Everything the report needs besides the rounds. */
+interface RunContext {
+  readonly cli: Cli;
+  readonly startedAt: string;
+  readonly machine: ReturnType<typeof machineInfo>;
+  readonly versions: string;
+  readonly pinning: string;
+  readonly unavailable: readonly string[];
+  readonly targets: readonly Target[];
+}
+
+/** Renders the rounds so far and (unless --no-save) writes them to bench/results/. */
+async function report(ctx: RunContext, rounds: ReadonlyArray<readonly ScenarioReport[]>): Promise<{ markdown: string; json: string }> {
+  const { cli, startedAt, machine, versions, pinning, unavailable, targets } = ctx;
+  const names = targets.map((t) => t.name);
+  const agg = aggregate(rounds, names);
+  const goals = checkGoals(agg);
+  const loadAfter = currentLoad();
+  const prepared = cli.scenarios.map((s) => ({ name: s.name, title: s.title, ...s.prepare(cli.mode) }));
+  const markdown = renderMarkdown(
+    {
+      startedAt,
+      mode: cli.mode,
+      rounds: rounds.length,
+      machine: `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}`,
+      versions,
+      pinning,
+      targets: targets.map((t) => ({ name: t.name, path: t.path })),
+      unavailable,
+      scenarios: prepared.map((s) => ({ title: s.title, summary: s.summary })),
+      load: `1-minute load average ${machine.loadAvg1m.toFixed(2)} before, ${loadAfter.toFixed(2)} after (other work on the machine makes figures noisy)`,
+    },
+    agg,
+    goals,
+    new Map(prepared.map((s) => [s.name, s.title])),
+  );
+  const json = JSON.stringify(
+    { startedAt, mode: cli.mode, rounds: rounds.length, machine, versions, pinning, loadAvg1mAfter: loadAfter, unavailable, targets: targets.map((t) => ({ name: t.name, path: t.path })), figures: agg.figures, goals, errors: agg.errors, raw: rounds },
+    (_key, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value),
+    2,
+  );
+  if (cli.save) {
+    const dir = join(REPO_ROOT, "bench", "results");
+    await mkdir(dir, { recursive: true });
+    const stamp = startedAt.replace(/[:.]/g, "-");
+    await writeFile(join(dir, `${stamp}.json`), `${json}\n`);
+    await writeFile(join(dir, `${stamp}.md`), markdown);
+    progress(`results (${rounds.length} round${rounds.length === 1 ? "" : "s"}): bench/results/${stamp}.{json,md}`);
+  }
+  return { markdown, json };
+}
+
 async function main(): Promise<number> {
+  // Every origin and proxy child adds an exit hook (so none outlives the run); the balance
+  // scenarios start a few worlds of them, past Node's default warning threshold of 10.
+  process.setMaxListeners(64);
   const cli = parseCli();
   if (cli === undefined) return 0;
   const machine = machineInfo();
@@ -127,63 +257,101 @@ async function main(): Promise<number> {
     if (recentLogs.length > 40) recentLogs.shift();
   };
 
-  const stacks: RunningStack[] = [];
+  const closers: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
-  const closeStack = (): Promise<void> => {
-    closing ??= within(15_000, "the stacks to close", Promise.all(stacks.map((s) => s.close())).then(() => {})).catch((err: unknown) =>
+  const closeAll = (): Promise<void> => {
+    closing ??= within(20_000, "the stacks and peers to close", Promise.all(closers.map((c) => c())).then(() => {})).catch((err: unknown) =>
       progress(errorMessage(err)),
     );
     return closing;
   };
   const abort = (why: string, code: number): void => {
     progress(why);
-    void closeStack().finally(() => process.exit(code));
+    void closeAll().finally(() => process.exit(code));
   };
-  const watchdog = setTimeout(() => abort(`still running after ${WATCHDOG_MS[cli.mode] / 1000} s: stopping`, 1), WATCHDOG_MS[cli.mode]);
+  const watchdogMs = WATCHDOG_MS_PER_ROUND[cli.mode] * cli.rounds;
+  const watchdog = setTimeout(() => abort(`still running after ${watchdogMs / 1000} s: stopping`, 1), watchdogMs);
   watchdog.unref();
   process.once("SIGINT", () => abort("interrupted", 130));
   process.once("SIGTERM", () => abort("terminated", 143));
 
-  const reports: ScenarioReport[] = [];
+  const rounds: ScenarioReport[][] = [];
+  const unavailable: string[] = [];
   let targets: Target[] = [];
+  let pinning = "none";
+  let versions = runtimeVersions();
   try {
+    const cpu = cli.pin ? proxyCpu() : undefined;
+    pinning =
+      cpu === undefined
+        ? cli.pin
+          ? "none (taskset missing or a single CPU)"
+          : "none (--no-pin)"
+        : `HAProxy, nginx and workerd pinned to CPU ${cpu} (taskset); the client and the origins float`;
+    const wantPeers = cli.targets.has("haproxy") || cli.targets.has("nginx");
+    const binaries = wantPeers ? await ensurePeerBinaries(progress) : undefined;
+
     progress(`starting ${cli.originCount} reference origins and the edge${cli.prebuilt ? "" : " (building the Worker bundle)"}...`);
     const t0 = monoMs();
-    const stack = await startStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: cli.prebuilt, log });
-    stacks.push(stack);
-    progress(`stack ready in ${((monoMs() - t0) / 1000).toFixed(1)} s: edge ${stack.edgeUrl}, origins ${stack.origins.map((o) => `${o.id}=${o.url}`).join(" ")}`);
-    // The bundle is built by now: the tcp stack reuses it.
-    const tcp = await startTcpStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: true, log });
-    stacks.push(tcp);
-    progress(`tcp stack ready: edge ${tcp.edgeUrl}, PROXY-only origins ${tcp.origins.map((o) => `${o.id}=${o.url}`).join(" ")}`);
-    targets = [directTarget(stack.origins), edgeTarget(stack.edgeUrl), edgeTcpTarget(tcp.edgeUrl)];
-    for (const scenario of cli.scenarios) reports.push(await runScenario(scenario, cli.mode, targets));
+    const workerdBefore = new Set(childPids("workerd"));
+    const stack: RunningStack = await startStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: cli.prebuilt, log });
+    closers.push(() => stack.close());
+    const edgePids = childPids("workerd").filter((p) => !workerdBefore.has(p));
+    progress(`stack ready in ${((monoMs() - t0) / 1000).toFixed(1)} s: edge ${stack.edgeUrl} (workerd ${edgePids.join(",") || "pid unknown"})`);
+
+    targets.push(directTarget(stack.origins));
+    if (binaries !== undefined) {
+      for (const name of ["haproxy", "nginx"] as const) {
+        if (!cli.targets.has(name)) continue;
+        const started = await startPeer(name, binaries[name], stack.origins, cpu, unavailable);
+        if (started === undefined) continue;
+        closers.push(() => started.peer.stop());
+        targets.push(name === "haproxy" ? haproxyTarget(started.peer, started.start) : nginxTarget(started.peer, started.start));
+        versions += `, ${name} ${started.peer.version}`;
+        progress(`${name} ready: ${started.peer.url} (pid ${started.peer.pids().join(",")})`);
+      }
+    }
+    targets.push(edgeTarget(stack.edgeUrl, () => edgePids));
+    if (cli.targets.has("edge-tcp")) {
+      const before = new Set(childPids("workerd"));
+      // The bundle is built by now: the tcp stack reuses it.
+      const tcp = await startTcpStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: true, log });
+      closers.push(() => tcp.close());
+      const tcpPids = childPids("workerd").filter((p) => !before.has(p));
+      targets.push(edgeTcpTarget(tcp.edgeUrl, () => tcpPids));
+      progress(`tcp stack ready: edge ${tcp.edgeUrl}`);
+      if (cpu !== undefined) for (const pid of tcpPids) pinProcess(pid, cpu);
+    }
+    if (cpu !== undefined) for (const pid of edgePids) if (!pinProcess(pid, cpu)) pinning += ` (pinning workerd ${pid} failed)`;
+    targets = targets.filter((t) => cli.targets.has(t.name));
+    for (const u of unavailable) progress(`UNAVAILABLE ${u}`);
+
+    for (let round = 1; round <= cli.rounds; round++) {
+      progress(`round ${round}/${cli.rounds}`);
+      const reports: ScenarioReport[] = [];
+      for (const scenario of cli.scenarios) reports.push(await runScenario(scenario, cli.mode, targets));
+      rounds.push(reports);
+      process.stderr.write(`\nround ${round}:\n${renderTable(targets.map((t) => t.name), reports)}\n\n`);
+      // A run cut short (watchdog, Ctrl-C) still leaves the finished rounds on disk.
+      if (round < cli.rounds) await report({ cli, startedAt, machine, versions, pinning, unavailable, targets }, rounds);
+    }
   } catch (err) {
     progress(`failed: ${errorMessage(err)}`);
     if (!cli.verbose && recentLogs.length > 0) progress(`last stack log lines:\n${recentLogs.join("\n")}`);
-    await closeStack();
+    await closeAll();
     clearTimeout(watchdog);
     return 1;
   }
-  await closeStack();
+  await closeAll();
   clearTimeout(watchdog);
 
-  const loadAfter = currentLoad();
-  if (cli.json) {
-    process.stdout.write(
-      `${JSON.stringify({ startedAt, mode: cli.mode, machine, loadAvg1mAfter: loadAfter, targets: targets.map((t) => ({ name: t.name, path: t.path })), scenarios: reports }, null, 2)}\n`,
-    );
-  } else {
-    const header = [
-      `push-edge bench (${cli.mode}) — ${startedAt}`,
-      `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}; load avg 1m ${machine.loadAvg1m.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
-      `stacks:  2 × (${cli.originCount} reference origins (child processes) + edge in workerd (Miniflare)), all on 127.0.0.1; client in this process`,
-      ...targets.map((t) => `target:  ${t.name.padEnd(8)} ${t.path}`),
-      `note:    the origin's own delay is in every column; "edge − direct" is what the edge hop costs; edge vs edge-tcp is fetch vs tcp transport`,
-      "",
-    ];
-    process.stdout.write(`${header.join("\n")}${renderTable(targets.map((t) => t.name), reports)}\n`);
+  const ctx: RunContext = { cli, startedAt, machine, versions, pinning, unavailable, targets };
+  const { markdown, json } = await report(ctx, rounds);
+  if (cli.writeDoc) {
+    await writeDoc(markdown);
+    progress("docs/performance.md: figures replaced with this run's");
   }
+  process.stdout.write(cli.json ? `${json}\n` : markdown);
   return 0;
 }
 

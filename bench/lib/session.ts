@@ -17,9 +17,10 @@ export type CreateResult = { ok: true; session: SessionRef } | { ok: false; reas
 
 export async function createSession(target: Target, agent: Agent, timeoutMs: number): Promise<CreateResult> {
   const base = target.nextBase();
+  const requestHeaders = target.createHeaders?.() ?? {};
   let res;
   try {
-    res = await httpRequest(`${base}/session`, { method: "POST", agent, timeoutMs });
+    res = await httpRequest(`${base}/session`, { method: "POST", headers: { ...requestHeaders }, agent, timeoutMs });
   } catch (err) {
     return { ok: false, reason: `POST /session: ${errorMessage(err)}` };
   }
@@ -33,7 +34,7 @@ export async function createSession(target: Target, agent: Agent, timeoutMs: num
   const id = field(body, "id");
   const origin = field(body, "origin");
   if (id === undefined || origin === undefined) return { ok: false, reason: "POST /session: body lacks id/origin" };
-  const affinity = target.affinity({ base, status: res.status, headers: res.headers });
+  const affinity = target.affinity({ base, status: res.status, headers: res.headers, requestHeaders });
   if (typeof affinity === "string") return { ok: false, reason: affinity };
   return { ok: true, session: { id, origin, affinity } };
 }

@@ -24,7 +24,7 @@ export interface HttpStreamParams {
 }
 
 export const HTTP_STREAM_PARAMS: Record<Mode, HttpStreamParams> = {
-  full: { streams: 20, events: 100, warmup: 5, intervalMs: 20, timeoutMs: 5_000 },
+  full: { streams: 100, events: 100, warmup: 5, intervalMs: 20, timeoutMs: 5_000 },
   quick: { streams: 5, events: 40, warmup: 5, intervalMs: 20, timeoutMs: 5_000 },
 };
 

@@ -1,15 +1,16 @@
 /**
- * WebSocket echo round trip: open S WebSockets (`/ws?interval_ms=0`: no ticks, only the
+ * WebSocket echo round trip (one connection, one message in flight, 64-byte text, as in
+ * the issue's reference table; through push-edge that is through a session DO): open S WebSockets (`/ws?interval_ms=0`: no ticks, only the
  * origin's echo), wait for the origin's hello, then send small text messages and time
  * each one until its echo comes back. `concurrency` workers each own a share of the
  * sockets and keep one message in flight, so at most `concurrency` round trips overlap.
  * The first `warmup` messages on every socket are not counted.
  */
-import { WebSocket, type RawData } from "ws";
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario } from "../scenario.ts";
 import { summarize } from "../stats.ts";
 import { monoMs } from "../lib/clock.ts";
-import { errorMessage, inParallel, within } from "../lib/time.ts";
+import { EchoSocket } from "../lib/echo-socket.ts";
+import { errorMessage, inParallel } from "../lib/time.ts";
 import { wsBase, type Target } from "../targets/target.ts";
 
 export interface WsEchoParams {
@@ -25,8 +26,8 @@ export interface WsEchoParams {
 }
 
 export const WS_ECHO_PARAMS: Record<Mode, WsEchoParams> = {
-  full: { sockets: 20, messages: 200, warmup: 20, concurrency: 4, payloadBytes: 64, timeoutMs: 5_000, budgetMs: 25_000 },
-  quick: { sockets: 5, messages: 50, warmup: 10, concurrency: 2, payloadBytes: 64, timeoutMs: 5_000, budgetMs: 5_000 },
+  full: { sockets: 1, messages: 3_000, warmup: 200, concurrency: 1, payloadBytes: 64, timeoutMs: 5_000, budgetMs: 20_000 },
+  quick: { sockets: 1, messages: 300, warmup: 50, concurrency: 1, payloadBytes: 64, timeoutMs: 5_000, budgetMs: 5_000 },
 };
 
 export const wsEcho: Scenario = {
@@ -57,7 +58,7 @@ async function runWsEcho(target: Target, p: WsEchoParams, progress: (line: strin
         const i = nextOpen++;
         const t0 = monoMs();
         try {
-          sockets[i] = await EchoSocket.open(`${wsBase(target.nextBase())}/ws?interval_ms=0`, p.timeoutMs);
+          sockets[i] = await EchoSocket.open(`${wsBase(target.nextBase())}/ws?interval_ms=0`, p.timeoutMs, { headers: target.createHeaders?.() ?? {} });
           opens.push(monoMs() - t0);
         } catch (err) {
           errors.add(`open: ${errorMessage(err)}`);
@@ -101,80 +102,4 @@ async function runWsEcho(target: Target, p: WsEchoParams, progress: (line: strin
     errors: errors.messages(),
     elapsedMs: monoMs() - started,
   };
-}
-
-/** One WebSocket with at most one echo outstanding. */
-class EchoSocket {
-  readonly #ws: WebSocket;
-  #waiting: { payload: string; sentAt: number; resolve: (rtt: number) => void } | undefined;
-  #closed = false;
-  closeCode: number | undefined;
-
-  private constructor(ws: WebSocket) {
-    this.#ws = ws;
-    ws.on("message", (data: RawData, binary: boolean) => {
-      const receivedAt = monoMs();
-      const waiting = this.#waiting;
-      if (waiting === undefined || binary) return;
-      if (rawText(data) !== waiting.payload) return; // hello or another frame: not our echo
-      this.#waiting = undefined;
-      waiting.resolve(receivedAt - waiting.sentAt);
-    });
-    ws.once("close", (code: number) => {
-      this.#closed = true;
-      this.closeCode = code;
-    });
-    ws.on("error", () => {
-      // 'close' follows; the pending echo times out with a clear message.
-    });
-  }
-
-  /** Opens the socket and waits for the origin's first message (its hello). */
-  static async open(url: string, timeoutMs: number): Promise<EchoSocket> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    try {
-      await within(
-        timeoutMs,
-        "the WebSocket to open and say hello",
-        new Promise<void>((resolve, reject) => {
-          ws.once("message", () => resolve());
-          ws.once("error", reject);
-          ws.once("close", (code, reason) => reject(new Error(`closed before hello: ${code} ${reason.toString()}`)));
-          ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode ?? "?"}`)));
-        }),
-      );
-    } catch (err) {
-      ws.terminate();
-      throw err;
-    }
-    ws.removeAllListeners("error");
-    ws.removeAllListeners("close");
-    return new EchoSocket(ws);
-  }
-
-  get usable(): boolean {
-    return !this.#closed && this.#ws.readyState === WebSocket.OPEN;
-  }
-
-  echo(payload: string, timeoutMs: number): Promise<number> {
-    const result = new Promise<number>((resolve) => {
-      this.#waiting = { payload, sentAt: monoMs(), resolve };
-    });
-    this.#ws.send(payload);
-    return within(timeoutMs, "an echo", result).finally(() => {
-      this.#waiting = undefined;
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.#ws.readyState === WebSocket.CLOSED) return;
-    const closed = new Promise<void>((resolve) => this.#ws.once("close", () => resolve()));
-    this.#ws.close(1000, "bench done");
-    await within(2_000, "the WebSocket to close", closed).catch(() => this.#ws.terminate());
-  }
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString();
-  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
 }

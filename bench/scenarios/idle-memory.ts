@@ -1,0 +1,111 @@
+/**
+ * Memory per held idle WebSocket session: the resident memory (RSS, /proc) of the hop's
+ * processes — workerd for push-edge, haproxy, nginx master + worker — before and after
+ * `sessions` idle S WebSockets (`/ws?interval_ms=0`, no traffic) are open, divided by the
+ * number held. Each column gets a fresh hop (and fresh origins, lib/balance-world.ts): in a
+ * process that has held sessions before, the allocator reuses freed memory and the delta
+ * comes out far lower than a first fill — so every column and round measures a first fill.
+ * A direct connection has no hop, and `edge-tcp` shares the edge's process model: their
+ * columns are empty.
+ */
+import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
+import { monoMs } from "../lib/clock.ts";
+import { EchoSocket } from "../lib/echo-socket.ts";
+import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
+import { totalRssKiB } from "../lib/procs.ts";
+import { errorMessage, inParallel, sleep } from "../lib/time.ts";
+import { wsBase, type Target } from "../targets/target.ts";
+
+export interface IdleMemoryParams {
+  readonly sessions: number;
+  readonly parallel: number;
+  /** Sessions opened and closed before the baseline. */
+  readonly warmup: number;
+  /** Pause after opening, so lazily freed memory settles before RSS is read. */
+  readonly settleMs: number;
+  readonly timeoutMs: number;
+}
+
+export const IDLE_MEMORY_PARAMS: Record<Mode, IdleMemoryParams> = {
+  full: { sessions: 1_000, parallel: 16, warmup: 20, settleMs: 2_000, timeoutMs: 10_000 },
+  quick: { sessions: 50, parallel: 8, warmup: 10, settleMs: 500, timeoutMs: 10_000 },
+};
+
+export const idleMemory: Scenario = {
+  name: "idle-memory",
+  title: "Memory per held idle WebSocket session (RSS of the hop)",
+  prepare(mode): PreparedScenario {
+    const p = IDLE_MEMORY_PARAMS[mode];
+    return {
+      params: { ...p },
+      summary: `${p.sessions} idle WebSocket sessions held by a fresh hop (after ${p.warmup} opened and closed); (RSS after − RSS before) / sessions held`,
+      run: (target, progress) => runIdleMemory(target, p, progress),
+    };
+  },
+};
+
+async function runIdleMemory(outer: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
+  if (outer.inFrontOf === undefined) return { target: outer.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
+  const world = await startBalanceWorld(outer, 3, { log: hopLog }, hopLog);
+  try {
+    return await measure(outer.name, world.hop.target, p, progress);
+  } finally {
+    await world.close();
+  }
+}
+
+async function measure(name: string, target: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
+  const started = monoMs();
+  const errors = new ErrorLog();
+  if (target.pids === undefined) return { target: name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
+  // One-time costs (the Worker's and the session class's code, first connections) are not
+  // per session: a few sessions are opened and closed before the baseline is read.
+  const warm: EchoSocket[] = [];
+  for (let i = 0; i < p.warmup; i++) {
+    try {
+      warm.push(await EchoSocket.open(`${wsBase(target.nextBase())}/ws?interval_ms=0`, p.timeoutMs, { headers: target.createHeaders?.() ?? {} }));
+    } catch (err) {
+      errors.add(`warm-up open: ${errorMessage(err)}`);
+    }
+  }
+  await Promise.all(warm.map((w) => w.close()));
+  await sleep(p.settleMs);
+  const pids = target.pids();
+  const before = totalRssKiB(pids);
+  if (before === undefined) {
+    errors.add(`cannot read RSS of ${pids.join(", ") || "no process"} (/proc)`);
+    return { target: name, metrics: [], errorCount: errors.count, errors: errors.messages(), elapsedMs: 0 };
+  }
+  const sockets: EchoSocket[] = [];
+  let perSession = Number.NaN;
+  try {
+    let next = 0;
+    await inParallel(p.parallel, async () => {
+      while (next < p.sessions) {
+        next += 1;
+        try {
+          sockets.push(await EchoSocket.open(`${wsBase(target.nextBase())}/ws?interval_ms=0`, p.timeoutMs, { headers: target.createHeaders?.() ?? {} }));
+        } catch (err) {
+          errors.add(`open: ${errorMessage(err)}`);
+        }
+      }
+    });
+    await sleep(p.settleMs);
+    const held = sockets.filter((s) => s.usable).length;
+    const after = totalRssKiB(target.pids());
+    if (after === undefined) errors.add("the hop's process ended while sessions were held");
+    else if (held > 0) perSession = (after - before) / held;
+    progress(`${name}: ${held} held, RSS ${before} → ${after ?? "?"} KiB`);
+  } finally {
+    await inParallel(p.parallel, async (w) => {
+      for (let i = w; i < sockets.length; i += p.parallel) await sockets[i]?.close();
+    });
+  }
+  return {
+    target: name,
+    metrics: [{ kind: "rate", key: "per-session", label: "KiB per held session", unit: "KiB", value: perSession }],
+    errorCount: errors.count,
+    errors: errors.messages(),
+    elapsedMs: monoMs() - started,
+  };
+}
