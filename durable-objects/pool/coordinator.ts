@@ -14,12 +14,13 @@ import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
 import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../workers/edge/pool-settings.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../session/transport/settings.ts";
 import type { MetricsDelta } from "../../workers/edge/observability/series.ts";
+import { log } from "../../workers/edge/observability/log.ts";
 import { checkHealth } from "./health-check.ts";
 import { MetricsStore } from "./metrics-store.ts";
 import { drainStep, rebalanceStep } from "./moves.ts";
 import { OriginTable, type OriginState } from "./origin-table.ts";
 import { SessionHistory, type HistoryPoint } from "./session-history.ts";
-import { countSessionsOn, endSessionsOn } from "./sessions-on-origin.ts";
+import { countSessionsOn, endLostSessions, endSessionsOn } from "./sessions-on-origin.ts";
 import type { AdminState, PoolSnapshot } from "./snapshot.ts";
 
 /** A pool nobody has asked about for this long stops being checked (its alarm lapses). */
@@ -140,6 +141,7 @@ export class PoolCoordinator extends DurableObject<Env> {
       origins.map(async (o) => {
         const result = await checkHealth(o.config.url, transportFromWire(o.config) ?? FETCH_TRANSPORT, settings.health.timeoutMs);
         this.#table.recordCheck(o.id, result, settings.health.rise, settings.health.fall, Date.now());
+        await this.#endLost(pool, o.id);
         // Load is the edge's own count of live sessions it placed there (the registry):
         // those are the sessions it can move, and an origin's report may include sessions
         // that merely linger. The report stands in when the registry cannot answer.
@@ -154,6 +156,20 @@ export class PoolCoordinator extends DurableObject<Env> {
     const moved = settings.rebalance.enabled ? await this.#rebalance(pool, settings, credit, elapsed) : { ended: 0, credit: 0 };
     this.#table.setTick(now, rebalanced + moved.ended, moved.credit);
     this.#history.record(now, Object.fromEntries(this.#table.origins().map((o) => [o.id, o.sessions])));
+  }
+
+  /**
+   * The origin restarted (its health `instance` changed): the sessions its earlier run held
+   * are gone. End them — clients still attached are told to start again — so they stop
+   * counting as its load; otherwise rebalancing would see a full origin that is empty.
+   */
+  async #endLost(pool: string, originId: string): Promise<void> {
+    const lostBefore = this.#table.origin(originId)?.lostBefore ?? 0;
+    if (lostBefore === 0) return;
+    const { ended, left } = await endLostSessions(this.env, pool, originId, lostBefore).catch(() => ({ ended: 0, left: 1 }));
+    this.#metrics.count("edge_sessions_ended_total", { pool, origin: originId, reason: "origin_restarted" }, ended);
+    if (ended > 0) log("origin_restarted", { pool, origin: originId, ended, left });
+    if (left === 0) this.#table.clearLost(originId, lostBefore);
   }
 
   async #drain(pool: string, elapsed: number): Promise<void> {

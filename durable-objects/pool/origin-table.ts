@@ -20,6 +20,11 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE pool (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, config_hash TEXT NOT NULL,
      settings TEXT NOT NULL, rebalanced INTEGER NOT NULL DEFAULT 0, rebalance_credit REAL NOT NULL DEFAULT 0,
      last_tick INTEGER NOT NULL DEFAULT 0, last_read INTEGER NOT NULL DEFAULT 0);`,
+  // v2: which run of the origin process answered (health `instance`), when it last did,
+  // and the sessions a restart lost: those registered before `lost_before` are ended.
+  `ALTER TABLE origins ADD COLUMN instance TEXT;
+   ALTER TABLE origins ADD COLUMN instance_seen_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE origins ADD COLUMN lost_before INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type OriginRow = {
@@ -40,6 +45,9 @@ type OriginRow = {
   checked_at: number;
   last_error: string | null;
   removed: number;
+  instance: string | null;
+  instance_seen_at: number;
+  lost_before: number;
 };
 
 type PoolRow = {
@@ -56,6 +64,8 @@ export interface OriginState extends OriginSnapshot {
   readonly drainCredit: number;
   readonly good: number;
   readonly bad: number;
+  /** Sessions registered before this time died with an earlier run of the origin (0: none). */
+  readonly lostBefore: number;
 }
 
 const ADMIN_STATES: readonly AdminState[] = ["active", "draining", "blocked", "maintenance"];
@@ -179,7 +189,7 @@ export class OriginTable {
   /** Records a health check's outcome; rise/fall counters decide the health flag. */
   recordCheck(
     id: string,
-    result: { ok: true; state: "active" | "draining" | "blocked"; sessions?: number; capacity?: number } | { ok: false; error: string },
+    result: { ok: true; state: "active" | "draining" | "blocked"; sessions?: number; capacity?: number; instance?: string } | { ok: false; error: string },
     rise: number,
     fall: number,
     now: number,
@@ -191,6 +201,20 @@ export class OriginTable {
       // `rise` guards recovery from failure; an origin never checked before is trusted at once,
       // so a new pool does not refuse its first sessions.
       const healthy = o.healthy || good >= rise || o.checkedAt === 0;
+      const row = this.#row(id);
+      // Another run of the origin answers: the sessions the old run held are gone with it.
+      // Those registered before the old run was last seen alive surely lived there; a
+      // session registered after that may belong to the new run, so it is left alone.
+      const restarted = result.instance !== undefined && row?.instance != null && row.instance !== result.instance;
+      if (result.instance !== undefined) {
+        this.#sql.exec(
+          `UPDATE origins SET instance = ?, instance_seen_at = ?, lost_before = CASE WHEN ? THEN MAX(lost_before, instance_seen_at) ELSE lost_before END WHERE id = ?`,
+          result.instance,
+          now,
+          restarted ? 1 : 0,
+          id,
+        );
+      }
       this.#sql.exec(
         `UPDATE origins SET good = ?, bad = 0, healthy = ?, reported_state = ?, sessions = COALESCE(?, sessions),
            reported_capacity = ?, checked_at = ?, last_error = NULL, joined_at = CASE WHEN ? THEN ? ELSE joined_at END WHERE id = ?`,
@@ -200,9 +224,10 @@ export class OriginTable {
         result.sessions ?? null,
         result.capacity ?? null,
         now,
-        // Recovering (unhealthy → healthy after having been checked) restarts slow start
-        // and opens the rebalancing window; the very first good check is no recovery.
-        !o.healthy && healthy && o.checkedAt !== 0 ? 1 : 0,
+        // Recovering (unhealthy → healthy after having been checked) or a restart seen
+        // between two checks restarts slow start and opens the rebalancing window; the very
+        // first good check is no recovery.
+        (!o.healthy && healthy && o.checkedAt !== 0) || restarted ? 1 : 0,
         now,
         id,
       );
@@ -230,6 +255,11 @@ export class OriginTable {
     this.#sql.exec("UPDATE origins SET drained = ?, drain_credit = ? WHERE id = ?", drained, credit, id);
   }
 
+  /** Every session a restart lost has been ended. */
+  clearLost(id: string, lostBefore: number): void {
+    this.#sql.exec("UPDATE origins SET lost_before = 0 WHERE id = ? AND lost_before = ?", id, lostBefore);
+  }
+
   setSessions(id: string, sessions: number): void {
     this.#sql.exec("UPDATE origins SET sessions = ? WHERE id = ?", sessions, id);
   }
@@ -251,6 +281,10 @@ export class OriginTable {
     return this.#sql.exec<OriginRow>("SELECT * FROM origins ORDER BY id").toArray();
   }
 
+  #row(id: string): OriginRow | undefined {
+    return this.#sql.exec<OriginRow>("SELECT * FROM origins WHERE id = ?", id).toArray()[0];
+  }
+
   #pool(): PoolRow | undefined {
     return this.#sql.exec<PoolRow>("SELECT * FROM pool WHERE id = 1").toArray()[0];
   }
@@ -267,6 +301,7 @@ function toState(r: OriginRow): OriginState {
     healthy: r.healthy === 1,
     good: r.good,
     bad: r.bad,
+    lostBefore: r.lost_before,
     reportedState: r.reported_state === "active" || r.reported_state === "draining" || r.reported_state === "blocked" ? r.reported_state : "unknown",
     sessions: r.sessions,
     reportedCapacity: r.reported_capacity,

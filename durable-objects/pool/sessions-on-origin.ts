@@ -4,7 +4,7 @@
  */
 import { registryStubs } from "../registry/registry-stubs.ts";
 
-type EndReason = "drain" | "rebalance";
+type EndReason = "drain" | "rebalance" | "origin_restarted";
 
 export async function countSessionsOn(env: Env, pool: string, originId: string): Promise<number> {
   const counts = await Promise.all(registryStubs(env, pool, originId).map((stub) => stub.count()));
@@ -27,4 +27,18 @@ export async function endSessionsOn(env: Env, pool: string, originId: string, co
     ended += await stub.end(count - ended, reason);
   }
   return ended;
+}
+
+/** Sessions ended per shard and tick after a restart: bounded, so one tick stays short. */
+const LOST_PER_SHARD_PER_TICK = 250;
+
+/**
+ * Ends the sessions registered on an origin before `before` — the ones a restart of the
+ * origin lost. Returns how many live ones it ended and how many are still registered.
+ */
+export async function endLostSessions(env: Env, pool: string, originId: string, before: number): Promise<{ ended: number; left: number }> {
+  const results = await Promise.all(
+    registryStubs(env, pool, originId).map((stub) => stub.endRegisteredBefore(before, LOST_PER_SHARD_PER_TICK, "origin_restarted")),
+  );
+  return results.reduce((sum, r) => ({ ended: sum.ended + r.ended, left: sum.left + r.left }), { ended: 0, left: 0 });
 }

@@ -87,6 +87,32 @@ export class OriginSessions extends DurableObject<Env> {
     return ended;
   }
 
+  /**
+   * Ends up to `limit` sessions registered before `before` (their origin restarted and lost
+   * them): the ones whose clients are still attached are told to start again, and every
+   * one leaves the registry. Returns how many live sessions it ended and how many such
+   * sessions are still registered (unreachable objects, or past `limit`), for a later call.
+   */
+  async endRegisteredBefore(before: number, limit: number, reason: EndReason): Promise<{ ended: number; left: number }> {
+    const picked = this.#sql
+      .exec<{ sk: string }>("SELECT sk FROM sessions WHERE created_at < ? ORDER BY created_at, sk LIMIT ?", before, Math.max(0, Math.floor(limit)))
+      .toArray()
+      .map((row) => row.sk)
+      .filter((sk) => !this.#ending.has(sk));
+    for (const sk of picked) this.#ending.add(sk);
+    let ended = 0;
+    try {
+      for (let i = 0; i < picked.length; i += END_CONCURRENCY) {
+        const results = await Promise.all(picked.slice(i, i + END_CONCURRENCY).map((sk) => this.#endOne(sk, reason)));
+        ended += results.filter(Boolean).length;
+      }
+    } finally {
+      for (const sk of picked) this.#ending.delete(sk);
+    }
+    const left = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions WHERE created_at < ?", before).one().n;
+    return { ended, left };
+  }
+
   async #endOne(sk: string, reason: EndReason): Promise<boolean> {
     try {
       const ended = await sessionStub(this.env, sk).end(reason);

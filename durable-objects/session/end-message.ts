@@ -9,6 +9,7 @@ const WHY: Record<EndReason, string> = {
   rebalance: "sessions are being rebalanced",
   expired: "maximum session duration reached",
   admin: "ended by an operator",
+  origin_restarted: "its server restarted and lost it",
 };
 
 export function endMessage(reason: EndReason, detail?: string): string {

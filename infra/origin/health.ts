@@ -12,6 +12,8 @@ import type { OriginRuntime } from "./runtime.ts";
 
 export type HealthReport = {
   id: string;
+  /** This run of the process: sessions are in memory, so a new instance holds none of the old ones. */
+  instance: string;
   state: OriginState;
   /** Open sessions (attached or idle-but-not-expired). */
   sessions: number;
@@ -28,6 +30,7 @@ export function healthReport(ctx: RequestContext): HealthReport {
   const { runtime } = ctx;
   return {
     id: runtime.id,
+    instance: runtime.instance,
     state: runtime.state,
     sessions: runtime.sessions.size,
     capacity: runtime.options.capacity,

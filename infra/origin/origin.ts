@@ -1,6 +1,7 @@
 // startOrigin(): the programmatic entry point used by the CLI, the local stack, tests and
 // benchmarks. Wires proxy listeners → one HTTP server → routes, and owns shutdown.
 
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { trackHttpConnections, type HttpConnections } from "./http-connections.ts";
 import { createEdgeTokenCheck } from "./edge-token.ts";
@@ -63,6 +64,7 @@ export async function startOrigin(options: StartOriginOptions): Promise<RunningO
     requestLog: new RequestLog(resolved.requestLogSize, resolved.onRequest),
     state: resolved.state,
     connections: new WeakMap(),
+    instance: randomUUID(),
     edgeTokenCheck: resolved.jwksUrl === undefined ? undefined : createEdgeTokenCheck(resolved.id, resolved.jwksUrl),
   };
   const httpServer = createHttpServer(runtime);

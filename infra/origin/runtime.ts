@@ -12,6 +12,8 @@ import type { TlcpService } from "./tlcp/service.ts";
 
 export type OriginRuntime = {
   readonly id: string;
+  /** Names this run of the process (random at start): a new value tells the edge the node restarted. */
+  readonly instance: string;
   readonly options: ResolvedOptions;
   readonly sessions: SessionStore;
   /** TLCP sessions (also in `sessions`) and the DEMO adapter set. */

@@ -63,7 +63,7 @@ export interface SessionIds {
 }
 
 /** Why the edge ends a session on purpose (the session record and event log keep it). */
-export const END_REASONS = ["drain", "rebalance", "expired", "admin"] as const;
+export const END_REASONS = ["drain", "rebalance", "expired", "admin", "origin_restarted"] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
 export function isEndReason(value: unknown): value is EndReason {
