@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { resetPoolViews } from "../../workers/edge/balance/pool-view.ts";
+import { resetPoolViews, SNAPSHOT_EXPIRED_MS } from "../../workers/edge/balance/pool-view.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
 import { mintAffinityToken } from "../../workers/edge/token/mint.ts";
 
@@ -155,6 +155,38 @@ describe("S requests", () => {
     expect(answers.map((r) => r.status)).toEqual(Array(BURST).fill(200));
     const placedOn = answers.map((r) => r.headers.get("x-origin-id"));
     expect(["o1", "o2", "o3"].map((id) => placedOn.filter((o) => o === id).length)).toEqual([ROOM, ROOM, ROOM]);
+  });
+});
+
+describe("S requests after a quiet spell", () => {
+  it("do not place with a snapshot older than SNAPSHOT_EXPIRED_MS: an origin blocked meanwhile gets none", async () => {
+    await origins(echoOrigin);
+    const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" };
+    const setState = async (id: string, state: string) => {
+      const res = await edge(`/_edge/admin/pools/default/origins/${id}/state`, { method: "POST", headers: admin, body: JSON.stringify({ state }) });
+      expect(res.status).toBe(200);
+    };
+    try {
+      const first = await edge("/session", { method: "POST" });
+      expect(first.status).toBe(200); // this isolate now holds a snapshot with all three active
+      await setState("o1", "block");
+      await setState("o2", "block");
+      const realNow = Date.now.bind(Date);
+      let skew = 0;
+      vi.spyOn(Date, "now").mockImplementation(() => realNow() + skew);
+      // Each round: time passes with no S request, then one arrives; only o3 may take it.
+      for (let round = 1; round <= 3; round++) {
+        skew += SNAPSHOT_EXPIRED_MS + 1_000;
+        const res = await edge("/session", { method: "POST" });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-origin-id")).toBe("o3");
+      }
+    } finally {
+      vi.restoreAllMocks(); // Date.now first, then the origins are made active again
+      await origins(echoOrigin);
+      await setState("o1", "active");
+      await setState("o2", "active");
+    }
   });
 });
 

@@ -2,8 +2,10 @@
  * What one edge isolate knows about a pool: the pool coordinator's snapshot (health,
  * operator state, load of every origin), at most `SNAPSHOT_STALE_MS` old, plus the
  * sessions this isolate placed since and the origins it saw fail since. The S path reads
- * it from memory; a stale snapshot is refreshed in the background (only a cold isolate
- * waits, once, for its first). No request makes a round trip to the coordinator.
+ * it from memory; a stale snapshot is refreshed in the background. Only a cold isolate,
+ * or one whose snapshot outlived `SNAPSHOT_EXPIRED_MS` (no S request for a while), waits
+ * (bounded) for a fresh one: placing with a view that old could send sessions to an origin
+ * that has since been drained or blocked.
  */
 import type { PoolCoordinator } from "../../../durable-objects/pool/coordinator.ts";
 import type { OriginSnapshot, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
@@ -12,6 +14,8 @@ import { restoreDelta, takeDelta } from "../observability/metrics.ts";
 import type { Candidate } from "./pick.ts";
 
 export const SNAPSHOT_STALE_MS = 2_000;
+/** Older than this, a snapshot is not trusted for placement without trying to refresh it first. */
+export const SNAPSHOT_EXPIRED_MS = 5_000;
 /** A slow-starting origin begins at this share of its weight. */
 const SLOW_START_FLOOR = 0.1;
 
@@ -46,6 +50,11 @@ export class PoolView {
 
   isStale(now: number): boolean {
     return now - this.#fetchedAt > SNAPSHOT_STALE_MS;
+  }
+
+  /** Too old to place with: an isolate busy with S requests refreshes long before this. */
+  isExpired(now: number): boolean {
+    return now - this.#fetchedAt > SNAPSHOT_EXPIRED_MS;
   }
 
   origins(): OriginView[] {

@@ -28,6 +28,8 @@ export const MAX_PLACEMENT_ATTEMPTS = 3;
 export const RETRY_AFTER_SECONDS = 5;
 /** How long a cold isolate waits for its first snapshot before it gives up on this request. */
 export const FIRST_SNAPSHOT_TIMEOUT_MS = 5_000;
+/** How long an S request waits for a fresh snapshot when the cached one has expired. */
+export const EXPIRED_SNAPSHOT_WAIT_MS = 500;
 
 export interface CreateInput extends RouteContext {
   /** The request body, if the adapter read it to classify the request. */
@@ -42,6 +44,10 @@ export async function createSession(input: CreateInput): Promise<Response> {
   if (!view.hasSnapshot) {
     // A cold isolate waits once (bounded) for its first view of the pool.
     await Promise.race([view.refresh(coordinator).catch(() => undefined), sleep(FIRST_SNAPSHOT_TIMEOUT_MS)]);
+  } else if (view.isExpired(Date.now())) {
+    // No S request here for a while: the pool may have changed (a drain began, an origin
+    // died). Wait, bounded, for today's view; if the coordinator is slow, the old one serves.
+    await Promise.race([view.refresh(coordinator).catch(() => undefined), sleep(EXPIRED_SNAPSHOT_WAIT_MS)]);
   } else if (view.isStale(Date.now())) {
     input.waitUntil(view.refresh(coordinator).catch(() => undefined));
   }
