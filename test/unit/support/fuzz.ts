@@ -1,6 +1,6 @@
 /**
- * fast-check parameters for the fuzz properties (test/unit/fuzz-*.test.ts in workerd, and test/fuzz/*.test.ts in Node through a re-export): a fixed seed
- * and the property's own run count in `npm test`; FUZZ_RUNS / FUZZ_SEED (vitest.config.ts)
+ * fast-check parameters for the fuzz properties (test/unit/fuzz-*.test.ts in workerd, and
+ * test/fuzz/*.test.ts in Node through a re-export): a fixed seed and the property's own run count in `npm test`; FUZZ_RUNS / FUZZ_SEED (vitest.config.ts)
  * override both in `npm run fuzz`. A failure prints the seed and the shrunk input.
  */
 import type fc from "fast-check";
