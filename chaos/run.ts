@@ -5,20 +5,25 @@
  * and exits 1 if any scenario broke a promise (lost/duplicated events, hung sessions,
  * misrouted CR, leaked sessions or processes, or its fault did not have its effect).
  */
-import { parseArgs } from "node:util";
 import { buildEdge } from "../infra/local/edge.ts";
+import { parseCommandLine } from "./lib/cli-args.ts";
 import { chaosTable, details } from "./report.ts";
 import { runScenario, scenarioLimitMs, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
 import { runSlowConsumer, slowConsumerReport } from "./slow-consumer.ts";
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    scenario: { type: "string", multiple: true },
-    json: { type: "boolean", default: false },
-    verbose: { type: "boolean", default: false },
-  },
+const USAGE = `usage: npm run chaos -- [--quick] [--scenario NAME ...] [--json] [--verbose]
+  --quick          a few seconds of fault per scenario (about 2 minutes in all)
+  --scenario NAME  run only this one (repeatable): ${[...SCENARIOS.map((s) => s.name), "slow-consumer"].join(", ")}
+  --json           print the results as JSON
+  --verbose        show the edge's and origins' output
+Exit code 1 if any scenario lost, duplicated or misrouted anything, hung, leaked, or its fault had no effect.`;
+
+const values = parseCommandLine(USAGE, {
+  quick: { type: "boolean", default: false },
+  scenario: { type: "string", multiple: true },
+  json: { type: "boolean", default: false },
+  verbose: { type: "boolean", default: false },
 });
 
 const names = values.scenario ?? [];

@@ -10,23 +10,28 @@
  * lifetime for the last sessions to expire.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { buildEdge } from "../infra/local/edge.ts";
 import { EXPIRY_JITTER, startChaosStack } from "./lib/chaos-stack.ts";
+import { parseCommandLine } from "./lib/cli-args.ts";
 import { fetchOriginLog, misroutedRequests, sessionLeaks } from "./lib/checks.ts";
 import { openFds, rssMiB, workerdPids } from "./lib/processes.ts";
 import { ChaosClient, emptyStats, Gate, sleep } from "./lib/session-client.ts";
 import { table } from "./report.ts";
 import { mergeStats } from "./scenario.ts";
 
-const { values } = parseArgs({
-  options: {
-    sessions: { type: "string", default: "2000" },
-    minutes: { type: "string", default: "10" },
-    "ws-share": { type: "string", default: "0.5" },
-    json: { type: "boolean", default: false },
-    verbose: { type: "boolean", default: false },
-  },
+const USAGE = `usage: npm run soak -- [--sessions N] [--minutes M] [--ws-share F] [--json] [--verbose]
+  --sessions N   concurrent sessions to hold (default 2000)
+  --minutes M    how long to run (default 10)
+  --ws-share F   share of WebSocket sessions, the rest SSE (default 0.5)
+  --json         print the result as JSON
+  --verbose      show the edge's and origins' output`;
+
+const values = parseCommandLine(USAGE, {
+  sessions: { type: "string", default: "2000" },
+  minutes: { type: "string", default: "10" },
+  "ws-share": { type: "string", default: "0.5" },
+  json: { type: "boolean", default: false },
+  verbose: { type: "boolean", default: false },
 });
 
 function positive(name: string, raw: string, max: number): number {
