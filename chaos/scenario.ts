@@ -8,7 +8,9 @@
  */
 import { startChaosStack, EXPIRY_JITTER, type ChaosOrigin, type ChaosStack } from "./lib/chaos-stack.ts";
 import { fetchOriginLog, misroutedRequests, sessionLeaks, type OriginLog } from "./lib/checks.ts";
-import { ChaosClient, emptyStats, sleep, type ClientStats } from "./lib/session-client.ts";
+import { emptyStats, type ClientStats } from "./lib/client-stats.ts";
+import { sleep } from "./lib/http.ts";
+import { ChaosClient } from "./lib/session-client.ts";
 
 export interface RunSettings {
   readonly quick: boolean;

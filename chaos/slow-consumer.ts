@@ -17,7 +17,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { WebSocket } from "ws";
 import { startStack } from "../infra/local/stack.ts";
 import { startFloodOrigin } from "./faults/flood-origin.ts";
-import { sleep } from "./lib/session-client.ts";
+import { sleep } from "./lib/http.ts";
 import { alive, rssMiB, workerdPids } from "./lib/processes.ts";
 import { table } from "./report.ts";
 

@@ -15,7 +15,10 @@ import { EXPIRY_JITTER, startChaosStack } from "./lib/chaos-stack.ts";
 import { parseCommandLine } from "./lib/cli-args.ts";
 import { fetchOriginLog, misroutedRequests, sessionLeaks } from "./lib/checks.ts";
 import { openFds, rssMiB, workerdPids } from "./lib/processes.ts";
-import { ChaosClient, emptyStats, Gate, sleep } from "./lib/session-client.ts";
+import { emptyStats } from "./lib/client-stats.ts";
+import { Gate } from "./lib/gate.ts";
+import { sleep } from "./lib/http.ts";
+import { ChaosClient } from "./lib/session-client.ts";
 import { table } from "./report.ts";
 import { mergeStats } from "./scenario.ts";
 

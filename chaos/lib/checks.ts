@@ -6,7 +6,7 @@
  *     holding a live session (admin API record state) or still counted on an origin
  *     (the registry, as the pool view shows it).
  */
-import { sessionKeyOf, sleep } from "./session-client.ts";
+import { sessionKeyOf, sleep } from "./http.ts";
 
 interface LoggedRequest {
   readonly method: string;

@@ -13,6 +13,9 @@
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
+import { emptyStats, type ClientStats } from "./client-stats.ts";
+import type { Gate } from "./gate.ts";
+import { parseJson, readAll, request, sleep } from "./http.ts";
 
 export type Transport = "sse" | "ws";
 
@@ -29,58 +32,6 @@ export interface ClientOptions {
   readonly requestTimeoutMs: number;
   /** Shared by many clients: at most so many S requests in flight at once (the soak's ramp). */
   readonly createGate?: Gate;
-}
-
-/**
- * A counting semaphore. Without one, thousands of clients starting together (or retrying
- * together) queue more session creations than the edge can serve within their timeout,
- * and every timed-out attempt is work the edge did for nothing.
- */
-export class Gate {
-  readonly #limit: number;
-  #inFlight = 0;
-  readonly #waiting: Array<() => void> = [];
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  async acquire(): Promise<() => void> {
-    if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#inFlight += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#inFlight -= 1;
-      this.#waiting.shift()?.();
-    };
-  }
-}
-
-export interface ClientStats {
-  sessions: number;
-  events: number;
-  lost: number;
-  duplicated: number;
-  /** Events or CR answers naming another origin than the session's. */
-  misrouted: number;
-  /** Streams that broke and were reattached to the same session, on the same origin. */
-  resumed: number;
-  /** Interruptions that ended with an explicit reconnect signal. */
-  told: number;
-  /** Which signals told it (e.g. "ws 1011", "sse end", "cr 502 origin_unreachable"). */
-  toldBy: Record<string, number>;
-  /** Interruptions where the client heard nothing and timed out. */
-  hung: number;
-  /** S requests that failed (503 + retry, refused, timed out): not sessions, so not losses. */
-  createFailures: number;
-  controlRequests: number;
-  errors: string[];
-}
-
-export function emptyStats(): ClientStats {
-  return { sessions: 0, events: 0, lost: 0, duplicated: 0, misrouted: 0, resumed: 0, told: 0, toldBy: {}, hung: 0, createFailures: 0, controlRequests: 0, errors: [] };
 }
 
 interface Session {
@@ -415,67 +366,5 @@ export class ChaosClient {
         resolveEnd(code === 1006 ? { kind: "cut", by: "ws 1006" } : { kind: "told", by: `ws ${code}${reason.length > 0 ? "" : " (no reason)"}` });
       });
     });
-  }
-}
-
-// ---- small HTTP helpers ---------------------------------------------------------------
-
-type Answer = { ok: true; status: number; headers: IncomingMessage["headers"]; body: string } | { ok: false; error: string };
-
-function request(url: string, options: { method: string; headers?: Record<string, string>; body?: string }, timeoutMs: number): Promise<Answer> {
-  return new Promise((resolve) => {
-    const req = httpRequest(url, { method: options.method, agent: false, headers: options.headers ?? {} }, (res) => {
-      void readAll(res).then(
-        (body) => {
-          clearTimeout(timer);
-          resolve({ ok: true, status: res.statusCode ?? 0, headers: res.headers, body });
-        },
-        (err: unknown) => resolve({ ok: false, error: String(err) }),
-      );
-    });
-    const timer = setTimeout(() => {
-      req.destroy();
-      resolve({ ok: false, error: `${options.method} ${new URL(url).pathname}: no answer in ${timeoutMs} ms` });
-    }, timeoutMs);
-    req.on("error", (err) => {
-      clearTimeout(timer);
-      resolve({ ok: false, error: err.message });
-    });
-    req.end(options.body);
-  });
-}
-
-function readAll(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on("data", (c: Buffer) => chunks.push(c));
-    res.on("end", () => resolve(Buffer.concat(chunks).toString()));
-    res.on("error", reject);
-    res.on("aborted", () => resolve(Buffer.concat(chunks).toString()));
-  });
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The session key (the Session Durable Object's name) from an affinity token's payload. */
-export function sessionKeyOf(token: string): string | undefined {
-  const payload = token.split(".")[1];
-  if (payload === undefined) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as { sk?: unknown };
-    return typeof claims.sk === "string" ? claims.sk : undefined;
-  } catch {
-    return undefined;
   }
 }
