@@ -17,6 +17,7 @@ import {
   encodeFrame,
   type Frame,
 } from "../../durable-objects/session/transport/tcp/websocket-frames.ts";
+import { join as concat } from "../../durable-objects/session/transport/tcp/http1-request.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 const encoder = new TextEncoder();
@@ -25,16 +26,6 @@ function cut(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   const points = [...new Set([0, ...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   for (let i = 0; i + 1 < points.length; i++) out.push(bytes.slice(points[i], points[i + 1]));
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

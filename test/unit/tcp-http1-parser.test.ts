@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Http1ExchangeError, exchange } from "../../durable-objects/session/transport/tcp/http1-client.ts";
 import { Http1ParseError, Http1ResponseParser } from "../../durable-objects/session/transport/tcp/http1-response-parser.ts";
+import { join as concat } from "../../durable-objects/session/transport/tcp/http1-request.ts";
 import { bytes, memoryPipe, within } from "./support/memory-pipe.ts";
 
 type Framing = "length" | "chunked" | "close";
@@ -15,16 +16,6 @@ type Framing = "length" | "chunked" | "close";
 interface Encoded {
   readonly wire: Uint8Array;
   readonly body: Uint8Array;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A chunked encoding of `body`: chunk sizes, hex case, extensions and trailers all vary. */
