@@ -6,7 +6,7 @@
  * (127.x.y.z: Linux routes all of 127/8 to loopback) to look like a distinct client.
  */
 import { EchoSocket } from "./echo-socket.ts";
-import { errorMessage, sleep } from "./time.ts";
+import { errorMessage, inParallel, sleep } from "./time.ts";
 import { wsBase, type Target } from "../targets/target.ts";
 
 export class HeldClient {
@@ -77,4 +77,32 @@ export function maxOverMean(counts: ReadonlyMap<string, number>, originIds: read
   const values = originIds.map((id) => counts.get(id) ?? 0);
   const total = values.reduce((a, b) => a + b, 0);
   return total === 0 ? Number.NaN : Math.max(...values) / (total / values.length);
+}
+
+/**
+ * Connects `clients` in `order` (indexes), `parallel` at a time; a client that never gets
+ * a session is reported through `onError`, and every 500 tries through `onProgress`.
+ */
+export async function connectAll(
+  clients: readonly HeldClient[],
+  order: readonly number[],
+  options: { parallel: number; timeoutMs: number; onError: (message: string) => void; onProgress: (tried: number) => void },
+): Promise<void> {
+  let next = 0;
+  let tried = 0;
+  await inParallel(options.parallel, async () => {
+    while (next < order.length) {
+      const c = clients[order[next++] ?? 0];
+      if (c !== undefined && !(await c.connect(options.timeoutMs))) options.onError("a client never got a session");
+      tried += 1;
+      if (tried % 500 === 0) options.onProgress(tried);
+    }
+  });
+}
+
+/** Closes every client, 32 at a time. */
+export async function closeAll(clients: readonly HeldClient[]): Promise<void> {
+  await inParallel(32, async (w) => {
+    for (let i = w; i < clients.length; i += 32) await clients[i]?.close();
+  });
 }

@@ -10,8 +10,7 @@
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { balanceClients, fdShortfall, hopLog, startBalanceWorld } from "../lib/balance-world.ts";
 import { monoMs } from "../lib/clock.ts";
-import { HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
-import { inParallel } from "../lib/time.ts";
+import { closeAll, connectAll, HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
 import type { Target } from "../targets/target.ts";
 
 export interface NatBalanceParams {
@@ -69,15 +68,11 @@ async function runNatBalance(target: Target, p: NatBalanceParams, progress: (lin
     }
     // Interleave NAT and other clients, as they would arrive.
     const order = clients.map((_, i) => i).sort((a, b) => (a * 7919) % p.clients - (b * 7919) % p.clients);
-    let next = 0;
-    let opened = 0;
-    await inParallel(p.parallel, async () => {
-      while (next < order.length) {
-        const c = clients[order[next++] ?? 0];
-        if (c !== undefined && !(await c.connect(p.timeoutMs))) errors.add("a client never got a session");
-        opened += 1;
-        if (opened % 500 === 0) progress(`${target.name}: ${opened}/${clients.length} clients tried, ${((monoMs() - started) / 1000).toFixed(0)} s`);
-      }
+    await connectAll(clients, order, {
+      parallel: p.parallel,
+      timeoutMs: p.timeoutMs,
+      onError: (m) => errors.add(m),
+      onProgress: (tried) => progress(`${target.name}: ${tried}/${clients.length} clients tried, ${((monoMs() - started) / 1000).toFixed(0)} s`),
     });
     const counts = originCounts(clients);
     const ids = world.origins.map((o) => o.id);
@@ -94,9 +89,7 @@ async function runNatBalance(target: Target, p: NatBalanceParams, progress: (lin
       elapsedMs: monoMs() - started,
     };
   } finally {
-    await inParallel(32, async (w) => {
-      for (let i = w; i < clients.length; i += 32) await clients[i]?.close();
-    });
+    await closeAll(clients);
     await world.close();
   }
 }

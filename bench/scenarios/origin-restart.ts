@@ -11,8 +11,8 @@
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { balanceClients, fdShortfall, hopLog, startBalanceWorld } from "../lib/balance-world.ts";
 import { monoMs } from "../lib/clock.ts";
-import { HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
-import { inParallel, sleep } from "../lib/time.ts";
+import { closeAll, connectAll, HeldClient, maxOverMean, originCounts } from "../lib/held-client.ts";
+import { sleep } from "../lib/time.ts";
 import type { Target } from "../targets/target.ts";
 
 export interface OriginRestartParams {
@@ -64,15 +64,11 @@ async function runOriginRestart(target: Target, p: OriginRestartParams, progress
       return { target: target.name, metrics: [], errorCount: 1, errors: [shortfall], elapsedMs: monoMs() - started };
     }
     for (let i = 0; i < p.clients; i++) clients.push(new HeldClient(hopTarget, { onError: (m) => errors.add(m) }));
-    let next = 0;
-    let opened = 0;
-    await inParallel(p.parallel, async () => {
-      while (next < clients.length) {
-        const c = clients[next++];
-        if (c !== undefined && !(await c.connect(p.timeoutMs))) errors.add("a client never got a session");
-        opened += 1;
-        if (opened % 500 === 0) progress(`${target.name}: ${opened}/${clients.length} clients tried, ${((monoMs() - started) / 1000).toFixed(0)} s`);
-      }
+    await connectAll(clients, clients.map((_, i) => i), {
+      parallel: p.parallel,
+      timeoutMs: p.timeoutMs,
+      onError: (m) => errors.add(m),
+      onProgress: (tried) => progress(`${target.name}: ${tried}/${clients.length} clients tried, ${((monoMs() - started) / 1000).toFixed(0)} s`),
     });
     const ids = world.origins.map((o) => o.id);
     const before = maxOverMean(originCounts(clients), ids);
@@ -114,9 +110,7 @@ async function runOriginRestart(target: Target, p: OriginRestartParams, progress
       elapsedMs: monoMs() - started,
     };
   } finally {
-    await inParallel(32, async (w) => {
-      for (let i = w; i < clients.length; i += 32) await clients[i]?.close();
-    });
+    await closeAll(clients);
     await world.close();
   }
 }
