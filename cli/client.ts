@@ -29,6 +29,8 @@ export interface PoolView {
   readonly name: string;
   readonly hosts: readonly string[];
   readonly rebalanced: number;
+  /** The pool's settings as the edge applies them (the CLI reads the health interval). */
+  readonly settings?: { readonly health?: { readonly intervalMs?: number } };
   readonly origins: readonly OriginView[];
 }
 

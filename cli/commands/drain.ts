@@ -12,6 +12,12 @@ import { originIn } from "./origin-state.ts";
 
 /** How often progress is polled: the coordinator's counts change once per health round anyway. */
 const POLL_MS = 500;
+/**
+ * How long after a drain begins an edge isolate may still place a session on the origin:
+ * it places with a pool snapshot of up to 5 s (workers/edge/balance/pool-view.ts
+ * SNAPSHOT_EXPIRED_MS) before it must fetch a fresh one.
+ */
+const PLACEMENT_LAG_MS = 5_000;
 const DEFAULT_TIMEOUT_SECONDS = 900;
 
 export const drain: Command = {
@@ -42,17 +48,21 @@ ${GLOBAL_HELP}`,
       if (!ctx.json) ctx.out(`${id} is draining at ${origin.drain?.rate ?? rate ?? "?"}/s: ${origin.sessions} sessions to end (push-edge status shows the progress)`);
       return EXIT.ok;
     }
-    return watch(ctx, pool.name, id, started, timeoutMs, origin.checkedAt);
+    // Rounds that count: after every isolate has seen the drain (plus one round to count
+    // what the last stale placements registered).
+    const intervalMs = pool.settings?.health?.intervalMs ?? 2_000;
+    return watch(ctx, pool.name, id, started, timeoutMs, origin.checkedAt + PLACEMENT_LAG_MS + intervalMs);
   },
 };
 
 /**
- * The coordinator counts an origin's sessions once per health round, so a count read just
- * after the drain began may predate sessions placed moments before. "Drained" needs zero
- * sessions in two rounds that both ran after the drain began (`checkedAt` is the edge's
+ * The coordinator counts an origin's sessions once per health round, and isolates holding
+ * a snapshot from before the drain may still place sessions there for a few seconds. So
+ * "drained" needs zero sessions in two rounds that both ran after `countFrom`: the round
+ * before the drain plus the placement lag and one interval (`checkedAt` is the edge's
  * clock, compared only with itself).
  */
-async function watch(ctx: CommandContext, pool: string, id: string, started: number, timeoutMs: number, checkedAtStart: number): Promise<ExitCode> {
+async function watch(ctx: CommandContext, pool: string, id: string, started: number, timeoutMs: number, countFrom: number): Promise<ExitCode> {
   const deadline = started + timeoutMs;
   const emptyRounds = new Set<number>();
   for (;;) {
@@ -65,7 +75,7 @@ async function watch(ctx: CommandContext, pool: string, id: string, started: num
     }
     const ended = origin.drain?.ended ?? 0;
     ctx.progress(`draining ${id} at ${origin.drain?.rate ?? "?"}/s: ${ended} ended, ${origin.sessions} left  ${progressBar(ended, origin.sessions)}`);
-    if (origin.sessions === 0 && origin.checkedAt > checkedAtStart) emptyRounds.add(origin.checkedAt);
+    if (origin.sessions === 0 && origin.checkedAt > countFrom) emptyRounds.add(origin.checkedAt);
     else if (origin.sessions > 0) emptyRounds.clear();
     if (emptyRounds.size >= 2) {
       ctx.progress("");
