@@ -10,11 +10,11 @@
  * holds at 10,000 session creations per second.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
-import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../workers/edge/pool-settings.ts";
-import { FETCH_TRANSPORT, transportFromWire } from "../session/transport/settings.ts";
-import type { MetricsDelta } from "../../workers/edge/observability/series.ts";
-import { log } from "../../workers/edge/observability/log.ts";
+import type { OriginConfig, PoolConfig } from "../../config/config.ts";
+import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../config/pool-settings.ts";
+import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
+import type { MetricsDelta } from "../../observability/series.ts";
+import { log } from "../../observability/log.ts";
 import { checkHealth } from "./health-check.ts";
 import { MetricsStore } from "./metrics-store.ts";
 import { drainStep, rebalanceStep } from "./moves.ts";

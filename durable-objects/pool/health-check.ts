@@ -3,8 +3,8 @@
  * `state` (draining/blocked), `sessions`, `capacity` and `instance` are read when present. A
  * PROXY-only origin is checked over its own transport (a plain fetch would be refused).
  */
-import { tcpHealthFetch, type HealthFetch } from "../session/transport/tcp-health-fetch.ts";
-import type { TransportSettings } from "../session/transport/settings.ts";
+import { tcpHealthFetch, type HealthFetch } from "../../relay/transport/tcp-health-fetch.ts";
+import type { TransportSettings } from "../../relay/transport/settings.ts";
 
 const MAX_INSTANCE_CHARS = 200;
 

@@ -1,6 +1,6 @@
 /**
  * The pool's fleet-wide metric totals, kept by its coordinator: the sum of every edge
- * isolate's deltas (workers/edge/observability/metrics.ts) and the coordinator's own
+ * isolate's deltas (observability/metrics.ts) and the coordinator's own
  * counts (sessions ended by drain and rebalancing). Persisted in the coordinator's SQLite,
  * so totals survive the object's eviction — Prometheus counters must not fall back to
  * zero just because the pool was quiet.
@@ -8,7 +8,7 @@
  * Its table is created with IF NOT EXISTS rather than as a migration of the origin
  * table's schema: the two are independent, and either can be added to without the other.
  */
-import { SeriesSums, seriesKey, type Labels, type MetricsDelta } from "../../workers/edge/observability/series.ts";
+import { SeriesSums, seriesKey, type Labels, type MetricsDelta } from "../../observability/series.ts";
 
 export class MetricsStore {
   readonly #sql: SqlStorage;

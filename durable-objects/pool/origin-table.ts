@@ -4,8 +4,8 @@
  * static POOLS configuration seeds it; origins added, changed or removed through the admin
  * API persist here without a redeploy. The schema carries a version and migrates forward.
  */
-import type { OriginConfig, PoolConfig } from "../../workers/edge/config.ts";
-import type { PoolSettings } from "../../workers/edge/pool-settings.ts";
+import type { OriginConfig, PoolConfig } from "../../config/config.ts";
+import type { PoolSettings } from "../../config/pool-settings.ts";
 import type { AdminState, OriginSnapshot, PoolSnapshot } from "./snapshot.ts";
 
 const MIGRATIONS: readonly string[] = [

@@ -3,8 +3,8 @@
  * operator state and load, stamped with when it was taken. Isolates cache it for at most
  * a couple of seconds, so placement never waits on the coordinator.
  */
-import type { OriginConfig } from "../../workers/edge/config.ts";
-import type { PoolSettings } from "../../workers/edge/pool-settings.ts";
+import type { OriginConfig } from "../../config/config.ts";
+import type { PoolSettings } from "../../config/pool-settings.ts";
 
 /** What the operator asked of an origin. Only `active` origins take new sessions. */
 export type AdminState = "active" | "draining" | "blocked" | "maintenance";

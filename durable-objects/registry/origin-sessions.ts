@@ -5,8 +5,8 @@
  * counts an origin's sessions here and ends some of them (drain, rebalance) through it.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { EndReason } from "../../workers/edge/protocols/adapter.ts";
-import { errorMessage, log } from "../../workers/edge/observability/log.ts";
+import type { EndReason } from "../../protocols/adapter.ts";
+import { errorMessage, log } from "../../observability/log.ts";
 import { sessionStub } from "../session/stub.ts";
 import { migrateSchema } from "../sqlite-schema.ts";
 

@@ -3,9 +3,9 @@
  * purpose: open WebSockets, streamed HTTP responses, and requests still waiting for the
  * origin's answer. Once ended, anything that opens late is ended at once.
  */
-import type { EndSignal } from "../../workers/edge/protocols/adapter.ts";
-import { RelayedStream } from "./relayed-stream.ts";
-import type { RelayedWebSocket } from "./websocket-relay.ts";
+import type { EndSignal } from "../../protocols/adapter.ts";
+import { RelayedStream } from "../../relay/relayed-stream.ts";
+import type { RelayedWebSocket } from "../../relay/websocket-relay.ts";
 
 export interface PendingRequest {
   /** Aborted when the session ends before the origin answered. */

@@ -4,12 +4,12 @@
  * the origin's session id swapped for the client's token and back — and the relay handed
  * to the session's OpenConnections, so that ending the session can reach it.
  */
-import { isWebSocketUpgrade, type ProtocolAdapter, type SessionIds } from "../../workers/edge/protocols/adapter.ts";
-import { relayHttp, type RelayOutcome } from "./http-relay.ts";
+import { isWebSocketUpgrade, type ProtocolAdapter, type SessionIds } from "../../protocols/adapter.ts";
+import { relayHttp, type RelayOutcome } from "../../relay/http-relay.ts";
 import type { OpenConnections } from "./open-connections.ts";
 import type { SessionRecord } from "./store.ts";
-import type { OriginLink } from "./transport/origin-link.ts";
-import { relayWebSocket, type CloseSide, type RelayedWebSocket } from "./websocket-relay.ts";
+import type { OriginLink } from "../../relay/transport/origin-link.ts";
+import { relayWebSocket, type CloseSide, type RelayedWebSocket } from "../../relay/websocket-relay.ts";
 
 export interface ForwardContext {
   /** The client's name for the session. */
@@ -24,7 +24,7 @@ export interface ForwardContext {
   learnOriginSessionId(originSessionId: string): void;
   readonly open: OpenConnections;
   webSocketClosed(side: CloseSide, code: number, reason: string): void;
-  /** The pool's WebSocket message limit (workers/edge/limits.ts). */
+  /** The pool's WebSocket message limit (config/limits.ts). */
   readonly maxMessageBytes?: number;
 }
 

@@ -5,7 +5,7 @@
  * session must not fail because its registry shard was briefly unavailable. (A missed
  * removal leaves an entry that the registry drops the next time it tries to end it.)
  */
-import { errorMessage, log } from "../../workers/edge/observability/log.ts";
+import { errorMessage, log } from "../../observability/log.ts";
 import { registryStubFor } from "../registry/registry-stubs.ts";
 import type { SessionRecord } from "./store.ts";
 

@@ -4,7 +4,7 @@
  * The edge strips any client-supplied copy before it adds its own, so a client can never
  * forge a route.
  */
-import { transportFromWire, type TransportWire } from "./transport/settings.ts";
+import { transportFromWire, type TransportWire } from "../../relay/transport/settings.ts";
 
 
 export const ROUTE_HEADER = "x-push-edge-route";

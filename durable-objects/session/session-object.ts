@@ -5,21 +5,21 @@
  * the client gets an error in its protocol's words, never a different origin.
  */
 import { DurableObject } from "cloudflare:workers";
-import { adapterNamed } from "../../workers/edge/protocols/registry.ts";
-import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
-import { isEndReason, type EndReason, type ProtocolAdapter } from "../../workers/edge/protocols/adapter.ts";
-import { log } from "../../workers/edge/observability/log.ts";
-import { webSocketEnded } from "../../workers/edge/observability/session-events.ts";
-import type { RelayOutcome } from "./http-relay.ts";
+import { adapterNamed } from "../../protocols/registry.ts";
+import { genericAdapter } from "../../protocols/generic.ts";
+import { isEndReason, type EndReason, type ProtocolAdapter } from "../../protocols/adapter.ts";
+import { log } from "../../observability/log.ts";
+import { webSocketEnded } from "../../observability/session-events.ts";
+import type { RelayOutcome } from "../../relay/http-relay.ts";
 import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
-import { endMessage } from "./end-message.ts";
+import { endMessage } from "../../relay/end-message.ts";
 import { register, registerOriginSessionId, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
-import { FETCH_TRANSPORT, transportFromWire } from "./transport/settings.ts";
+import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import { poolLimits } from "../../workers/edge/pool-limits.ts";
-import { bodyTooLarge, boundRelayBody, eitherSignal } from "./body-limit.ts";
+import { bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import { migrateSchema } from "../sqlite-schema.ts";
-import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "./transport/settings.ts";
+import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "../../relay/transport/settings.ts";
 
 export type SessionState = "active" | "ended";
 

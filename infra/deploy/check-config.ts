@@ -6,7 +6,7 @@
  */
 import { isIP } from "node:net";
 import { validateEdgeVars } from "../local/validate-config.ts";
-import { ConfigError, resolveConfig } from "../../workers/edge/config.ts";
+import { ConfigError, resolveConfig } from "../../config/config.ts";
 import { adminHostAllowed, adminTokens } from "../../workers/edge/routes/admin-access.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
 import { MIN_ADMIN_TOKEN_LENGTH, SECRETS } from "./secrets.ts";

@@ -28,7 +28,7 @@ export interface StackOptions {
   readonly originTransport?: OriginTransportOptions;
   /** Extra flags for every reference origin (e.g. ["--interval-ms", "100"]). */
   readonly originArgs?: readonly string[];
-  /** The pool's settings (health, expiry, rebalancing, admission: see workers/edge/pool-settings.ts). */
+  /** The pool's settings (health, expiry, rebalancing, admission: see config/pool-settings.ts). */
   readonly poolSettings?: Record<string, unknown>;
   /** Extra vars for the edge (override wrangler.toml and the dev secrets). */
   readonly vars?: Record<string, string>;

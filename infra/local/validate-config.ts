@@ -3,7 +3,7 @@
  * parser, so a bad POOLS or key ring fails `npm start` at once with the field named —
  * rather than on the first request, as a 500.
  */
-import { resolveConfig } from "../../workers/edge/config.ts";
+import { resolveConfig } from "../../config/config.ts";
 import { adminTokens } from "../../workers/edge/routes/admin-access.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
 import { resolveNetworkBinding } from "../../workers/edge/token/network.ts";

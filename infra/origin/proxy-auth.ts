@@ -1,6 +1,6 @@
 // Verifies push-edge's PROXY v2 authentication TLV (type 0xE0), so a listener can honour
 // PROXY headers from a wide source range (Cloudflare's egress) and still know each header
-// came from the edge. Format (durable-objects/session/transport/tcp/proxy-auth.ts):
+// came from the edge. Format (relay/transport/tcp/proxy-auth.ts):
 //   u8 version (1) | u32 issued-at (Unix s, BE) | u8 kid length N | kid | 32-byte HMAC-SHA256
 // The MAC covers the whole header as sent, with the 32 MAC bytes zeroed.
 //

@@ -1,5 +1,5 @@
 // Properties of the reference origin's PROXY protocol parsers (infra/origin/proxy-protocol*.ts)
-// against the edge's own writer (durable-objects/session/transport/tcp/proxy-header.ts) and
+// against the edge's own writer (relay/transport/tcp/proxy-header.ts) and
 // arbitrary bytes. For any input: parseProxyHeader never throws; what the edge writes, the
 // origin reads back exactly (addresses, ports, TLVs, length), however much of the request
 // follows it; every strict prefix of a header is "incomplete", never a wrong answer; and a
@@ -8,8 +8,8 @@
 import fc from "fast-check";
 import { isIPv4 } from "node:net";
 import { describe, expect, it } from "vitest";
-import { parseIp } from "../../durable-objects/session/transport/tcp/ip-address.ts";
-import { proxyHeaderLocal, proxyHeaderV1, proxyHeaderV2 } from "../../durable-objects/session/transport/tcp/proxy-header.ts";
+import { parseIp } from "../../relay/transport/tcp/ip-address.ts";
+import { proxyHeaderLocal, proxyHeaderV1, proxyHeaderV2 } from "../../relay/transport/tcp/proxy-header.ts";
 import { detectProxySignature, maxHeaderLength, parseProxyHeader } from "../../infra/origin/proxy-protocol.ts";
 import { V1_SIGNATURE } from "../../infra/origin/proxy-protocol-v1.ts";
 import { DEFAULT_V2_MAX_LENGTH, V2_SIGNATURE } from "../../infra/origin/proxy-protocol-v2.ts";

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
-import { DEFAULT_ORIGIN_CAPACITY } from "../../workers/edge/config.ts";
+import { DEFAULT_ORIGIN_CAPACITY } from "../../config/config.ts";
 import { Fleet } from "../../infra/local/session-fleet.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { httpJson } from "./support/http-clients.ts";

@@ -3,7 +3,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
 import { PoolView, resetPoolViews } from "../../workers/edge/balance/pool-view.ts";
-import { resolveConfig } from "../../workers/edge/config.ts";
+import { resolveConfig } from "../../config/config.ts";
 
 type OriginRow = { id: string; url: string; weight: number; state: string; healthy: boolean; drain: { rate: number } | null };
 type PoolBody = { name: string; origins: OriginRow[] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { genericAdapter } from "../../workers/edge/protocols/generic.ts";
-import { adapterFor } from "../../workers/edge/protocols/registry.ts";
+import { genericAdapter } from "../../protocols/generic.ts";
+import { adapterFor } from "../../protocols/registry.ts";
 import { outboundRequest } from "../../workers/edge/relay/session-request.ts";
 
 function classify(path: string, headers: Record<string, string> = {}) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, poolForHost, resolveConfig } from "../../workers/edge/config.ts";
-import { DEFAULT_POOL_SETTINGS } from "../../workers/edge/pool-settings.ts";
+import { ConfigError, poolForHost, resolveConfig } from "../../config/config.ts";
+import { DEFAULT_POOL_SETTINGS } from "../../config/pool-settings.ts";
 
 const pools = (value: unknown) => ({ POOLS: JSON.stringify(value) });
 const origin = (id: string, port = 9001) => ({ id, url: `http://127.0.0.1:${port}` });

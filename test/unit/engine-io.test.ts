@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { engineIoAdapter, rewriteOpenPacket } from "../../workers/edge/protocols/engine-io.ts";
-import { adapterFor } from "../../workers/edge/protocols/registry.ts";
+import { engineIoAdapter, rewriteOpenPacket } from "../../protocols/engine-io.ts";
+import { adapterFor } from "../../protocols/registry.ts";
 
 const OPEN = '0{"sid":"origin-sid","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
 

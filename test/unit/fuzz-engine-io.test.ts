@@ -6,8 +6,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "../../workers/edge/limits.ts";
-import { engineIoAdapter, rewriteOpenPacket } from "../../workers/edge/protocols/engine-io.ts";
+import { DEFAULT_LIMITS } from "../../config/limits.ts";
+import { engineIoAdapter, rewriteOpenPacket } from "../../protocols/engine-io.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 const RS = "\u001e";

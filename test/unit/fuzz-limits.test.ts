@@ -1,5 +1,5 @@
 /**
- * Properties of the input limits (workers/edge/limits.ts): the WebSocket message check
+ * Properties of the input limits (config/limits.ts): the WebSocket message check
  * agrees with a real UTF-8 encoder on every string (lone surrogates included) without
  * encoding; the streaming body limit passes exactly the bytes of a body within the limit
  * and errors — having passed no more than the limit — on one over it; settings either
@@ -7,9 +7,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../workers/edge/config-error.ts";
-import { boundRelayBody } from "../../durable-objects/session/body-limit.ts";
-import { DEFAULT_LIMITS, messageTooBig, resolveLimits, utf8Length, type Limits } from "../../workers/edge/limits.ts";
+import { ConfigError } from "../../config/config-error.ts";
+import { boundRelayBody } from "../../relay/body-limit.ts";
+import { DEFAULT_LIMITS, messageTooBig, resolveLimits, utf8Length, type Limits } from "../../config/limits.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 const encoder = new TextEncoder();

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Http1ParseError, Http1ResponseParser, type ParseEvent } from "../../durable-objects/session/transport/tcp/http1-response-parser.ts";
+import { Http1ParseError, Http1ResponseParser, type ParseEvent } from "../../relay/transport/tcp/http1-response-parser.ts";
 import {
   CLOSE_PROTOCOL_ERROR,
   CLOSE_TOO_BIG,
@@ -16,8 +16,8 @@ import {
   WebSocketProtocolError,
   encodeFrame,
   type Frame,
-} from "../../durable-objects/session/transport/tcp/websocket-frames.ts";
-import { join as concat } from "../../durable-objects/session/transport/tcp/http1-request.ts";
+} from "../../relay/transport/tcp/websocket-frames.ts";
+import { join as concat } from "../../relay/transport/tcp/http1-request.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 const encoder = new TextEncoder();

@@ -6,11 +6,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, type Limits } from "../../workers/edge/limits.ts";
-import { tlcpAdapter } from "../../workers/edge/protocols/tlcp/adapter.ts";
-import { rewriteConok, rewriteConokIn, rewriteFirstLine } from "../../workers/edge/protocols/tlcp/conok.ts";
-import { encodeField, requestIds } from "../../workers/edge/protocols/tlcp/params.ts";
-import { longestLine, readTlcpBody } from "../../workers/edge/protocols/tlcp/request-body.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../config/limits.ts";
+import { tlcpAdapter } from "../../protocols/tlcp/adapter.ts";
+import { rewriteConok, rewriteConokIn, rewriteFirstLine } from "../../protocols/tlcp/conok.ts";
+import { encodeField, requestIds } from "../../protocols/tlcp/params.ts";
+import { longestLine, readTlcpBody } from "../../protocols/tlcp/request-body.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 /**
  * Properties of token extraction from every carrier: the `X-Affinity-Token` header, the
- * `affinity` query parameter, the `pe_affinity` cookie (workers/edge/token/carriers.ts), and
+ * `affinity` query parameter, the `pe_affinity` cookie (protocols/token-carriers.ts), and
  * the protocols' own session ids — TLCP `LS_session` (protocols/tlcp/params.ts) and the
  * Engine.IO `sid` query parameter. For any request: extraction never throws, finds the
  * token wherever it was put with the documented precedence, and stripping the carriers
@@ -8,9 +8,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { engineIoAdapter } from "../../workers/edge/protocols/engine-io.ts";
-import { findSession, replaceSession } from "../../workers/edge/protocols/tlcp/params.ts";
-import { TOKEN_COOKIE, findCarriedToken, readCookie, stripCarriers } from "../../workers/edge/token/carriers.ts";
+import { engineIoAdapter } from "../../protocols/engine-io.ts";
+import { findSession, replaceSession } from "../../protocols/tlcp/params.ts";
+import { TOKEN_COOKIE, findCarriedToken, readCookie, stripCarriers } from "../../protocols/token-carriers.ts";
 import { fuzzParams } from "./support/fuzz.ts";
 
 /** What a token looks like on the wire: a compact JWS (base64url parts joined by dots). */

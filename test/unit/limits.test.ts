@@ -5,8 +5,8 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { ConfigError, resolveConfig } from "../../workers/edge/config.ts";
-import { DEFAULT_LIMITS } from "../../workers/edge/limits.ts";
+import { ConfigError, resolveConfig } from "../../config/config.ts";
+import { DEFAULT_LIMITS } from "../../config/limits.ts";
 
 const EDGE = "http://push.example.com";
 

@@ -11,13 +11,13 @@ import { HISTORY_MS, SessionHistory } from "../../durable-objects/pool/session-h
 import { coordinatorStub } from "../../durable-objects/pool/stub.ts";
 import { createApp } from "../../workers/edge/app.ts";
 import { PoolView } from "../../workers/edge/balance/pool-view.ts";
-import type { PoolConfig } from "../../workers/edge/config.ts";
-import { resolveConfig } from "../../workers/edge/config.ts";
-import { writeAnalyticsPoint } from "../../workers/edge/observability/analytics.ts";
-import { log } from "../../workers/edge/observability/log.ts";
-import { count, resetMetrics, takeDelta } from "../../workers/edge/observability/metrics.ts";
-import { renderPrometheus } from "../../workers/edge/observability/prometheus.ts";
-import { LATENCY_BUCKETS, SeriesSums, type MetricsDelta } from "../../workers/edge/observability/series.ts";
+import type { PoolConfig } from "../../config/config.ts";
+import { resolveConfig } from "../../config/config.ts";
+import { writeAnalyticsPoint } from "../../observability/analytics.ts";
+import { log } from "../../observability/log.ts";
+import { count, resetMetrics, takeDelta } from "../../observability/metrics.ts";
+import { renderPrometheus } from "../../observability/prometheus.ts";
+import { LATENCY_BUCKETS, SeriesSums, type MetricsDelta } from "../../observability/series.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();

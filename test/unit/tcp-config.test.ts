@@ -1,6 +1,6 @@
 /** Per-origin transport settings in POOLS: defaults, and errors that name the field. */
 import { describe, expect, it } from "vitest";
-import { ConfigError, resolveConfig } from "../../workers/edge/config.ts";
+import { ConfigError, resolveConfig } from "../../config/config.ts";
 
 const KEYS = JSON.stringify({ k1: "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS1rZXk" });
 const withOrigin = (origin: Record<string, unknown>, PROXY_AUTH_KEYS?: string) => ({

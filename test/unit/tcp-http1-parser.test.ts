@@ -6,9 +6,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Http1ExchangeError, exchange } from "../../durable-objects/session/transport/tcp/http1-client.ts";
-import { Http1ParseError, Http1ResponseParser } from "../../durable-objects/session/transport/tcp/http1-response-parser.ts";
-import { join as concat } from "../../durable-objects/session/transport/tcp/http1-request.ts";
+import { Http1ExchangeError, exchange } from "../../relay/transport/tcp/http1-client.ts";
+import { Http1ParseError, Http1ResponseParser } from "../../relay/transport/tcp/http1-response-parser.ts";
+import { join as concat } from "../../relay/transport/tcp/http1-request.ts";
 import { bytes, memoryPipe, within } from "./support/memory-pipe.ts";
 
 type Framing = "length" | "chunked" | "close";

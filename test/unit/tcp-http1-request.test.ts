@@ -4,8 +4,8 @@
  * declared length streamed and checked for large ones, chunked when no length is known.
  */
 import { describe, expect, it } from "vitest";
-import { SMALL_BODY_BYTES, writeRequest } from "../../durable-objects/session/transport/tcp/http1-request.ts";
-import { tcpOriginHeaders } from "../../durable-objects/session/transport/tcp-origin-connection.ts";
+import { SMALL_BODY_BYTES, writeRequest } from "../../relay/transport/tcp/http1-request.ts";
+import { tcpOriginHeaders } from "../../relay/transport/tcp-origin-connection.ts";
 
 /** Collects what writeRequest writes. */
 async function written(request: Parameters<typeof writeRequest>[1]): Promise<string> {

@@ -3,11 +3,11 @@
  * authentication TLV checked with an HMAC computed here independently (Web Crypto verify).
  */
 import { describe, expect, it } from "vitest";
-import { clientAddress, proxyHeaderFor } from "../../durable-objects/session/transport/tcp-origin-connection.ts";
-import { parseIp } from "../../durable-objects/session/transport/tcp/ip-address.ts";
-import { PP2_TYPE_PUSH_EDGE_AUTH } from "../../durable-objects/session/transport/tcp/proxy-auth.ts";
-import { proxyHeaderLocal, proxyHeaderV2, uniqueIdTlv } from "../../durable-objects/session/transport/tcp/proxy-header.ts";
-import type { OriginLink } from "../../durable-objects/session/transport/origin-link.ts";
+import { clientAddress, proxyHeaderFor } from "../../relay/transport/tcp-origin-connection.ts";
+import { parseIp } from "../../relay/transport/tcp/ip-address.ts";
+import { PP2_TYPE_PUSH_EDGE_AUTH } from "../../relay/transport/tcp/proxy-auth.ts";
+import { proxyHeaderLocal, proxyHeaderV2, uniqueIdTlv } from "../../relay/transport/tcp/proxy-header.ts";
+import type { OriginLink } from "../../relay/transport/origin-link.ts";
 
 const SIGNATURE = "0d0a0d0a000d0a515549540a";
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");

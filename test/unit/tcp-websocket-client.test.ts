@@ -4,7 +4,7 @@
  * client's own decoder), so the two check each other.
  */
 import { describe, expect, it } from "vitest";
-import { TcpWebSocket } from "../../durable-objects/session/transport/tcp/websocket-client.ts";
+import { TcpWebSocket } from "../../relay/transport/tcp/websocket-client.ts";
 import { bytes, memoryPipe, text, within, type Peer } from "./support/memory-pipe.ts";
 
 const TEXT = 0x1;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { rewriteConok, rewriteConokIn, rewriteFirstLine } from "../../workers/edge/protocols/tlcp/conok.ts";
-import { findSession, replaceSession, requestIds } from "../../workers/edge/protocols/tlcp/params.ts";
-import { tlcpAdapter } from "../../workers/edge/protocols/tlcp/adapter.ts";
-import { adapterFor } from "../../workers/edge/protocols/registry.ts";
+import { rewriteConok, rewriteConokIn, rewriteFirstLine } from "../../protocols/tlcp/conok.ts";
+import { findSession, replaceSession, requestIds } from "../../protocols/tlcp/params.ts";
+import { tlcpAdapter } from "../../protocols/tlcp/adapter.ts";
+import { adapterFor } from "../../protocols/registry.ts";
 
 const TOKEN = "aaa.bbb.ccc";
 

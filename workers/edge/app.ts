@@ -3,9 +3,9 @@
  * request treated as part of a push session (S or CR).
  */
 import { Hono } from "hono";
-import { ConfigError } from "./config.ts";
-import { EdgeError, edgeErrorResponse, errorResponse } from "./errors.ts";
-import { log } from "./observability/log.ts";
+import { ConfigError } from "../../config/config.ts";
+import { EdgeError, edgeErrorResponse, errorResponse } from "../../protocols/errors.ts";
+import { log } from "../../observability/log.ts";
 import { dashboardRoutes } from "./dashboard/page.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { adminSessionLookupRoutes } from "./routes/admin-session-lookup.ts";

@@ -4,7 +4,7 @@
  * does not parse would refuse the request long before, so the defaults here are only a
  * fallback for a pool that has since been removed from POOLS.
  */
-import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../config/limits.ts";
 import { edgeRuntime } from "./runtime.ts";
 
 export function poolLimits(env: Env, poolName: string): Limits {

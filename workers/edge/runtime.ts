@@ -2,7 +2,7 @@
  * Per-isolate parsed configuration. Parsing and key import happen once per isolate (and
  * again only if the raw vars change), never per request.
  */
-import { resolveConfig, type EdgeConfig } from "./config.ts";
+import { resolveConfig, type EdgeConfig } from "../../config/config.ts";
 import { resolveKeyRing, type KeyRing } from "./token/keyring.ts";
 
 export interface EdgeRuntime {

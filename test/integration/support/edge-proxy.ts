@@ -32,7 +32,7 @@ export interface ProxyStackOptions {
   readonly originArgs?: readonly string[];
   /** The edge's PROXY_AUTH_KEYS, when it should differ from the origins' key file. */
   readonly edgeKeys?: Record<string, string>;
-  /** The pool's settings (workers/edge/pool-settings.ts). */
+  /** The pool's settings (config/pool-settings.ts). */
   readonly poolSettings?: Record<string, unknown>;
 }
 

@@ -3,7 +3,7 @@
  * Connection (what the HTTP and WebSocket clients take), the peer end is a plain
  * reader/writer a test scripts byte by byte. Every wait is bounded.
  */
-import { connectionOf, type Connection } from "../../../durable-objects/session/transport/tcp/connection.ts";
+import { connectionOf, type Connection } from "../../../relay/transport/tcp/connection.ts";
 
 export interface Peer {
   write(bytes: Uint8Array): Promise<void>;

@@ -9,8 +9,8 @@
  */
 import type { PoolCoordinator } from "../../../durable-objects/pool/coordinator.ts";
 import type { OriginSnapshot, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
-import type { OriginConfig, PoolConfig } from "../config.ts";
-import { restoreDelta, takeDelta } from "../observability/metrics.ts";
+import type { OriginConfig, PoolConfig } from "../../../config/config.ts";
+import { restoreDelta, takeDelta } from "../../../observability/metrics.ts";
 import type { Candidate } from "./pick.ts";
 
 export const SNAPSHOT_STALE_MS = 2_000;

@@ -4,7 +4,7 @@
  * edge's routing decision attached. Internal headers a client tries to send are dropped.
  */
 import { FAILURE_HEADER, ROUTE_HEADER, encodeRoute, type Route } from "../../../durable-objects/session/route.ts";
-import { stripCarriers } from "../token/carriers.ts";
+import { stripCarriers } from "../../../protocols/token-carriers.ts";
 import { clientView, setForwardingHeaders } from "./forwarded.ts";
 
 /** Query parameter by which a cookie-less WebSocket client asks for its token as a first message. */

@@ -11,8 +11,8 @@
  * a route set aside for operations, 127.0.0.1 locally — and never on a pool's own public
  * host name, where it would share a hostname (and its logs, caches, WAF rules) with clients.
  */
-import { ConfigError } from "../config-error.ts";
-import type { EdgeConfig } from "../config.ts";
+import { ConfigError } from "../../../config/config-error.ts";
+import type { EdgeConfig } from "../../../config/config.ts";
 
 export interface AdminToken {
   readonly name: string;

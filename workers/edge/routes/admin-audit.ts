@@ -5,7 +5,7 @@
  * address) and what (method, path, the request's JSON body, the answer's status).
  */
 import type { MiddlewareHandler } from "hono";
-import { log } from "../observability/log.ts";
+import { log } from "../../../observability/log.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
 /** Set by adminAuth once the caller is known. */

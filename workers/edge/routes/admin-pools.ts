@@ -15,9 +15,9 @@ import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import type { AdminState, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
 import { loadOf } from "../balance/pick.ts";
 import { capacityOf, configHash } from "../balance/pool-view.ts";
-import { ConfigError, resolveOrigin, type PoolConfig } from "../config.ts";
-import { parseProxyAuthKeys } from "../../../durable-objects/session/transport/tcp/proxy-auth-keys.ts";
-import { EdgeError } from "../errors.ts";
+import { ConfigError, resolveOrigin, type PoolConfig } from "../../../config/config.ts";
+import { parseProxyAuthKeys } from "../../../relay/transport/tcp/proxy-auth-keys.ts";
+import { EdgeError } from "../../../protocols/errors.ts";
 import { edgeRuntime } from "../runtime.ts";
 import type { EdgeEnv } from "./sessions.ts";
 

@@ -7,8 +7,8 @@
  */
 import { Hono } from "hono";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
-import { EdgeError } from "../errors.ts";
-import { END_REASONS, isEndReason, type EndReason } from "../protocols/adapter.ts";
+import { EdgeError } from "../../../protocols/errors.ts";
+import { END_REASONS, isEndReason, type EndReason } from "../../../protocols/adapter.ts";
 import type { EdgeEnv } from "./sessions.ts";
 
 /** Longest `detail` kept: it lands in the event log and, shortened, in close reasons. */

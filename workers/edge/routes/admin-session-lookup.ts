@@ -12,7 +12,7 @@ import { Hono } from "hono";
 import { registryStubs } from "../../../durable-objects/registry/registry-stubs.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { configHash } from "../balance/pool-view.ts";
-import { EdgeError } from "../errors.ts";
+import { EdgeError } from "../../../protocols/errors.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminAuth, adminHost } from "./admin.ts";
 import type { AdminEnv } from "./admin-audit.ts";

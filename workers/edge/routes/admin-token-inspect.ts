@@ -10,7 +10,7 @@
  */
 import { Hono } from "hono";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { EdgeError } from "../errors.ts";
+import { EdgeError } from "../../../protocols/errors.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { verifyAffinityToken } from "../token/verify.ts";
 import type { EdgeEnv } from "./sessions.ts";

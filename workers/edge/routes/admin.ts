@@ -6,14 +6,14 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
-import { EdgeError } from "../errors.ts";
+import { EdgeError } from "../../../protocols/errors.ts";
 import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
 import { adminTokenInspectRoutes } from "./admin-token-inspect.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminHostAllowed, adminTokens, matchAdminToken, tokenId } from "./admin-access.ts";
 import { adminAudit, type AdminEnv } from "./admin-audit.ts";
-import { log } from "../observability/log.ts";
+import { log } from "../../../observability/log.ts";
 
 /** Admin requests on a host that is not an admin host get 403 (admin-access.ts). */
 export const adminHost = (): MiddlewareHandler<AdminEnv> =>

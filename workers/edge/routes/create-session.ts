@@ -9,12 +9,12 @@
  */
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER, type CreateRoute } from "../../../durable-objects/session/route.ts";
-import { FETCH_TRANSPORT, transportFromWire, transportToWire } from "../../../durable-objects/session/transport/settings.ts";
+import { FETCH_TRANSPORT, transportFromWire, transportToWire } from "../../../relay/transport/settings.ts";
 import { pickOrigin } from "../balance/pick.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { hasToken, retryAfterSeconds, takeToken } from "../balance/admission.ts";
 import { poolView } from "../balance/pool-view.ts";
-import type { PoolSettings } from "../pool-settings.ts";
+import type { PoolSettings } from "../../../config/pool-settings.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";

@@ -6,9 +6,9 @@
  * session object's WebSocket to the origin — then relays between the two, starting with
  * the opening request. Failures are told in the protocol's words, then the socket closes.
  */
-import { closeQuietly, sendQuietly } from "../../../durable-objects/session/websocket-relay.ts";
-import type { EdgeErrorCode } from "../errors.ts";
-import { CLOSE_MESSAGE_TOO_BIG, messageTooBig } from "../limits.ts";
+import { closeQuietly, sendQuietly } from "../../../relay/websocket-relay.ts";
+import type { EdgeErrorCode } from "../../../protocols/errors.ts";
+import { CLOSE_MESSAGE_TOO_BIG, messageTooBig } from "../../../config/limits.ts";
 import { createSession } from "./create-session.ts";
 import { relaySession } from "./relay-session.ts";
 import type { RouteContext } from "./route-context.ts";

@@ -2,12 +2,12 @@
  * Where the edge applies its input limits (limits.ts) to an HTTP request: URL and header
  * sizes before anything else looks at the request, and a CR request's declared body
  * length. (A chunked CR body is counted by the session object as it streams to the
- * origin: durable-objects/session/body-limit.ts.) Refusals are told in the request's
+ * origin: relay/body-limit.ts.) Refusals are told in the request's
  * protocol's words (`failure`): the JSON error of DESIGN.md for plain HTTP and Engine.IO,
  * a TLCP error line for TLCP.
  */
-import { requestRefusal, type Limits } from "../limits.ts";
-import type { Failure } from "../protocols/adapter.ts";
+import { requestRefusal, type Limits } from "../../../config/limits.ts";
+import type { Failure } from "../../../protocols/adapter.ts";
 
 /** The URL and headers against the limits; a response when they are over. */
 export function refuseOversizedRequest(request: Request, limits: Limits, failure: Failure): Response | undefined {

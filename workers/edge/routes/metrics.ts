@@ -7,9 +7,9 @@
 import { Hono } from "hono";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { configHash } from "../balance/pool-view.ts";
-import { flushMetrics } from "../observability/metrics.ts";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type GaugeSample } from "../observability/prometheus.ts";
-import type { CounterSample, HistogramSample } from "../observability/series.ts";
+import { flushMetrics } from "../../../observability/metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type GaugeSample } from "../../../observability/prometheus.ts";
+import type { CounterSample, HistogramSample } from "../../../observability/series.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminAuth, adminHost } from "./admin.ts";
 import type { AdminEnv } from "./admin-audit.ts";

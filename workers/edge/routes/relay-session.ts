@@ -8,7 +8,7 @@ import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { poolView } from "../balance/pool-view.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
-import { clearedAffinityCookie, withForwardedToken } from "../token/carriers.ts";
+import { clearedAffinityCookie, withForwardedToken } from "../../../protocols/token-carriers.ts";
 import { admitToken } from "../token/admit.ts";
 import { TOKEN_FAILURES } from "../token/failures.ts";
 import type { RouteContext } from "./route-context.ts";

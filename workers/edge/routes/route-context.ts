@@ -1,7 +1,7 @@
 /** What the S and CR paths both work from, once a request is matched to a pool and adapter. */
-import type { PoolConfig } from "../config.ts";
-import type { RequestObservation } from "../observability/request-observation.ts";
-import type { Failure, ProtocolAdapter } from "../protocols/adapter.ts";
+import type { PoolConfig } from "../../../config/config.ts";
+import type { RequestObservation } from "../../../observability/request-observation.ts";
+import type { Failure, ProtocolAdapter } from "../../../protocols/adapter.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
 import type { EdgeRuntime } from "../runtime.ts";
 

@@ -3,10 +3,10 @@
  * adapter that owns it says whether it is S (create) or CR (relay).
  */
 import type { Context } from "hono";
-import { poolForHost } from "../config.ts";
-import { EdgeError, errorResponse } from "../errors.ts";
-import { RequestObservation, type RequestKind } from "../observability/request-observation.ts";
-import { adapterFor } from "../protocols/registry.ts";
+import { poolForHost } from "../../../config/config.ts";
+import { EdgeError, errorResponse } from "../../../protocols/errors.ts";
+import { RequestObservation, type RequestKind } from "../../../observability/request-observation.ts";
+import { adapterFor } from "../../../protocols/registry.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { createSession } from "./create-session.ts";
@@ -40,7 +40,7 @@ export const sessionRoutes = () =>
       case "CR": {
         const failure = classification.failure ?? adapter.failure;
         // Over the limit by its Content-Length: refused here. A chunked body is counted by
-        // the session object as it streams to the origin (durable-objects/session/body-limit.ts).
+        // the session object as it streams to the origin (relay/body-limit.ts).
         const declared = declaredBodyRefusal(request, limits, failure);
         if (declared !== undefined) return observed(observation, declared);
         return observed(observation, relaySession({

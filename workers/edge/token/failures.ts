@@ -2,7 +2,7 @@
  * Each way a token can fail, with its own status and stable code (README "Errors"):
  * clients and operators can tell a rotated-out key from a forgery from an expiry.
  */
-import type { EdgeErrorCode } from "../errors.ts";
+import type { EdgeErrorCode } from "../../../protocols/errors.ts";
 import type { TokenFailure } from "./verify.ts";
 
 export const TOKEN_FAILURES: Record<TokenFailure, { status: number; code: EdgeErrorCode; message: string }> = {

@@ -13,7 +13,7 @@
  * `kid` (if any) with the entry's name, its `use` (if any) must be `sig`.
  */
 import { base64url } from "jose";
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../../../config/config-error.ts";
 
 export type TokenAlgorithm = "HS256" | "ES256" | "EdDSA" | "Ed25519";
 /** The allow-list: what a token's header may say. Never `none`. */

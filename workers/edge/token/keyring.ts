@@ -12,7 +12,7 @@
  * WebCrypto once, on first use — never per request.
  */
 import { importJWK } from "jose";
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../../../config/config-error.ts";
 import { parseKeyEntry, type KeyEntry, type PublicJwk, type TokenAlgorithm } from "./key-entry.ts";
 
 export type { PublicJwk, TokenAlgorithm } from "./key-entry.ts";

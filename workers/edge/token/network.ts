@@ -14,7 +14,7 @@
  * /24 is quickly guessed from its hash). The signature is what makes it unforgeable.
  */
 import { base64url } from "jose";
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../../../config/config-error.ts";
 import type { AffinityClaims } from "./claims.ts";
 
 export type NetworkBinding = "off" | "on";

@@ -2,7 +2,7 @@
  * The human sentence that goes with a session's end, where the protocol has room for one
  * (TLCP's END message, a WebSocket close reason). Short: a close reason holds 123 bytes.
  */
-import type { EndReason } from "../../workers/edge/protocols/adapter.ts";
+import type { EndReason } from "../protocols/adapter.ts";
 
 const WHY: Record<EndReason, string> = {
   drain: "its server is being drained",

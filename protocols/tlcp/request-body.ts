@@ -4,8 +4,8 @@
  * chunk and abandoned at the limit, whatever Content-Length says), and no request line
  * longer than `protocolLineBytes`. Never throws: a body that fails to arrive is refused too.
  */
-import type { EdgeErrorCode } from "../../errors.ts";
-import type { Limits } from "../../limits.ts";
+import type { EdgeErrorCode } from "../errors.ts";
+import type { Limits } from "../../config/limits.ts";
 
 export type TlcpBody =
   | { readonly ok: true; readonly body: ArrayBuffer; readonly text: string }

@@ -5,8 +5,8 @@
  */
 import { ConfigError } from "./config-error.ts";
 import { resolvePoolSettings, type PoolSettings } from "./pool-settings.ts";
-import { parseProxyAuthKeys } from "../../durable-objects/session/transport/tcp/proxy-auth-keys.ts";
-import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../../durable-objects/session/transport/settings.ts";
+import { parseProxyAuthKeys } from "../relay/transport/tcp/proxy-auth-keys.ts";
+import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../relay/transport/settings.ts";
 
 /**
  * `fetch`: the runtime's HTTP client. `tcp`: a raw connection opened with a PROXY protocol

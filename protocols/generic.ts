@@ -8,8 +8,8 @@
  * later") and the reason; HTTP streams simply end. The client starts a new session (S)
  * when it reconnects; the old token now gets 404 session_not_found.
  */
-import { errorResponse } from "../errors.ts";
-import { attachToken, findCarriedToken } from "../token/carriers.ts";
+import { errorResponse } from "./errors.ts";
+import { attachToken, findCarriedToken } from "./token-carriers.ts";
 import type { ProtocolAdapter } from "./adapter.ts";
 
 /** RFC 6455 close code 1012: the service is restarting; the client should reconnect. */

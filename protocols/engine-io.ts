@@ -16,8 +16,8 @@
  * takes as final. A WebSocket closes (1012); a pending long-poll is answered "Session ID
  * unknown" (a transport error), and so is every later request of the session.
  */
-import type { EdgeErrorCode } from "../errors.ts";
-import { DEFAULT_LIMITS } from "../limits.ts";
+import type { EdgeErrorCode } from "./errors.ts";
+import { DEFAULT_LIMITS } from "../config/limits.ts";
 import type { CreatedResponse, ProtocolAdapter } from "./adapter.ts";
 import { readPrefix } from "./bounded-read.ts";
 

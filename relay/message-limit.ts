@@ -1,10 +1,10 @@
 /**
- * The WebSocket message limit in the session's relays (workers/edge/limits.ts): a message
+ * The WebSocket message limit in the session's relays (config/limits.ts): a message
  * over it, from either side, ends that one relay with close 1009 and a reason on both
  * legs; every other session goes on. Checking costs one length read per message (text is
  * walked, not encoded, only when its UTF-16 length leaves doubt).
  */
-import { CLOSE_MESSAGE_TOO_BIG, messageTooBig, messageTooBigReason } from "../../workers/edge/limits.ts";
+import { CLOSE_MESSAGE_TOO_BIG, messageTooBig, messageTooBigReason } from "../config/limits.ts";
 
 export { CLOSE_MESSAGE_TOO_BIG };
 

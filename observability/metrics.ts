@@ -13,7 +13,7 @@
  * delta whose send fails is added back and goes with the next one; only an isolate evicted
  * before its delta left can lose it.
  */
-import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
+import { coordinatorStub } from "../durable-objects/pool/stub.ts";
 import type { MetricName } from "./catalogue.ts";
 import { SeriesSums, type Labels, type MetricsDelta } from "./series.ts";
 

@@ -12,7 +12,7 @@
  * - CR request body 1 MiB: Engine.IO's own `maxHttpBufferSize` (1e6) — its polling POSTs
  *   are the biggest CR bodies; TLCP control bodies are a few KiB.
  * - WebSocket message 1 MiB: Engine.IO's limit again, the tcp transport's RFC 6455
- *   client's (durable-objects/session/transport/tcp/websocket-client.ts), and workerd's
+ *   client's (relay/transport/tcp/websocket-client.ts), and workerd's
  *   own for a message a Worker receives.
  * - protocol line 64 KiB: a TLCP request line (Lightstreamer's own `request_limit` is
  *   50,000 bytes) or a WebSocket opening message.
@@ -20,7 +20,7 @@
  * Configurable per pool in `POOLS` (`"settings": {"limits": {...}}`); errors name the field.
  */
 import { ConfigError } from "./config-error.ts";
-import type { EdgeErrorCode } from "./errors.ts";
+import type { EdgeErrorCode } from "../protocols/errors.ts";
 
 export interface Limits {
   /** The request URL (path and query, as received), in bytes. → 414 url_too_long */
@@ -29,7 +29,7 @@ export interface Limits {
   readonly headerBytes: number;
   /**
    * A CR request's body: by Content-Length here, while it streams in the session object
-   * (durable-objects/session/body-limit.ts). → 413 body_too_large
+   * (relay/body-limit.ts). → 413 body_too_large
    */
   readonly bodyBytes: number;
   /** One WebSocket message, either direction. → close 1009 */

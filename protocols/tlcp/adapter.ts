@@ -14,8 +14,8 @@
  *   which the client answers by opening a new session at once) on the WebSocket or at the
  *   end of the open HTTP stream, then the connection closes.
  */
-import type { EdgeErrorCode } from "../../errors.ts";
-import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
+import type { EdgeErrorCode } from "../errors.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../config/limits.ts";
 import type { Classification, Failure, ProtocolAdapter } from "../adapter.ts";
 import { isWebSocketUpgrade } from "../adapter.ts";
 import { rewriteConokIn, rewriteFirstLine } from "./conok.ts";

@@ -8,8 +8,8 @@
  * The generic adapter (plain HTTP, HTTP streaming, WebSocket) owns every request no other
  * adapter claims; TLCP and Engine.IO adapters sit beside it.
  */
-import type { EdgeErrorCode } from "../errors.ts";
-import type { Limits } from "../limits.ts";
+import type { EdgeErrorCode } from "./errors.ts";
+import type { Limits } from "../config/limits.ts";
 
 /** Answers a failed request in the protocol's words (see ProtocolAdapter.failure). */
 export type Failure = (status: number, code: EdgeErrorCode, message: string, headers?: Record<string, string>) => Response;

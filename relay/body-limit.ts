@@ -1,5 +1,5 @@
 /**
- * The CR body limit while the body streams to the origin (workers/edge/limits.ts
+ * The CR body limit while the body streams to the origin (config/limits.ts
  * `bodyBytes`), applied here, at the hop that talks to the origin, because of how the
  * runtime ends an upload: a request body stream that *errors* mid-way is sent to the origin
  * as a complete, shorter body (chunked, with its final chunk) — so erroring the stream would

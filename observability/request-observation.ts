@@ -5,7 +5,7 @@
  * Engine data point, and schedules the flush of this isolate's metrics — all in memory or
  * after the response; nothing here makes the request wait.
  */
-import type { TokenFailure } from "../token/verify.ts";
+import type { TokenFailure } from "../workers/edge/token/verify.ts";
 import { statusClass, writeAnalyticsPoint } from "./analytics.ts";
 import { log } from "./log.ts";
 import { count, observe, scheduleFlush } from "./metrics.ts";

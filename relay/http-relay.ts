@@ -5,7 +5,7 @@
  * as it is written, and a slow client's back-pressure reaches the origin through the
  * stream instead of piling up here.
  */
-import { ROUTE_HEADER } from "./route.ts";
+import { ROUTE_HEADER } from "../durable-objects/session/route.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
 import { relayHttpOverTcp } from "./transport/tcp-http-relay.ts";
 
