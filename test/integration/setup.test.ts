@@ -83,6 +83,25 @@ describe("setup script", () => {
     expect(stderr).toContain('unknown argument "--yes"');
   });
 
+  it("preinstall: a Node older than 18 running npm gets one line and a failed install; 18 and newer pass silently", async () => {
+    const check = (agent: string) => {
+      const child = spawn(process.execPath, [join(REPO_ROOT, "tools", "setup", "check-node.js")], {
+        env: { ...process.env, npm_config_user_agent: agent },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      return withTimeout(new Promise<{ code: number | null; out: string }>((resolve) => child.once("exit", (code) => resolve({ code, out }))), 30_000, "check-node.js");
+    };
+    const old = await check("npm/8.19.4 node/v16.20.2 linux x64 workspaces/false");
+    expect(old.code).toBe(1);
+    expect(old.out.trim().split("\n")).toEqual([expect.stringContaining("Node v16.20.2 here; installing this project needs Node >= 18")]);
+    expect(await check("npm/10.8.2 node/v18.20.4 linux x64 workspaces/false")).toEqual({ code: 0, out: "" });
+    expect(await check("npm/11.19.1 node/v20.20.2 linux x64 workspaces/false")).toEqual({ code: 0, out: "" });
+    expect((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.preinstall).toBe("node tools/setup/check-node.js");
+  });
+
   it("no test installs anything: no test file uses the bench's installer", () => {
     const dir = join(REPO_ROOT, "test", "integration");
     const users = readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "setup.test.ts" && readFileSync(join(dir, f), "utf8").includes("ensurePeerBinaries"));
