@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { descendants } from "./proc.ts";
 
 export interface OrphanGuard {
-  /** Watches every current child of this process (and theirs); returns how many. */
+  /** Watches every current child of this process (and theirs) not watched yet; returns how many are watched. */
   watchChildren(): number;
   /** This process is stopping them itself: the guard only makes sure they end. */
   stopping(): void;
@@ -32,11 +32,16 @@ export function startOrphanGuard(): OrphanGuard {
   const send = (line: string): void => {
     if (pipe !== null && pipe.writable) pipe.write(`${line}\n`);
   };
+  const watched = new Set<string>();
   return {
     watchChildren() {
-      const children = descendants(process.pid).filter((p) => p.pid !== guard.pid);
-      for (const p of children) send(`watch ${p.pid} ${p.startTime}`);
-      return children.length;
+      for (const p of descendants(process.pid)) {
+        const id = `${p.pid} ${p.startTime}`;
+        if (p.pid === guard.pid || watched.has(id)) continue;
+        watched.add(id);
+        send(`watch ${id}`);
+      }
+      return watched.size;
     },
     stopping() {
       send("stopping");

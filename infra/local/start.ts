@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { startOrphanGuard } from "./orphan-guard.ts";
 import { DEFAULT_DEMO_PORT, DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_BASE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
-import { supervise } from "./supervise.ts";
+import { supervise, superviseStartup } from "./supervise.ts";
 
 const USAGE = `usage: npm start -- [options]
   --port N            edge port (default ${DEFAULT_EDGE_PORT})
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   );
   // Started before the stack, so that it outlives this process whichever way it ends.
   const guard = startOrphanGuard();
+  const starting = superviseStartup(guard);
   let stack: RunningStack;
   try {
     stack = await startStack({
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   }
 
   // Before the ready line: from then on, any way this process ends also ends the stack.
+  starting.end();
   supervise(stack, guard);
   for (const o of stack.origins) process.stdout.write(`  origin ${o.id}  ${o.url}\n`);
   process.stdout.write(`  admin token (dev only): ${stack.adminToken}\n`);

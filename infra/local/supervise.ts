@@ -13,6 +13,33 @@ import type { RunningStack } from "./stack.ts";
 
 /** How often to check that the parent still is; a stop within a second is soon enough. */
 const PARENT_POLL_MS = 1_000;
+/** While starting, how often new children (origins, wrangler's build, workerd) are handed to the guard. */
+const STARTUP_POLL_MS = 200;
+
+/**
+ * While the stack starts (the build, origins coming up, workerd): every child is handed to
+ * the orphan guard as it appears, and SIGINT/SIGTERM end what has started so far — the
+ * origins' exit hooks, Miniflare's once it exists, the guard for anything else. `end()`
+ * hands over to `supervise()` once the stack is up.
+ */
+export function superviseStartup(guard: OrphanGuard): { end(): void } {
+  const timer = setInterval(() => guard.watchChildren(), STARTUP_POLL_MS);
+  timer.unref();
+  const early = (signal: NodeJS.Signals): void => {
+    guard.watchChildren();
+    process.stdout.write(`push-edge: ${signal} while starting; stopping what has started\n`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", early);
+  process.once("SIGTERM", early);
+  return {
+    end() {
+      clearInterval(timer);
+      process.off("SIGINT", early);
+      process.off("SIGTERM", early);
+    },
+  };
+}
 
 export function supervise(stack: RunningStack, guard: OrphanGuard): void {
   let stopping = false;

@@ -5,9 +5,11 @@
  * guard ends its origins and workerd), SIGKILL of npm (start.ts notices its parent is
  * gone). Each case starts the real `npm start` in its own process group, records every
  * process below npm from /proc, sends the one signal to the one pid, and checks that none
- * of those processes is left and that the edge's and origins' ports refuse connections.
+ * of those processes is left and that the edge's and origins' ports refuse connections;
+ * and SIGTERM while the stack is still starting (origins up, Worker still building).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,14 +36,18 @@ afterEach(() => {
   recorded = [];
 });
 
-async function npmStart(): Promise<Started> {
+function spawnNpmStart(): ChildProcess {
   // detached: a group of its own, so a signal to the group a test does not send cannot
   // reach vitest, and npm is not in vitest's group either.
-  const npm = spawn("npm", ["start", "--", "--port", "0", "--origin-port", "0", "--demo-port", "0"], {
+  return spawn("npm", ["start", "--", "--port", "0", "--origin-port", "0", "--demo-port", "0"], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+async function npmStart(): Promise<Started> {
+  const npm = spawnNpmStart();
   const lines: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once("exit", (code, signal) => resolve({ code, signal })));
   createInterface({ input: npm.stderr ?? process.stdin }).on("line", (l) => lines.push(l));
@@ -119,4 +125,48 @@ describe("npm start stops the whole stack", () => {
     }
     expect(await leftOver(s)).toEqual({ processes: [], ports: [] });
   });
+
+  it("on SIGTERM to the npm process while the stack is still starting", async () => {
+    const npm = spawnNpmStart();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once("exit", (code, signal) => resolve({ code, signal })));
+    npm.stdout?.resume();
+    npm.stderr?.resume();
+    // Every process that ever ran below npm, sampled until npm is gone.
+    const seen = new Map<string, Descendant>();
+    const sample = () => {
+      for (const p of descendants(npm.pid ?? -1)) seen.set(`${p.pid} ${p.startTime}`, p);
+      recorded = [...seen.values()];
+    };
+    const isOrigin = (p: Descendant) => readCmdline(p.pid).includes("infra/origin/main.ts");
+    await withTimeout(
+      (async () => {
+        while (![...seen.values()].some(isOrigin)) {
+          sample();
+          await sleep(50);
+        }
+      })(),
+      60_000,
+      "the first origin process",
+    );
+    process.kill(npm.pid ?? -1, "SIGTERM");
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      sample();
+      await sleep(50);
+    }
+    const npmExit = await exited;
+    expect(npmExit.signal === "SIGTERM" || npmExit.code === 143, JSON.stringify(npmExit)).toBe(true);
+    const deadline = Date.now() + STOPPED_WITHIN_MS;
+    while (recorded.some(isRunning) && Date.now() < deadline) await sleep(200);
+    expect(recorded.filter(isRunning).map((p) => `${p.pid} ${readCmdline(p.pid)}`)).toEqual([]);
+  });
 });
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
