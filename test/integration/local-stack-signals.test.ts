@@ -104,6 +104,7 @@ describe("npm start stops the whole stack", () => {
   it.each([
     { what: "SIGTERM to the npm process", signal: "SIGTERM" as const, target: "npm" as const },
     { what: "SIGINT to the npm process", signal: "SIGINT" as const, target: "npm" as const },
+    { what: "SIGTERM to the process group", signal: "SIGTERM" as const, target: "group" as const },
     { what: "SIGKILL of start.ts (the orphan guard ends the rest)", signal: "SIGKILL" as const, target: "start.ts" as const },
     { what: "SIGKILL of npm (start.ts notices its parent is gone)", signal: "SIGKILL" as const, target: "npm" as const },
   ])("on $what", async ({ signal, target }) => {
@@ -114,7 +115,8 @@ describe("npm start stops the whole stack", () => {
     expect(s.ports).toHaveLength(4);
     for (const port of s.ports) expect(await portRefuses(port)).toBe(false);
 
-    const pid = target === "npm" ? (s.npm.pid ?? -1) : startTs(s).pid;
+    // The group: npm was started detached, so its pid is the group's id.
+    const pid = target === "npm" ? (s.npm.pid ?? -1) : target === "group" ? -(s.npm.pid ?? 1) : startTs(s).pid;
     process.kill(pid, signal);
 
     const npmExit = await withTimeout(s.exited, STOPPED_WITHIN_MS, "npm to exit");
