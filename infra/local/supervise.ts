@@ -15,6 +15,8 @@ import type { RunningStack } from "./stack.ts";
 const PARENT_POLL_MS = 1_000;
 /** While starting, how often new children (origins, wrangler's build, workerd) are handed to the guard. */
 const STARTUP_POLL_MS = 200;
+/** Read when `npm start` begins, so that a parent that dies while the stack starts is noticed too. */
+const PARENT = process.ppid;
 
 /**
  * While the stack starts (the build, origins coming up, workerd): every child is handed to
@@ -65,10 +67,9 @@ export function supervise(stack: RunningStack, guard: OrphanGuard): void {
 
   // Re-parented (to init or a subreaper): whoever ran us is gone, and nobody is left to
   // stop the stack. Stopping the way SIGTERM does keeps one path for every stop.
-  const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid === parent) return;
-    stop(`parent process ${parent} exited`);
+    if (process.ppid === PARENT) return;
+    stop(`parent process ${PARENT} exited`);
     process.kill(process.pid, "SIGTERM");
   }, PARENT_POLL_MS).unref();
 }
