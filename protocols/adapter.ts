@@ -134,7 +134,7 @@ export interface ProtocolAdapter {
   /**
    * Tells the client, in the protocol's own words, that its request failed for `code`
    * (bad token, session gone, origin lost...). For the generic protocol that is the JSON
-   * error of DESIGN.md with `status`; other protocols may answer 200 with their own error.
+   * error of docs/architecture.md with `status`; other protocols may answer 200 with their own error.
    */
   failure: Failure;
 }

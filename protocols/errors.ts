@@ -1,5 +1,5 @@
 /**
- * One HTTP error type for the whole edge, mapped to the JSON error shape of DESIGN.md
+ * One HTTP error type for the whole edge, mapped to the JSON error shape of docs/architecture.md
  * (`{"error": "<stable_code>", "message": "<human sentence>"}`) by one `onError`.
  */
 
@@ -48,7 +48,7 @@ export class EdgeError extends Error {
   }
 }
 
-/** Builds the JSON error response of DESIGN.md. */
+/** Builds the JSON error response of docs/architecture.md. */
 export function errorResponse(
   status: number,
   code: EdgeErrorCode,

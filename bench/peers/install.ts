@@ -53,11 +53,21 @@ export async function ensurePeerBinaries(progress: (line: string) => void): Prom
     }
     missing = [];
   }
+  const why = installError ?? "unknown reason";
+  return findPeerBinaries((name) => `${name} is not installed and could not be installed (${why})`, progress);
+}
+
+/**
+ * Finds haproxy and nginx without installing anything (the tests' way: npm test's setup
+ * step installed them before any test ran). `whyMissing` says why one is not there.
+ */
+export async function findPeerBinaries(whyMissing: (name: PeerName) => string, progress: (line: string) => void = () => {}): Promise<Record<PeerName, PeerBinary>> {
+  const names: PeerName[] = ["haproxy", "nginx"];
   const out = {} as Record<PeerName, PeerBinary>;
   for (const name of names) {
     const path = await which(name);
     if (path === undefined) {
-      out[name] = { ok: false, reason: `${name} is not installed and could not be installed (${installError ?? "unknown reason"})` };
+      out[name] = { ok: false, reason: whyMissing(name) };
       progress(`${name} UNAVAILABLE: ${out[name].ok ? "" : out[name].reason}`);
       continue;
     }

@@ -1,12 +1,14 @@
 /**
  * `npm start`: the local stack — 3 reference origins and the edge at
  * http://127.0.0.1:8787 — until Ctrl-C (SIGINT) or SIGTERM, which stop everything it
- * started.
+ * started (supervise.ts: also when its parent dies, or it is killed outright).
  *
  *   npm start -- [--port N] [--origin-count N] [--origin-port N] [--origins id=url,...] [--verbose]
  */
 import { parseArgs } from "node:util";
+import { startOrphanGuard } from "./orphan-guard.ts";
 import { DEFAULT_DEMO_PORT, DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_BASE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
+import { supervise, superviseStartup } from "./supervise.ts";
 
 const USAGE = `usage: npm start -- [options]
   --port N            edge port (default ${DEFAULT_EDGE_PORT})
@@ -80,6 +82,9 @@ async function main(): Promise<void> {
       ? `push-edge: starting ${originCount} reference origins and the edge (building the Worker bundle)...\n`
       : `push-edge: starting the edge in front of ${origins.length} external origins (building the Worker bundle)...\n`,
   );
+  // Started before the stack, so that it outlives this process whichever way it ends.
+  const guard = startOrphanGuard();
+  const starting = superviseStartup(guard);
   let stack: RunningStack;
   try {
     stack = await startStack({
@@ -96,29 +101,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // Before the ready line: from then on, any way this process ends also ends the stack.
+  starting.end();
+  supervise(stack, guard);
   for (const o of stack.origins) process.stdout.write(`  origin ${o.id}  ${o.url}\n`);
   process.stdout.write(`  admin token (dev only): ${stack.adminToken}\n`);
   process.stdout.write(`  try: curl -i -X POST ${stack.edgeUrl}/session\n`);
   if (stack.demo !== undefined) process.stdout.write(`  demo (Lightstreamer web client): ${stack.demo.page(stack.edgeUrl)}\n`);
   process.stdout.write(`push-edge ready: edge ${stack.edgeUrl}\n`);
 
-  let stopping = false;
-  for (const p of stack.processes) {
-    p.child.once("exit", (code, signal) => {
-      if (!stopping) process.stderr.write(`push-edge: origin ${p.id} exited (${signal ?? `code ${code}`}); the edge will route around it\n`);
-    });
-  }
-  // Miniflare's own SIGINT/SIGTERM hook disposes workerd and calls process.exit() right
-  // away, so this handler runs first and does its part synchronously: say so, and signal
-  // the origins (each also gets SIGTERM from the exit hook in origin-process.ts).
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`push-edge: ${signal}, stopping the edge and ${stack.processes.length} origins\n`);
-    for (const p of stack.processes) p.child.kill("SIGTERM");
-  };
-  process.prependListener("SIGINT", () => stop("SIGINT"));
-  process.prependListener("SIGTERM", () => stop("SIGTERM"));
 }
 
 void main();

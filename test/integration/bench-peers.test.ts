@@ -1,5 +1,5 @@
 // The bench's classic-balancer peers, for real: Debian's HAProxy and nginx (installed by
-// the bench's own helper when missing — CI installs them in .ci/run), the generated configs
+// npm test's setup step, tools/setup/, before any test runs — never here), the generated configs
 // accepted by `haproxy -c` / `nginx -t`, and bench scenarios run through both in front of
 // real reference origins: echoes come back, CR requests stay on their session's origin
 // (a wrong origin answers 404, counted as an error), and source-address balancing piles
@@ -16,7 +16,7 @@ import { aggregate } from "../../bench/aggregate.ts";
 import { replaceFigures, BEGIN, END } from "../../bench/doc.ts";
 import { checkGoals } from "../../bench/goals.ts";
 import { haproxyConfig, startHaproxy } from "../../bench/peers/haproxy.ts";
-import { ensurePeerBinaries, type PeerBinary } from "../../bench/peers/install.ts";
+import { findPeerBinaries, type PeerBinary } from "../../bench/peers/install.ts";
 import { nginxConfig, startNginx } from "../../bench/peers/nginx.ts";
 import type { PeerOrigin, RunningPeer } from "../../bench/peers/peer.ts";
 import type { TargetResult } from "../../bench/scenario.ts";
@@ -26,6 +26,7 @@ import { wsEcho, WS_ECHO_PARAMS } from "../../bench/scenarios/ws-echo.ts";
 import { haproxyTarget } from "../../bench/targets/haproxy.ts";
 import { nginxTarget } from "../../bench/targets/nginx.ts";
 import type { Target } from "../../bench/targets/target.ts";
+import { HAPROXY, missingMessage, NGINX } from "../../tools/setup/requirements.ts";
 
 const run = promisify(execFile);
 const ORIGIN_ARGS = ["--capacity", "100000"];
@@ -36,13 +37,13 @@ const peers: RunningPeer[] = [];
 
 function binary(name: "haproxy" | "nginx"): { path: string; version: string } {
   const b = binaries[name];
-  // Never a silent skip: a missing peer fails here with the installer's reason.
+  // Never a silent skip: a missing peer fails here, naming the setup step.
   if (!b.ok) throw new Error(b.reason);
   return b;
 }
 
 beforeAll(async () => {
-  binaries = await ensurePeerBinaries(() => {});
+  binaries = await findPeerBinaries((name) => missingMessage(name === "haproxy" ? HAPROXY : NGINX));
   for (let i = 1; i <= 2; i++) origins.push(await startOriginProcess(`o${i}`, ["--listen", "combined=127.0.0.1:0", ...ORIGIN_ARGS]));
 }, 320_000);
 

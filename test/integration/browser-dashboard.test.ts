@@ -15,8 +15,9 @@ import { REPO_ROOT } from "../../infra/local/edge.ts";
 import { Fleet } from "../../infra/local/session-fleet.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { testStack } from "./support/stack.ts";
+import { CHROMIUM as CHROMIUM_PACKAGE, missingMessage } from "../../tools/setup/requirements.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = CHROMIUM_PACKAGE.binary;
 const ARTIFACTS = join(REPO_ROOT, "test", "artifacts");
 const FLEET_SIZE = 36;
 /**
@@ -33,7 +34,7 @@ let browser: Browser;
 let fleet: Fleet;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
+  if (!existsSync(CHROMIUM)) throw new Error(missingMessage(CHROMIUM_PACKAGE));
   // No slow start: the stack is seconds old when the drain starts, and an origin still
   // ramping up (whose first checks came last) would be passed over for the others' sessions.
   // No rebalancing either: only the drain moves sessions here.

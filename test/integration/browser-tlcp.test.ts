@@ -11,16 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { testStack } from "./support/stack.ts";
+import { CHROMIUM as CHROMIUM_PACKAGE, missingMessage } from "../../tools/setup/requirements.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = CHROMIUM_PACKAGE.binary;
 const ARTIFACTS = join(REPO_ROOT, "test", "artifacts");
 
 let stack: RunningStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  // .ci/run installs Debian's chromium; without it this suite cannot run at all.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
+  // npm test's setup step installs Debian's chromium; without it this suite cannot run at all.
+  if (!existsSync(CHROMIUM)) throw new Error(missingMessage(CHROMIUM_PACKAGE));
   stack = await testStack({ originCount: 3, demoPort: 0, originArgs: ["--tlcp-clock-ms", "100"] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -236,6 +236,31 @@ describe("push-edge session / tail", () => {
     expect(parseJson<{ error: string }>(unknown.stdout).error).toBe("session_not_found");
   });
 
+  it("finds the session from what the user has — its key, the origin's X-Session-Id, or the whole token — and says which", async () => {
+    const s = await newSession();
+    const cases = [
+      { given: s.sk, matchedBy: "session_key", words: "session key" },
+      { given: s.originSessionId, matchedBy: "origin_session_id", words: "origin session id (X-Session-Id)" },
+      { given: s.token, matchedBy: "token", words: "the token's session key (sk claim)" },
+    ];
+    for (const c of cases) {
+      const human = await runCli(["session", c.given], env);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toMatch(new RegExp(`^matched\\s+${c.words.replace(/[()]/g, "\\$&")}$`, "m"));
+      expect(human.stdout).toMatch(new RegExp(`^session\\s+${s.sk}$`, "m"));
+      const json = await runCli(["session", c.given, "--json"], env);
+      expect(json.code, json.stderr).toBe(0);
+      expect(parseJson<{ matchedBy: string; session: { sk: string; originId: string } }>(json.stdout)).toMatchObject({
+        matchedBy: c.matchedBy,
+        session: { sk: s.sk, originId: s.origin },
+      });
+    }
+    // Neither a key nor an origin's id: one sentence that says both were tried.
+    const neither = await runCli(["session", "nothing-like-this"], env);
+    expect(neither.code).toBe(1);
+    expect(neither.stderr).toContain("no session with key nothing-like-this, and no live session has origin session id nothing-like-this");
+  });
+
   it("tail follows new events as they happen and stops after --for", async () => {
     const s = await newSession();
     const tail = startCli(["tail", s.sk, "--json", "--interval", "200", "--for", "20"], env);

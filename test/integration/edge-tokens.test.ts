@@ -1,6 +1,6 @@
 /**
  * Bad tokens stop at the edge: tampered, expired and foreign tokens get the JSON error of
- * DESIGN.md and no origin sees the request. Client-claimed addresses do not reach origins.
+ * docs/architecture.md and no origin sees the request. Client-claimed addresses do not reach origins.
  */
 import { SignJWT, base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

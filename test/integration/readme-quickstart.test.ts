@@ -73,7 +73,7 @@ describe("README Quick start", () => {
     const startCommand = commandStarting(blocks, "npm start -- --port 0");
     const exportLine = commandStarting(blocks, "export PUSH_EDGE_URL=");
     const walkThrough = blocks.find((b) => b[0]?.startsWith("curl -si -X POST")) ?? [];
-    expect(walkThrough.length, "the walk-through block").toBeGreaterThanOrEqual(5);
+    expect(walkThrough.length, "the walk-through block").toBeGreaterThanOrEqual(6);
 
     // Terminal 1: npm start, its own process group like a shell job.
     stack = spawn("sh", ["-c", startCommand], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -106,7 +106,7 @@ describe("README Quick start", () => {
     const env: Record<string, string> = {};
     const run = (command: string, ms?: number) => sh(prelude + command.replaceAll(README_URL, edgeUrl), env, ms);
 
-    const [create, stream, pool, status, inspect] = walkThrough;
+    const [create, stream, pool, status, inspect, session] = walkThrough;
     expect(create).toBe(`curl -si -X POST ${README_URL}/session`);
     const s = await run(create ?? "");
     expect(s.code).toBe(0);
@@ -151,6 +151,14 @@ describe("README Quick start", () => {
     const tokenInfo = await run(inspect ?? "");
     expect(tokenInfo.code).toBe(0);
     expect(tokenInfo.stdout).toMatch(new RegExp(`verified {2}yes: key dev-1, pool default, session \\S+ on origin ${origin}`));
+
+    // $ID is the origin's session id (X-Session-Id): the CLI finds the session by it.
+    expect(session).toBe('npx push-edge session "$ID"');
+    const found = await run(session ?? "");
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toMatch(/^matched\s+origin session id \(X-Session-Id\)$/m);
+    expect(found.stdout).toMatch(new RegExp(`^origin\\s+${origin} http://`, "m"));
+    expect(found.stdout).toMatch(new RegExp(`^origin session id\\s+${(env.ID ?? "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
 
     // Ctrl-C in terminal 1: SIGINT to the whole foreground group.
     process.kill(-(child.pid ?? 0), "SIGINT");

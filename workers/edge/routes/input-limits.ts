@@ -3,7 +3,7 @@
  * sizes before anything else looks at the request, and a CR request's declared body
  * length. (A chunked CR body is counted by the session object as it streams to the
  * origin: relay/body-limit.ts.) Refusals are told in the request's
- * protocol's words (`failure`): the JSON error of DESIGN.md for plain HTTP and Engine.IO,
+ * protocol's words (`failure`): the JSON error of docs/architecture.md for plain HTTP and Engine.IO,
  * a TLCP error line for TLCP.
  */
 import { requestRefusal, type Limits } from "../../../config/limits.ts";

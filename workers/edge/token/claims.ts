@@ -1,4 +1,4 @@
-/** The claims an affinity token carries (DESIGN.md: sk, o, iat, exp, aud; header kid). */
+/** The claims an affinity token carries (docs/architecture.md: sk, o, iat, exp, aud; header kid). */
 export interface AffinityClaims {
   /** Session key: names the session's Durable Object. */
   readonly sk: string;
