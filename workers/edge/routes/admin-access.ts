@@ -13,6 +13,7 @@
  */
 import { ConfigError } from "../../../config/config-error.ts";
 import type { EdgeConfig } from "../../../config/config.ts";
+import { hostList, normalizeHostName } from "../../../config/host-name.ts";
 
 export interface AdminToken {
   readonly name: string;
@@ -66,13 +67,13 @@ export function sameSecret(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Whether the admin API answers on this host name (see the header comment). */
+/**
+ * Whether the admin API answers on this host name (see the header comment). Both sides
+ * are normalised (host-name.ts): `a.test.` or `A.TEST:443` is the pool's host `a.test`.
+ */
 export function adminHostAllowed(adminHosts: string | undefined, config: EdgeConfig, hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  const listed = (adminHosts ?? "")
-    .split(",")
-    .map((h) => h.trim().toLowerCase())
-    .filter((h) => h !== "");
+  const host = normalizeHostName(hostname);
+  const listed = hostList(adminHosts);
   if (listed.length > 0) return listed.includes("*") || listed.includes(host);
   return !config.pools.some((p) => p.hosts.includes(host));
 }
