@@ -20,6 +20,7 @@ export type EdgeErrorCode =
   | "unknown_pool"
   | "unauthorized"
   | "forbidden"
+  | "too_many_requests"
   | "not_found"
   | "bad_request"
   | "url_too_long"

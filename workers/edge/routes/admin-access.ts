@@ -20,6 +20,12 @@ export interface AdminToken {
   readonly token: string;
 }
 
+/**
+ * The shortest admin token the edge serves with (ADMIN_TOKEN and ADMIN_TOKENS alike).
+ * deploy:check asks for 32 outside dev; 16 is the floor below which the edge refuses.
+ */
+export const MIN_RUNTIME_TOKEN_LENGTH = 16;
+
 let cachedTokens: { raw: string; tokens: readonly AdminToken[] } | undefined;
 
 /** Throws ConfigError naming ADMIN_TOKENS when it is not a JSON object of non-empty strings. */
@@ -27,7 +33,14 @@ export function adminTokens(env: { ADMIN_TOKEN?: string; ADMIN_TOKENS?: string }
   const raw = `${env.ADMIN_TOKEN ?? ""}\u0000${env.ADMIN_TOKENS ?? ""}`;
   if (cachedTokens?.raw === raw) return cachedTokens.tokens;
   const tokens: AdminToken[] = [];
-  if (env.ADMIN_TOKEN !== undefined && env.ADMIN_TOKEN !== "") tokens.push({ name: "admin", token: env.ADMIN_TOKEN });
+  if (env.ADMIN_TOKEN !== undefined && env.ADMIN_TOKEN !== "") {
+    // Refused at runtime too (F8 of issue 16), not only by deploy:check: a short token is
+    // a guessable one, and the edge would otherwise serve the admin API behind it.
+    if (env.ADMIN_TOKEN.length < MIN_RUNTIME_TOKEN_LENGTH) {
+      throw new ConfigError("ADMIN_TOKEN", `must be at least ${MIN_RUNTIME_TOKEN_LENGTH} characters (generate one with openssl rand -base64 32)`);
+    }
+    tokens.push({ name: "admin", token: env.ADMIN_TOKEN });
+  }
   if (env.ADMIN_TOKENS !== undefined && env.ADMIN_TOKENS !== "") {
     let parsed: unknown;
     try {
@@ -39,8 +52,8 @@ export function adminTokens(env: { ADMIN_TOKEN?: string; ADMIN_TOKENS?: string }
       throw new ConfigError("ADMIN_TOKENS", 'must be a JSON object {"<name>": "<token>"}');
     }
     for (const [name, token] of Object.entries(parsed)) {
-      if (typeof token !== "string" || token.length < 16) {
-        throw new ConfigError(`ADMIN_TOKENS.${name}`, "must be a string of at least 16 characters");
+      if (typeof token !== "string" || token.length < MIN_RUNTIME_TOKEN_LENGTH) {
+        throw new ConfigError(`ADMIN_TOKENS.${name}`, `must be a string of at least ${MIN_RUNTIME_TOKEN_LENGTH} characters`);
       }
       tokens.push({ name, token });
     }
