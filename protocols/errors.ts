@@ -21,6 +21,7 @@ export type EdgeErrorCode =
   | "unauthorized"
   | "forbidden"
   | "too_many_requests"
+  | "origin_not_allowed"
   | "not_found"
   | "bad_request"
   | "url_too_long"

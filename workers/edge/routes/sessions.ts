@@ -9,6 +9,7 @@ import { RequestObservation, type RequestKind } from "../../../observability/req
 import { adapterFor } from "../../../protocols/registry.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
+import { cookieOriginRefusal } from "./cookie-origin.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
 import { declaredBodyRefusal, refuseOversizedRequest } from "./input-limits.ts";
@@ -41,7 +42,7 @@ export const sessionRoutes = () =>
         const failure = classification.failure ?? adapter.failure;
         // Over the limit by its Content-Length: refused here. A chunked body is counted by
         // the session object as it streams to the origin (relay/body-limit.ts).
-        const declared = declaredBodyRefusal(request, limits, failure);
+        const declared = declaredBodyRefusal(request, limits, failure) ?? cookieOriginRefusal(request, url, pool, classification.carrier, failure);
         if (declared !== undefined) return observed(observation, declared);
         return observed(observation, relaySession({
           ...common,
