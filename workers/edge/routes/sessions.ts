@@ -42,8 +42,11 @@ export const sessionRoutes = () =>
         const failure = classification.failure ?? adapter.failure;
         // Over the limit by its Content-Length: refused here. A chunked body is counted by
         // the session object as it streams to the origin (relay/body-limit.ts).
-        const declared = declaredBodyRefusal(request, limits, failure) ?? cookieOriginRefusal(request, url, pool, classification.carrier, failure);
+        const declared = declaredBodyRefusal(request, limits, failure);
         if (declared !== undefined) return observed(observation, declared);
+        // A token from the ambient cookie must come from a web origin the pool allows (F13).
+        const crossSite = cookieOriginRefusal(request, url, pool, classification.carrier, failure);
+        if (crossSite !== undefined) return observed(observation, crossSite);
         return observed(observation, relaySession({
           ...common,
           failure,
