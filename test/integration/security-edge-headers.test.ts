@@ -6,14 +6,18 @@
  *  F10  a client's `Connection` header naming the edge's own headers does not remove them;
  *  F11  client-sent address headers of the known family never reach the origin;
  *  F12  an origin's `X-Push-Edge-Failure`, `Set-Cookie: pe_affinity=…` and `X-Affinity-Token`
- *       are stripped: it can neither mark itself down nor set a client's affinity.
+ *       are stripped (plain responses and WebSocket 101s): it can neither mark itself down
+ *       nor set a client's affinity.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { httpJson, type JsonResponse } from "./support/http-clients.ts";
 import { startProxyFront, type ProxyFront } from "./support/proxy-front.ts";
 import { startRecordingOrigin, type RecordingOrigin } from "./support/recording-origin.ts";
 import { testStack } from "./support/stack.ts";
+import { WAIT_MS, withTimeout } from "./support/wait.ts";
 
 const CLAIMS = ["x-client-ip", "x-original-forwarded-for", "x-cluster-client-ip", "client-ip", "fastly-client-ip", "true-client-ip", "x-real-ip", "x-forwarded-port", "x-forwarded-server"];
 const FORGED_TOKEN = "forged.token.value";
@@ -63,6 +67,20 @@ async function newSession(host: string | undefined): Promise<string> {
   const created = await request(host, "/session", { method: "POST" });
   expect(created.status).toBe(200);
   return String(created.headers["x-affinity-token"]);
+}
+
+/** Opens a WebSocket through the edge and returns the 101's headers. */
+function upgradeHeaders(host: string | undefined, path: string): Promise<IncomingHttpHeaders> {
+  const ws = new WebSocket(`${stack.edgeUrl.replace("http", "ws")}${path}`, { perMessageDeflate: false, headers: host === undefined ? {} : { host } });
+  ws.on("error", () => {});
+  return withTimeout(
+    new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      ws.once("upgrade", (res) => resolve(res.headers));
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    }),
+    WAIT_MS,
+    `WebSocket ${path}`,
+  ).finally(() => ws.terminate());
 }
 
 function cookies(res: JsonResponse): string[] {
@@ -122,6 +140,14 @@ describe.each(TRANSPORTS)("over the $name transport", ({ host, origin }) => {
     expect(relayed.headers["x-push-edge-failure"]).toBeUndefined();
     expect(relayed.headers["x-affinity-token"]).toBeUndefined();
     expect(cookies(relayed)).toEqual([expect.stringMatching(/^app=1/)]);
+
+    // A WebSocket S request whose origin adds the same headers to its 101.
+    const upgraded = await upgradeHeaders(host, "/claims-ws");
+    expect(upgraded["x-push-edge-failure"]).toBeUndefined();
+    const wsToken = String(upgraded["x-affinity-token"]);
+    expect(wsToken.split(".")).toHaveLength(3);
+    const wsCookies = ([] as string[]).concat(upgraded["set-cookie"] ?? []);
+    expect(wsCookies.filter((c) => c.startsWith("pe_affinity="))).toEqual([expect.stringContaining(`pe_affinity=${wsToken}`)]);
 
     const pool = await httpJson(`${stack.edgeUrl}/_edge/admin/pool`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
     const origins = (pool.body as { pools: Array<{ origins: Array<{ id: string; healthy: boolean }> }> }).pools.flatMap((p) => p.origins);
