@@ -43,7 +43,7 @@ export const GLOBAL_OPTIONS: Options = {
 export const GLOBAL_HELP = `common options:
   --url URL      the edge (default $PUSH_EDGE_URL, else http://127.0.0.1:8787)
   --token T      admin token (default $PUSH_EDGE_ADMIN_TOKEN; for the default URL only,
-                 the local stack's dev-admin-token)
+                 the local stack's dev-admin-token-local)
   --pool NAME    pool the origin belongs to (default "default")
   --json         machine-readable output on stdout
   -h, --help     help for the command`;

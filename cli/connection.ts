@@ -6,7 +6,7 @@
 import { usageError } from "./errors.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
-export const DEV_ADMIN_TOKEN = "dev-admin-token";
+export const DEV_ADMIN_TOKEN = "dev-admin-token-local";
 export const DEFAULT_POOL = "default";
 
 export interface Connection {

@@ -4,6 +4,7 @@
  * operator can fix the config without reading code.
  */
 import { ConfigError } from "./config-error.ts";
+import { normalizeHostName } from "./host-name.ts";
 import { resolvePoolSettings, type PoolSettings } from "./pool-settings.ts";
 import { parseProxyAuthKeys } from "../relay/transport/tcp/proxy-auth-keys.ts";
 import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../relay/transport/settings.ts";
@@ -121,7 +122,10 @@ function resolvePool(raw: unknown, field: string, authKids: ReadonlySet<string>)
   if (!Array.isArray(hostsRaw) || hostsRaw.length === 0) {
     throw new ConfigError(`${field}.hosts`, "must be a non-empty array of host names");
   }
-  const hosts = hostsRaw.map((h, i) => requireString(h, `${field}.hosts[${i}]`).toLowerCase());
+  const hosts = hostsRaw.map((h, i) => {
+    const host = requireString(h, `${field}.hosts[${i}]`);
+    return host === "*" ? host : normalizeHostName(host);
+  });
   if (!Array.isArray(raw.origins) || raw.origins.length === 0) {
     throw new ConfigError(`${field}.origins`, "must be a non-empty array");
   }
@@ -171,9 +175,12 @@ export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string
   return { pools, tokenTtlSeconds };
 }
 
-/** The pool serving `host` (port ignored): an exact host match, else the "*" pool, else none. */
+/**
+ * The pool serving `host` (compared normalised: case, port and a trailing dot ignored —
+ * host-name.ts): an exact host match, else the "*" pool, else none.
+ */
 export function poolForHost(config: EdgeConfig, host: string): PoolConfig | undefined {
-  const bare = host.toLowerCase().replace(/:\d+$/, "");
+  const bare = normalizeHostName(host);
   return (
     config.pools.find((p) => p.hosts.includes(bare)) ?? config.pools.find((p) => p.hosts.includes("*"))
   );

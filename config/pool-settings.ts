@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "./config-error.ts";
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
+import { DEFAULT_ALLOWED_ORIGINS, resolveAllowedOrigins, type AllowedOrigins } from "./allowed-origins.ts";
 
 export interface HealthSettings {
   readonly intervalMs: number;
@@ -46,6 +47,8 @@ export interface PoolSettings {
   readonly slowStartSeconds: number;
   /** Input limits (limits.ts). */
   readonly limits: Limits;
+  /** Web origins allowed to use a session through its cookie (allowed-origins.ts). */
+  readonly allowedOrigins: AllowedOrigins;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -56,6 +59,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   admission: { sessionsPerSecond: 0, burst: 50 },
   slowStartSeconds: 10,
   limits: DEFAULT_LIMITS,
+  allowedOrigins: DEFAULT_ALLOWED_ORIGINS,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,7 +85,7 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
-  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits"]);
+  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits", "allowedOrigins"]);
   const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
@@ -110,5 +114,6 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     },
     slowStartSeconds: num(s.slowStartSeconds, `${field}.slowStartSeconds`, d.slowStartSeconds, 0),
     limits: resolveLimits(s.limits, `${field}.limits`),
+    allowedOrigins: resolveAllowedOrigins(s.allowedOrigins, `${field}.allowedOrigins`),
   };
 }

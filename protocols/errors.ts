@@ -20,6 +20,8 @@ export type EdgeErrorCode =
   | "unknown_pool"
   | "unauthorized"
   | "forbidden"
+  | "too_many_requests"
+  | "origin_not_allowed"
   | "not_found"
   | "bad_request"
   | "url_too_long"

@@ -10,6 +10,8 @@ import type { OpenConnections } from "./open-connections.ts";
 import type { SessionRecord } from "./store.ts";
 import type { OriginLink } from "../../relay/transport/origin-link.ts";
 import { relayWebSocket, type CloseSide, type RelayedWebSocket } from "../../relay/websocket-relay.ts";
+import { withoutEdgeClaims } from "../../protocols/origin-response.ts";
+import { FAILURE_HEADER } from "./route.ts";
 
 export interface ForwardContext {
   /** The client's name for the session. */
@@ -40,7 +42,7 @@ export function forwardToOrigin(
     sessionKey: record.sk,
     proxyAuthKeys: ctx.proxyAuthKeys,
   };
-  if (!isWebSocketUpgrade(request)) return relayHttp(request, link, ctx.signal);
+  if (!isWebSocketUpgrade(request)) return relayHttp(request, link, ctx.signal).then(originAnswer);
   // One object per relay, not per message: the origin's id is read when an adapter asks.
   const ids: SessionIds = {
     token: ctx.token,
@@ -72,5 +74,13 @@ export function forwardToOrigin(
       if (relayed !== undefined) ctx.open.removeWebSocket(relayed);
       ctx.webSocketClosed(side, code, reason);
     },
-  });
+  }).then(originAnswer);
+}
+
+/**
+ * The one place an origin's response enters the edge: edge-owned headers an origin sent
+ * (failure header, affinity cookie and token) go here, before the session object adds its own.
+ */
+function originAnswer(outcome: RelayOutcome): RelayOutcome {
+  return outcome.ok ? { ok: true, response: withoutEdgeClaims(outcome.response, [FAILURE_HEADER]) } : outcome;
 }

@@ -239,7 +239,8 @@ export class SessionObject extends DurableObject<Env> {
 
   #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {
     if (this.#record !== undefined) this.#store.record("origin_unreachable", { origin: record.originId, reason });
-    return adapter.failure(502, "origin_unreachable", `origin ${record.originId} cannot be reached`, {
+    // The client is not told which origin (F14): the event log above and the edge's logs say it.
+    return adapter.failure(502, "origin_unreachable", "the session's origin cannot be reached", {
       [FAILURE_HEADER]: "origin_unreachable",
     });
   }

@@ -9,6 +9,7 @@ import { validateEdgeVars } from "../local/validate-config.ts";
 import { ConfigError, resolveConfig } from "../../config/config.ts";
 import { adminHostAllowed, adminTokens } from "../../workers/edge/routes/admin-access.ts";
 import { resolveKeyRing } from "../../workers/edge/token/keyring.ts";
+import { catchAllAdminHosts, repositorySecrets } from "./check-unsafe.ts";
 import { MIN_ADMIN_TOKEN_LENGTH, SECRETS } from "./secrets.ts";
 
 export interface Finding {
@@ -150,6 +151,9 @@ function checkEdgeVars(vars: Record<string, string>, where: string, production: 
       findings.push({ level: "error", field, message: `shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -base64 32` });
     }
   }
+  // Secrets any reader of this repository knows, and an admin API on every public host.
+  findings.push(...repositorySecrets(vars.AFFINITY_KEYS, admins, vars.ADMIN_TOKEN));
+  findings.push(...catchAllAdminHosts(vars.ADMIN_HOSTS, config));
   // The admin API answers only on admin hosts (ADMIN_HOSTS; by default hosts no pool names).
   const adminRouted = routeHosts.filter((h) => adminHostAllowed(vars.ADMIN_HOSTS, config, h));
   if (admins.length > 0 && routeHosts.length > 0) {

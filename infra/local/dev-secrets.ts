@@ -4,4 +4,4 @@
  */
 export const DEV_SIGNING_KID = "dev-1";
 export const DEV_AFFINITY_KEYS = JSON.stringify({ [DEV_SIGNING_KID]: "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZHVjdGlvbg" });
-export const DEV_ADMIN_TOKEN = "dev-admin-token";
+export const DEV_ADMIN_TOKEN = "dev-admin-token-local";

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "../../infra/local/dev-secrets.ts";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
 import { withTimeout } from "./support/wait.ts";
 
@@ -125,6 +126,32 @@ describe("npm run deploy:check", () => {
     const c = await check(["--config", bareIp, "--env", "production", "--vars-file", goodVars, "--skip-build"]);
     expect(c.code).toBe(1);
     expect(c.stdout).toMatch(/error\s+POOLS\.pools\[0\]\.origins\[2\]\.url: http:\/\/203\.0\.113\.7:8080: Workers cannot fetch\(\) a bare IP address/);
+  });
+
+  it("F7 (issue 16): fails a production config with the repository's dev HS256 key, naming the key", async () => {
+    const devSecret = (JSON.parse(DEV_AFFINITY_KEYS) as Record<string, string>)[DEV_SIGNING_KID] ?? "";
+    const devKey = join(dir, "dev-key.vars");
+    // Under the production kid, and padded base64: the same secret bytes all the same.
+    await writeFile(devKey, `AFFINITY_KEYS='${JSON.stringify({ "prod-2026-11": Buffer.from(devSecret, "base64url").toString("base64") })}'\nADMIN_TOKEN=${randomBytes(32).toString("base64")}\n`);
+    const res = await check(["--env", "production", "--vars-file", devKey, "--skip-build"]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/error\s+AFFINITY_KEYS\.prod-2026-11: is the repository's development HS256 key/);
+    expect(res.stderr).toBe("deploy check FAILED for production: AFFINITY_KEYS.prod-2026-11\n");
+  });
+
+  it("F7 (issue 16): fails a production config with a \"*\" pool and ADMIN_HOSTS empty, naming ADMIN_HOSTS", async () => {
+    const catchAll = await variant("catch-all", (t) =>
+      inProduction(inProduction(t, 'ADMIN_HOSTS = "push-admin.example.com"', 'ADMIN_HOSTS = ""'), '"hosts":["push.example.org"]', '"hosts":["*"]'),
+    );
+    const res = await check(["--config", catchAll, "--env", "production", "--vars-file", goodVars, "--skip-build"]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/error\s+ADMIN_HOSTS: is empty while POOLS\.pools\[1\] serves every host \("\*"\)/);
+    expect(res.stderr).toBe("deploy check FAILED for production: ADMIN_HOSTS\n");
+    // With the admin host set aside, the same pools pass.
+    const fixed = await variant("catch-all-admin-host", (t) => inProduction(t, '"hosts":["push.example.org"]', '"hosts":["*"]'));
+    const ok = await check(["--config", fixed, "--env", "production", "--vars-file", goodVars, "--skip-build"]);
+    expect(ok.stdout).not.toMatch(/error/);
+    expect(ok.code).toBe(0);
   });
 
   it("exits 2 for an environment wrangler.toml does not have", async () => {

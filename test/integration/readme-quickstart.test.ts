@@ -98,7 +98,7 @@ describe("README Quick start", () => {
       return m?.[1] === undefined || m[2] === undefined ? [] : [{ id: m[1], url: m[2] }];
     });
     expect(origins.map((o) => o.id)).toEqual(["o1", "o2", "o3"]);
-    expect(lines.some((l) => l.includes("admin token (dev only): dev-admin-token"))).toBe(true);
+    expect(lines.some((l) => l.includes("admin token (dev only): dev-admin-token-local"))).toBe(true);
 
     // Terminal 2: the README's export line with PORT from the ready line, then each command.
     const port = new URL(edgeUrl).port;

@@ -102,14 +102,17 @@ describe("audit log", () => {
     expect(JSON.stringify(audit)).not.toContain(CI_TOKEN);
   });
 
-  it("logs refused state changes, and no reads", async () => {
+  it("logs refused requests in aggregate: the first of a network's window in full (why, who, what)", async () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
-    await admin("ops.local", "/sessions/none", { token: env.ADMIN_TOKEN });
-    await admin("ops.local", "/sessions/x/end", { method: "POST", token: "wrong" });
-    await admin("push.example.com", "/sessions/x/end", { method: "POST", token: env.ADMIN_TOKEN });
+    const from = (ip: string) => ({ "cf-connecting-ip": ip });
+    await admin("ops.local", "/sessions/none", { token: env.ADMIN_TOKEN, headers: from("203.0.113.130") });
+    await admin("ops.local", "/sessions/x/end", { method: "POST", token: "wrong", headers: from("203.0.113.130") });
+    await admin("push.example.com", "/sessions/x/end", { method: "POST", token: env.ADMIN_TOKEN, headers: from("198.51.100.130") });
+    // Later denials of the same network in the same window are counted, not logged one by one.
+    await admin("ops.local", "/sessions/y/end", { method: "POST", token: "wrong-again", headers: from("203.0.113.131") });
     expect(lines(log)).toEqual([
-      { event: "admin_denied", why: "wrong token", who: { ip: "192.0.2.9" }, what: { method: "POST", path: "/_edge/admin/sessions/x/end" }, at: expect.any(String) },
-      { event: "admin_denied", why: "host", who: { ip: "192.0.2.9" }, what: { method: "POST", path: "/_edge/admin/sessions/x/end" }, at: expect.any(String) },
+      { event: "admin_denied", why: "wrong token", network: "203.0.113.0/24", who: { ip: "203.0.113.130" }, what: { method: "POST", path: "/_edge/admin/sessions/x/end" }, at: expect.any(String) },
+      { event: "admin_denied", why: "host", network: "198.51.100.0/24", who: { ip: "198.51.100.130" }, what: { method: "POST", path: "/_edge/admin/sessions/x/end" }, at: expect.any(String) },
     ]);
   });
 });

@@ -102,10 +102,14 @@ describe("network binding", () => {
     expect(claimsOf(await createFrom("203.0.113.7")).net).toBeUndefined();
   });
 
-  it("a bad setting is a config error naming the var", async () => {
+  it("a bad setting is a config error naming the var (to an admin; a client is told no more than config_invalid)", async () => {
     const res = await call("/session", { method: "POST" }, { TOKEN_NETWORK_BINDING: "maybe" });
     expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ error: "config_invalid", message: expect.stringContaining("TOKEN_NETWORK_BINDING") });
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe("config_invalid");
+    expect(body.message).not.toContain("TOKEN_NETWORK_BINDING");
+    const admin = await call("/session", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }, { TOKEN_NETWORK_BINDING: "maybe" });
+    expect(await admin.json()).toMatchObject({ error: "config_invalid", message: expect.stringContaining("TOKEN_NETWORK_BINDING") });
   });
 });
 
@@ -123,11 +127,14 @@ describe("the token on its way to the origin", () => {
 });
 
 describe("key ring errors at request time", () => {
-  it("a bad JWK in AFFINITY_KEYS is a 500 config_invalid naming the field", async () => {
-    const res = await call("/session", { method: "POST" }, {
-      AFFINITY_KEYS: JSON.stringify({ "test-1": "dGVzdC1rZXktb25lLXRlc3Qta2V5LW9uZS10ZXN0LWtleS1vbmU", bad: { kty: "EC", crv: "P-256", x: "AA" } }),
-    });
+  it("a bad JWK in AFFINITY_KEYS is a 500 config_invalid naming the field (to an admin only)", async () => {
+    const vars = { AFFINITY_KEYS: JSON.stringify({ "test-1": "dGVzdC1rZXktb25lLXRlc3Qta2V5LW9uZS10ZXN0LWtleS1vbmU", bad: { kty: "EC", crv: "P-256", x: "AA" } }) };
+    const res = await call("/session", { method: "POST" }, vars);
     expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ error: "config_invalid", message: expect.stringContaining("AFFINITY_KEYS.bad.x") });
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe("config_invalid");
+    expect(body.message).not.toContain("AFFINITY_KEYS");
+    const admin = await call("/session", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }, vars);
+    expect(await admin.json()).toMatchObject({ error: "config_invalid", message: expect.stringContaining("AFFINITY_KEYS.bad.x") });
   });
 });

@@ -3,15 +3,14 @@
  * request treated as part of a push session (S or CR).
  */
 import { Hono } from "hono";
-import { ConfigError } from "../../config/config.ts";
-import { EdgeError, edgeErrorResponse, errorResponse } from "../../protocols/errors.ts";
-import { log } from "../../observability/log.ts";
+import { errorResponse } from "../../protocols/errors.ts";
 import { dashboardRoutes } from "./dashboard/page.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { adminSessionLookupRoutes } from "./routes/admin-session-lookup.ts";
 import { adminStreamRoutes } from "./routes/admin-stream.ts";
 import { JWKS_PATH, jwks } from "./routes/jwks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { edgeOnError } from "./on-error.ts";
 import { sessionRoutes, type EdgeEnv } from "./routes/sessions.ts";
 
 export function createApp(): Hono<EdgeEnv> {
@@ -27,14 +26,6 @@ export function createApp(): Hono<EdgeEnv> {
   app.all("/_edge/*", () => errorResponse(404, "not_found", "no such edge endpoint"));
   app.all("*", sessionRoutes());
 
-  app.onError((err) => {
-    if (err instanceof EdgeError) return edgeErrorResponse(err);
-    if (err instanceof ConfigError) {
-      log("config_invalid", { field: err.field, message: err.message }, "error");
-      return errorResponse(500, "config_invalid", `edge configuration is invalid: ${err.message}`);
-    }
-    log("internal_error", { message: err.message, stack: err.stack }, "error");
-    return errorResponse(500, "internal_error", "the edge failed to handle this request");
-  });
+  app.onError(edgeOnError);
   return app;
 }

@@ -13,11 +13,18 @@
  */
 import { ConfigError } from "../../../config/config-error.ts";
 import type { EdgeConfig } from "../../../config/config.ts";
+import { hostList, normalizeHostName } from "../../../config/host-name.ts";
 
 export interface AdminToken {
   readonly name: string;
   readonly token: string;
 }
+
+/**
+ * The shortest admin token the edge serves with (ADMIN_TOKEN and ADMIN_TOKENS alike).
+ * deploy:check asks for 32 outside dev; 16 is the floor below which the edge refuses.
+ */
+export const MIN_RUNTIME_TOKEN_LENGTH = 16;
 
 let cachedTokens: { raw: string; tokens: readonly AdminToken[] } | undefined;
 
@@ -26,7 +33,14 @@ export function adminTokens(env: { ADMIN_TOKEN?: string; ADMIN_TOKENS?: string }
   const raw = `${env.ADMIN_TOKEN ?? ""}\u0000${env.ADMIN_TOKENS ?? ""}`;
   if (cachedTokens?.raw === raw) return cachedTokens.tokens;
   const tokens: AdminToken[] = [];
-  if (env.ADMIN_TOKEN !== undefined && env.ADMIN_TOKEN !== "") tokens.push({ name: "admin", token: env.ADMIN_TOKEN });
+  if (env.ADMIN_TOKEN !== undefined && env.ADMIN_TOKEN !== "") {
+    // Refused at runtime too (F8 of issue 16), not only by deploy:check: a short token is
+    // a guessable one, and the edge would otherwise serve the admin API behind it.
+    if (env.ADMIN_TOKEN.length < MIN_RUNTIME_TOKEN_LENGTH) {
+      throw new ConfigError("ADMIN_TOKEN", `must be at least ${MIN_RUNTIME_TOKEN_LENGTH} characters (generate one with openssl rand -base64 32)`);
+    }
+    tokens.push({ name: "admin", token: env.ADMIN_TOKEN });
+  }
   if (env.ADMIN_TOKENS !== undefined && env.ADMIN_TOKENS !== "") {
     let parsed: unknown;
     try {
@@ -38,8 +52,8 @@ export function adminTokens(env: { ADMIN_TOKEN?: string; ADMIN_TOKENS?: string }
       throw new ConfigError("ADMIN_TOKENS", 'must be a JSON object {"<name>": "<token>"}');
     }
     for (const [name, token] of Object.entries(parsed)) {
-      if (typeof token !== "string" || token.length < 16) {
-        throw new ConfigError(`ADMIN_TOKENS.${name}`, "must be a string of at least 16 characters");
+      if (typeof token !== "string" || token.length < MIN_RUNTIME_TOKEN_LENGTH) {
+        throw new ConfigError(`ADMIN_TOKENS.${name}`, `must be a string of at least ${MIN_RUNTIME_TOKEN_LENGTH} characters`);
       }
       tokens.push({ name, token });
     }
@@ -66,13 +80,13 @@ export function sameSecret(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Whether the admin API answers on this host name (see the header comment). */
+/**
+ * Whether the admin API answers on this host name (see the header comment). Both sides
+ * are normalised (host-name.ts): `a.test.` or `A.TEST:443` is the pool's host `a.test`.
+ */
 export function adminHostAllowed(adminHosts: string | undefined, config: EdgeConfig, hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  const listed = (adminHosts ?? "")
-    .split(",")
-    .map((h) => h.trim().toLowerCase())
-    .filter((h) => h !== "");
+  const host = normalizeHostName(hostname);
+  const listed = hostList(adminHosts);
   if (listed.length > 0) return listed.includes("*") || listed.includes(host);
   return !config.pools.some((p) => p.hosts.includes(host));
 }

@@ -13,30 +13,42 @@ import { adminTokenInspectRoutes } from "./admin-token-inspect.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminHostAllowed, adminTokens, matchAdminToken, tokenId } from "./admin-access.ts";
 import { adminAudit, type AdminEnv } from "./admin-audit.ts";
-import { log } from "../../../observability/log.ts";
+import { clientNetwork, lockedFor, noteDenied, type DenialWhy } from "./admin-limit.ts";
 
 /** Admin requests on a host that is not an admin host get 403 (admin-access.ts). */
 export const adminHost = (): MiddlewareHandler<AdminEnv> =>
   async function adminHost(c, next) {
     const hostname = new URL(c.req.url).hostname;
     if (!adminHostAllowed(c.env.ADMIN_HOSTS, edgeRuntime(c.env).config, hostname)) {
-      denied(c.req.method, c.req.url, c.req.header("cf-connecting-ip"), "host");
+      denied(c.req.raw, "host", false);
       throw new EdgeError(403, "forbidden", `the admin API is not served on host ${hostname} (see ADMIN_HOSTS)`);
     }
     await next();
   };
 
+/**
+ * The bearer token gate (401), behind the per-network limit on failures (429 +
+ * Retry-After, admin-limit.ts). A configured token shorter than 16 characters is a
+ * configuration error (adminTokens), refused at runtime, not only by deploy:check.
+ */
 export const adminAuth = (): MiddlewareHandler<AdminEnv> =>
   async function adminAuth(c, next) {
     const tokens = adminTokens(c.env);
     if (tokens.length === 0) {
       throw new EdgeError(401, "unauthorized", "admin API disabled: set the ADMIN_TOKEN (or ADMIN_TOKENS) secret");
     }
+    const network = clientNetwork(c.req.header("cf-connecting-ip"));
+    const wait = lockedFor(network);
+    if (wait !== undefined) {
+      throw new EdgeError(429, "too_many_requests", "too many failed admin authentications from this network; retry later", {
+        headers: { "retry-after": String(wait) },
+      });
+    }
     const header = c.req.header("authorization") ?? "";
     const given = /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, "").trim() : "";
     const caller = given === "" ? undefined : matchAdminToken(tokens, given);
     if (caller === undefined) {
-      denied(c.req.method, c.req.url, c.req.header("cf-connecting-ip"), given === "" ? "no token" : "wrong token");
+      denied(c.req.raw, given === "" ? "no token" : "wrong token", true);
       throw new EdgeError(401, "unauthorized", "missing or wrong admin token", {
         headers: { "www-authenticate": 'Bearer realm="push-edge admin"' },
       });
@@ -45,10 +57,10 @@ export const adminAuth = (): MiddlewareHandler<AdminEnv> =>
     await next();
   };
 
-/** Refused state changes are logged too (reads are not: scanners would flood the log). */
-function denied(method: string, url: string, ip: string | undefined, why: string): void {
-  if (method === "GET" || method === "HEAD") return;
-  log("admin_denied", { why, who: { ip: ip ?? null }, what: { method, path: new URL(url).pathname } });
+/** Every refusal is counted; the log gets them in aggregate per network (admin-limit.ts). */
+function denied(request: Request, why: DenialWhy, failed: boolean): void {
+  const ip = request.headers.get("cf-connecting-ip");
+  noteDenied(clientNetwork(ip ?? undefined), why, { ip }, { method: request.method, path: new URL(request.url).pathname }, failed);
 }
 
 export function adminRoutes(): Hono<AdminEnv> {

@@ -131,11 +131,11 @@ export async function createSession(input: CreateInput): Promise<Response> {
   input.observation.refused(limited ? "rate_limit" : "no_origin");
   if (limited) {
     // Admission control: the origins are healthy but taking sessions as fast as allowed.
-    return input.failure(503, "no_origin_available", `pool ${pool.name} is admitting new sessions at its limit; retry shortly`, {
+    return input.failure(503, "no_origin_available", "new sessions are being admitted at their limit; retry shortly", {
       "retry-after": String(retryAfterSeconds()),
     });
   }
-  return input.failure(503, "no_origin_available", `no origin of pool ${pool.name} can take a new session`, {
+  return input.failure(503, "no_origin_available", "no origin can take a new session; retry later", {
     "retry-after": String(RETRY_AFTER_SECONDS),
   });
 }

@@ -56,7 +56,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const status = code === "origin_unreachable" ? 502 : 404;
   const message =
     code === "origin_unreachable"
-      ? `origin ${o} cannot be reached; start a new session`
+      ? "the session's origin cannot be reached; start a new session"
       : "this session no longer exists; start a new one";
   return forgetCookie(input, input.failure(status, code, message));
 }

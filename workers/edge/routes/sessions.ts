@@ -9,6 +9,7 @@ import { RequestObservation, type RequestKind } from "../../../observability/req
 import { adapterFor } from "../../../protocols/registry.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
+import { cookieOriginRefusal } from "./cookie-origin.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
 import { declaredBodyRefusal, refuseOversizedRequest } from "./input-limits.ts";
@@ -43,6 +44,9 @@ export const sessionRoutes = () =>
         // the session object as it streams to the origin (relay/body-limit.ts).
         const declared = declaredBodyRefusal(request, limits, failure);
         if (declared !== undefined) return observed(observation, declared);
+        // A token from the ambient cookie must come from a web origin the pool allows (F13).
+        const crossSite = cookieOriginRefusal(request, url, pool, classification.carrier, failure);
+        if (crossSite !== undefined) return observed(observation, crossSite);
         return observed(observation, relaySession({
           ...common,
           failure,
