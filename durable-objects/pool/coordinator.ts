@@ -128,9 +128,12 @@ export class PoolCoordinator extends DurableObject<Env> {
 
   async #scheduleNext(): Promise<void> {
     // Origins may check more often than their pool: the alarm follows the shortest interval.
-    const settings = this.#settings();
-    const interval = Math.min(settings.health.intervalMs, ...this.#table.origins().map((o) => this.#healthOf(settings, o).intervalMs));
-    await this.ctx.storage.setAlarm(Date.now() + interval);
+    await this.ctx.storage.setAlarm(Date.now() + this.#tickMs(this.#settings()));
+  }
+
+  /** The alarm's period: the shortest health interval of the pool and its origins. */
+  #tickMs(settings: PoolSettings): number {
+    return Math.min(settings.health.intervalMs, ...this.#table.origins().map((o) => this.#healthOf(settings, o).intervalMs));
   }
 
   /** An origin's health settings: its own over its pool's (validated with the config; the pool's if not). */
@@ -146,8 +149,10 @@ export class PoolCoordinator extends DurableObject<Env> {
   /** One active check of an origin, if its interval has passed; returns what it reported (undefined: not due). */
   async #check(settings: PoolSettings, o: OriginState, now: number): Promise<Awaited<ReturnType<typeof checkHealth>> | undefined> {
     const h = this.#healthOf(settings, o);
-    // An alarm may fire a little early; a check due within 10% of the interval runs now.
-    if (o.checkedAt !== 0 && now - (this.#checkedAt.get(o.id) ?? 0) < h.intervalMs * 0.9) return undefined;
+    // Every round checks origins on the round's own period; one with a longer interval of
+    // its own waits for it (an alarm may fire a little early: within 10% counts as due).
+    const longer = h.intervalMs > this.#tickMs(settings);
+    if (longer && o.checkedAt !== 0 && now - (this.#checkedAt.get(o.id) ?? 0) < h.intervalMs * 0.9) return undefined;
     this.#checkedAt.set(o.id, now);
     let memory = this.#auto.get(o.id);
     if (memory === undefined) {

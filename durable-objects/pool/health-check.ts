@@ -56,7 +56,11 @@ export function checkHealth(ctx: Omit<CheckContext, "probe"> & { probe?: CheckCo
 async function autoCheck(ctx: CheckContext): Promise<HealthReport> {
   const { url, settings: h, memory, now } = ctx;
   const ask = memory.json !== false || now - memory.askedAt >= REPROBE_JSON_MS;
-  const [tcp, answer] = await Promise.all([tcpCheck(url, h, ctx.access.connect), ask ? httpGet(url, h.path, h.timeoutMs, ctx.access.fetch) : undefined]);
+  // An origin known to serve the report is asked for it alone; otherwise both at once.
+  const connect = () => tcpCheck(url, h, ctx.access.connect);
+  const asking = ask ? httpGet(url, h.path, h.timeoutMs, ctx.access.fetch) : undefined;
+  const connecting = memory.json === true ? undefined : connect();
+  const answer = await asking;
   if (answer !== undefined) {
     const report = answer.answered && answer.status >= 200 && answer.status < 300 ? jsonReport(answer.text) : undefined;
     if (report !== undefined) {
@@ -68,6 +72,9 @@ async function autoCheck(ctx: CheckContext): Promise<HealthReport> {
       // It served the report before: a report that fails now is the origin's own word.
       return { ok: false, error: answer.answered ? `GET ${h.path} answered ${answer.status} (it served push-edge's JSON report before)` : unansweredError(url, h.path, answer, h.timeoutMs) };
     }
+  }
+  const tcp = await (connecting ?? connect());
+  if (answer !== undefined) {
     // Answered without the report, or a server that does not answer that path at all
     // (a Socket.IO server leaves it hanging): judged by the connect from now on.
     if (tcp.ok) {
