@@ -158,3 +158,27 @@ export function mergeHealth(pool: HealthSettings, override: HealthOverride | und
 export function resolveHealthSettings(raw: unknown, field: string): HealthSettings {
   return mergeHealth(DEFAULT_HEALTH_SETTINGS, resolveHealthOverride(raw, field), field);
 }
+
+/** An origin's settings for use (validated with the config already): its pool's if they do not fit. */
+export function effectiveHealth(pool: HealthSettings, override: HealthOverride | undefined): HealthSettings {
+  const base = { ...DEFAULT_HEALTH_SETTINGS, ...pool };
+  try {
+    return mergeHealth(base, override, "health");
+  } catch {
+    return base;
+  }
+}
+
+/** The check in words, for the pool view, the CLI and the dashboard. */
+export function describeHealthCheck(h: HealthSettings): string {
+  const every = `every ${h.intervalMs} ms, timeout ${h.timeoutMs} ms, rise ${h.rise}, fall ${h.fall}`;
+  const status = h.expectStatus.map((r) => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`)).join(", ");
+  const what: Record<HealthCheckType, string> = {
+    auto: `default: TCP connect, and push-edge's JSON report at ${h.path} where served`,
+    http: `http: GET ${h.path}, expect ${status}${h.expectBody === undefined ? "" : ` and body containing ${JSON.stringify(h.expectBody)}`}`,
+    tcp: "tcp: connect",
+    probe: `probe: ${h.protocol ?? "?"}`,
+    none: "none: passive only",
+  };
+  return `${what[h.type]} (${every})`;
+}

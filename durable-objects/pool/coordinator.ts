@@ -12,7 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OriginConfig, PoolConfig } from "../../config/config.ts";
 import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../config/pool-settings.ts";
-import { mergeHealth, type HealthSettings } from "../../config/health-settings.ts";
+import { effectiveHealth, type HealthSettings } from "../../config/health-settings.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import type { MetricsDelta } from "../../observability/series.ts";
 import { log } from "../../observability/log.ts";
@@ -138,12 +138,7 @@ export class PoolCoordinator extends DurableObject<Env> {
 
   /** An origin's health settings: its own over its pool's (validated with the config; the pool's if not). */
   #healthOf(settings: PoolSettings, o: OriginState): HealthSettings {
-    const pool = { ...DEFAULT_POOL_SETTINGS.health, ...settings.health };
-    try {
-      return mergeHealth(pool, o.config.health, `origins.${o.id}.health`);
-    } catch {
-      return pool;
-    }
+    return effectiveHealth(settings.health, o.config.health);
   }
 
   /** One active check of an origin, if its interval has passed; returns what it reported (undefined: not due). */

@@ -14,8 +14,10 @@ import { Hono, type Context } from "hono";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import type { AdminState, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
 import { loadOf } from "../balance/pick.ts";
-import { capacityOf, configHash } from "../balance/pool-view.ts";
-import { ConfigError, resolveOrigin, type PoolConfig } from "../../../config/config.ts";
+import { capacityOf, configHash, liveSessions } from "../balance/pool-view.ts";
+import { ConfigError, resolveOrigin, type OriginConfig, type PoolConfig } from "../../../config/config.ts";
+import { describeHealthCheck, effectiveHealth } from "../../../config/health-settings.ts";
+import type { PoolSettings } from "../../../config/pool-settings.ts";
 import { parseProxyAuthKeys } from "../../../relay/transport/tcp/proxy-auth-keys.ts";
 import { EdgeError } from "../../../protocols/errors.ts";
 import { edgeRuntime } from "../runtime.ts";
@@ -59,6 +61,11 @@ function validOrigin(c: Context<EdgeEnv>, raw: Record<string, unknown>) {
   }
 }
 
+/** The check an origin gets, in words. */
+function checkOf(settings: PoolSettings, origin: OriginConfig): string {
+  return describeHealthCheck(effectiveHealth(settings.health, origin.health));
+}
+
 /** The operator's view of one pool. */
 export function describePool(pool: PoolConfig, snapshot: PoolSnapshot | undefined) {
   return {
@@ -78,10 +85,16 @@ export function describePool(pool: PoolConfig, snapshot: PoolSnapshot | undefine
         healthy: o.healthy,
         reportedState: o.reportedState,
         sessions: o.sessions,
+        // The origin's own count (null: it reports none); load uses the two reconciled.
+        reportedSessions: o.reportedSessions,
         capacity,
-        load: loadOf({ id: o.id, weight: o.config.weight, sessions: o.sessions, capacity, eligible: o.healthy }),
+        load: loadOf({ id: o.id, weight: o.config.weight, sessions: liveSessions(o), capacity, eligible: o.healthy }),
         checkedAt: o.checkedAt,
+        // Why it is (or last was) down, and whether an active check or real traffic said so.
         lastError: o.lastError,
+        errorSource: o.errorSource,
+        check: checkOf(snapshot?.settings ?? pool.settings, o.config),
+        checkNote: o.checkNote,
       };
     }),
   };
