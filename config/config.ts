@@ -5,7 +5,7 @@
  */
 import { ConfigError } from "./config-error.ts";
 import { resolvePoolSettings, type PoolSettings } from "./pool-settings.ts";
-import { mergeHealth, resolveHealthOverride, type HealthOverride } from "./health-settings.ts";
+import { mergeHealth, resolveHealthOverride, validHealthInput, type HealthInput } from "./health-settings.ts";
 import { parseProxyAuthKeys } from "../relay/transport/tcp/proxy-auth-keys.ts";
 import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../relay/transport/settings.ts";
 
@@ -26,8 +26,8 @@ export interface OriginConfig {
   readonly transport: OriginTransport;
   /** PROXY header settings; present exactly when transport is "tcp". */
   readonly proxy?: ProxySettings;
-  /** This origin's own health check settings, over its pool's (config/health-settings.ts). */
-  readonly health?: HealthOverride;
+  /** This origin's own health check settings, over its pool's, as written (config/health-settings.ts). */
+  readonly health?: HealthInput;
 }
 
 export interface PoolConfig {
@@ -113,7 +113,7 @@ export function resolveOrigin(raw: unknown, field: string, authKids: ReadonlySet
     capacity: optionalNumber(raw.capacity, `${field}.capacity`, DEFAULT_ORIGIN_CAPACITY, 1),
     transport,
     ...(transport === "tcp" ? { proxy: resolveProxy(raw.proxy, `${field}.proxy`, authKids) } : {}),
-    ...(raw.health === undefined ? {} : { health: resolveHealthOverride(raw.health, `${field}.health`) }),
+    ...(raw.health === undefined ? {} : { health: validHealthInput(raw.health, `${field}.health`) }),
   };
 }
 
@@ -136,7 +136,7 @@ function resolvePool(raw: unknown, field: string, authKids: ReadonlySet<string>)
     seen.add(o.id);
   });
   const settings = resolvePoolSettings(raw.settings, `${field}.settings`);
-  origins.forEach((o, i) => mergeHealth(settings.health, o.health, `${field}.origins[${i}].health`));
+  origins.forEach((o, i) => mergeHealth(settings.health, resolveHealthOverride(o.health, `${field}.origins[${i}].health`), `${field}.origins[${i}].health`));
   return { name, hosts, origins, settings };
 }
 

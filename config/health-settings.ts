@@ -44,6 +44,21 @@ export interface HealthSettings {
 /** What an origin may override: any field of its pool's health settings. */
 export type HealthOverride = Partial<HealthSettings>;
 
+/**
+ * An origin's `health` as the operator wrote it (validated): kept in that form on the
+ * origin's configuration so it round-trips through the admin API and the coordinator's
+ * storage; resolved where it is used.
+ */
+export type HealthInput = { readonly [key: string]: HealthInputValue | { readonly [key: string]: HealthInputValue } };
+/** JSON values a health section holds (its shape is checked by resolveHealthOverride). */
+type HealthInputValue = string | number | boolean | null | readonly (string | number)[];
+
+/** Validates an origin's `health` and returns it as written. Throws ConfigError naming the field. */
+export function validHealthInput(raw: unknown, field: string): HealthInput {
+  resolveHealthOverride(raw, field);
+  return raw as HealthInput;
+}
+
 export const DEFAULT_HEALTH_SETTINGS: HealthSettings = {
   type: "auto",
   intervalMs: 2_000,
@@ -160,10 +175,10 @@ export function resolveHealthSettings(raw: unknown, field: string): HealthSettin
 }
 
 /** An origin's settings for use (validated with the config already): its pool's if they do not fit. */
-export function effectiveHealth(pool: HealthSettings, override: HealthOverride | undefined): HealthSettings {
+export function effectiveHealth(pool: HealthSettings, input: HealthInput | undefined): HealthSettings {
   const base = { ...DEFAULT_HEALTH_SETTINGS, ...pool };
   try {
-    return mergeHealth(base, override, "health");
+    return mergeHealth(base, resolveHealthOverride(input, "health"), "health");
   } catch {
     return base;
   }

@@ -16,7 +16,7 @@ import type { AdminState, PoolSnapshot } from "../../../durable-objects/pool/sna
 import { loadOf } from "../balance/pick.ts";
 import { capacityOf, configHash, liveSessions } from "../balance/pool-view.ts";
 import { ConfigError, resolveOrigin, type OriginConfig, type PoolConfig } from "../../../config/config.ts";
-import { describeHealthCheck, effectiveHealth } from "../../../config/health-settings.ts";
+import { describeHealthCheck, effectiveHealth, mergeHealth, resolveHealthOverride } from "../../../config/health-settings.ts";
 import type { PoolSettings } from "../../../config/pool-settings.ts";
 import { parseProxyAuthKeys } from "../../../relay/transport/tcp/proxy-auth-keys.ts";
 import { EdgeError } from "../../../protocols/errors.ts";
@@ -51,10 +51,13 @@ async function jsonBody(c: Context<EdgeEnv>): Promise<Record<string, unknown>> {
 }
 
 /** Validates an origin as the deployed configuration would; errors name the field. */
-function validOrigin(c: Context<EdgeEnv>, raw: Record<string, unknown>) {
+function validOrigin(c: Context<EdgeEnv>, raw: Record<string, unknown>, pool: PoolConfig) {
   const keys = parseProxyAuthKeys(c.env.PROXY_AUTH_KEYS);
   try {
-    return resolveOrigin(raw, "origin", new Set(keys.ok ? keys.keys.keys() : []));
+    const origin = resolveOrigin(raw, "origin", new Set(keys.ok ? keys.keys.keys() : []));
+    // Its health override must fit its pool's settings (e.g. a timeout below the interval).
+    mergeHealth(pool.settings.health, resolveHealthOverride(origin.health, "origin.health"), "origin.health");
+    return origin;
   } catch (err) {
     if (err instanceof ConfigError) throw new EdgeError(400, "bad_request", err.message);
     throw err;
@@ -114,7 +117,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
 
   admin.post("/pools/:pool/origins", async (c) => {
     const pool = poolNamed(c);
-    const origin = validOrigin(c, await jsonBody(c));
+    const origin = validOrigin(c, await jsonBody(c), pool);
     const coordinator = await coordinatorOf(c, pool);
     if ((await coordinator.view())?.origins.some((o) => o.id === origin.id)) {
       throw new EdgeError(409, "bad_request", `pool ${pool.name} already has an origin ${origin.id}`);
@@ -128,7 +131,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
     const coordinator = await coordinatorOf(c, pool);
     const current = (await coordinator.view())?.origins.find((o) => o.id === id);
     if (current === undefined) throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
-    const origin = validOrigin(c, { ...current.config, ...(await jsonBody(c)), id });
+    const origin = validOrigin(c, { ...current.config, ...(await jsonBody(c)), id }, pool);
     return c.json(describePool(pool, await coordinator.updateOrigin(origin)));
   });
 
