@@ -84,7 +84,18 @@ export class PoolCoordinator extends DurableObject<Env> {
    */
   reportFailure(originId: string, kind: string, detail?: string): void {
     const text = isPassiveKind(kind) ? passiveFailureText(kind, detail) : `traffic: ${kind}`;
+    const was = this.#table.origin(originId)?.healthy;
     this.#table.markFailed(originId, text, 1, Date.now(), "traffic");
+    this.#logChange(originId, was);
+  }
+
+  /** One log line when an origin goes down or comes back, with why (README "Logs"). */
+  #logChange(originId: string, was: boolean | undefined): void {
+    const now = this.#table.origin(originId);
+    if (was === undefined || now === undefined || now.healthy === was) return;
+    const pool = this.#table.snapshot(Date.now())?.pool ?? "";
+    if (now.healthy) log("origin_up", { pool, origin: originId, check: now.checkNote });
+    else log("origin_down", { pool, origin: originId, reason: now.lastError, source: now.errorSource }, "error");
   }
 
   /** The operator's view: the snapshot plus drain progress (admin API). */
@@ -156,7 +167,10 @@ export class PoolCoordinator extends DurableObject<Env> {
     }
     const access = originAccess(transportFromWire(o.config) ?? FETCH_TRANSPORT);
     const result = await checkHealth({ url: o.config.url, settings: h, access, memory, now });
+    const was = this.#table.origin(o.id)?.healthy;
     this.#table.recordCheck(o.id, result, h.rise, h.fall, Date.now());
+    // The very first check of an origin decides its state; only changes after that are news.
+    if (o.checkedAt !== 0) this.#logChange(o.id, was);
     return result;
   }
 

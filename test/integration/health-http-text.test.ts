@@ -17,6 +17,8 @@ const HEALTH = { type: "http", path: PATH, expect: { body: "OK" }, intervalMs: 5
 let healthStatus = 200;
 let origin: Server;
 let stack: RunningStack;
+/** The edge's log lines (JSON, one per line). */
+const logged: string[] = [];
 
 interface OriginView {
   healthy: boolean;
@@ -56,7 +58,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
   const { port } = origin.address() as AddressInfo;
-  stack = await testStack({ origins: [{ id: "ls1", url: `http://127.0.0.1:${port}` }], poolSettings: { health: HEALTH } });
+  stack = await testStack({ origins: [{ id: "ls1", url: `http://127.0.0.1:${port}` }], poolSettings: { health: HEALTH }, log: (line) => logged.push(line) });
 });
 
 afterAll(async () => {
@@ -95,5 +97,17 @@ describe("a plain-text health URL (Lightstreamer style)", () => {
     healthStatus = 200;
     const back = await until((v) => v.healthy, "the origin healthy again");
     expect(back.lastError).toBeNull();
+    // The edge's log says it too, once each way.
+    const events = logged.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { event?: string; origin?: string; reason?: string; source?: string }];
+      } catch {
+        return [];
+      }
+    });
+    expect(events.filter((e) => e.event === "origin_down")).toEqual([
+      expect.objectContaining({ origin: "ls1", reason: `GET ${PATH} answered 503, expected 200-399`, source: "check" }),
+    ]);
+    expect(events.filter((e) => e.event === "origin_up")).toEqual([expect.objectContaining({ origin: "ls1" })]);
   });
 });
