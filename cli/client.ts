@@ -19,10 +19,17 @@ export interface OriginView {
   readonly healthy: boolean;
   readonly reportedState: string;
   readonly sessions: number;
+  /** The origin's own count of its sessions; null (or absent, from an older edge) when it reports none. */
+  readonly reportedSessions?: number | null;
   readonly capacity: number;
   readonly load: number;
   readonly checkedAt: number;
+  /** Why the origin is (or last was) down. */
   readonly lastError: string | null;
+  /** "check" (an active health check) or "traffic" (real requests failed there). */
+  readonly errorSource?: string | null;
+  /** The health check it gets, in words. */
+  readonly check?: string;
 }
 
 export interface PoolView {

@@ -6,6 +6,7 @@
 import { ConfigError } from "./config-error.ts";
 import { normalizeHostName } from "./host-name.ts";
 import { resolvePoolSettings, type PoolSettings } from "./pool-settings.ts";
+import { mergeHealth, resolveHealthOverride, validHealthInput, type HealthInput } from "./health-settings.ts";
 import { parseProxyAuthKeys } from "../relay/transport/tcp/proxy-auth-keys.ts";
 import { DEFAULT_PROXY_VERSION, type ProxySettings } from "../relay/transport/settings.ts";
 
@@ -26,6 +27,8 @@ export interface OriginConfig {
   readonly transport: OriginTransport;
   /** PROXY header settings; present exactly when transport is "tcp". */
   readonly proxy?: ProxySettings;
+  /** This origin's own health check settings, over its pool's, as written (config/health-settings.ts). */
+  readonly health?: HealthInput;
 }
 
 export interface PoolConfig {
@@ -111,6 +114,7 @@ export function resolveOrigin(raw: unknown, field: string, authKids: ReadonlySet
     capacity: optionalNumber(raw.capacity, `${field}.capacity`, DEFAULT_ORIGIN_CAPACITY, 1),
     transport,
     ...(transport === "tcp" ? { proxy: resolveProxy(raw.proxy, `${field}.proxy`, authKids) } : {}),
+    ...(raw.health === undefined ? {} : { health: validHealthInput(raw.health, `${field}.health`) }),
   };
 }
 
@@ -135,7 +139,9 @@ function resolvePool(raw: unknown, field: string, authKids: ReadonlySet<string>)
     if (seen.has(o.id)) throw new ConfigError(`${field}.origins[${i}].id`, `duplicate origin id ${JSON.stringify(o.id)}`);
     seen.add(o.id);
   });
-  return { name, hosts, origins, settings: resolvePoolSettings(raw.settings, `${field}.settings`) };
+  const settings = resolvePoolSettings(raw.settings, `${field}.settings`);
+  origins.forEach((o, i) => mergeHealth(settings.health, resolveHealthOverride(o.health, `${field}.origins[${i}].health`), `${field}.origins[${i}].health`));
+  return { name, hosts, origins, settings };
 }
 
 /** Parses and validates the edge configuration. Throws ConfigError naming the bad field. */

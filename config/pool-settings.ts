@@ -6,15 +6,9 @@
 import { ConfigError } from "./config-error.ts";
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
 import { DEFAULT_ALLOWED_ORIGINS, resolveAllowedOrigins, type AllowedOrigins } from "./allowed-origins.ts";
+import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from "./health-settings.ts";
 
-export interface HealthSettings {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  /** Consecutive good checks before an unhealthy origin takes sessions again. */
-  readonly rise: number;
-  /** Consecutive failed checks before a healthy origin stops taking sessions. */
-  readonly fall: number;
-}
+export type { HealthSettings } from "./health-settings.ts";
 
 export interface PoolSettings {
   readonly health: HealthSettings;
@@ -52,7 +46,7 @@ export interface PoolSettings {
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
-  health: { intervalMs: 2_000, timeoutMs: 1_500, rise: 2, fall: 2 },
+  health: DEFAULT_HEALTH_SETTINGS,
   maxSessionSeconds: 0,
   expiryJitter: 0.1,
   rebalance: { enabled: true, tolerance: 1.15, sessionsPerSecond: 5, minSessionsPerOrigin: 5, windowSeconds: 600 },
@@ -86,17 +80,10 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
   const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits", "allowedOrigins"]);
-  const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
   if (r.enabled !== undefined && typeof r.enabled !== "boolean") throw new ConfigError(`${field}.rebalance.enabled`, "must be true or false");
-  const health = {
-    intervalMs: num(h.intervalMs, `${field}.health.intervalMs`, d.health.intervalMs, 200),
-    timeoutMs: num(h.timeoutMs, `${field}.health.timeoutMs`, d.health.timeoutMs, 50),
-    rise: num(h.rise, `${field}.health.rise`, d.health.rise, 1, 100),
-    fall: num(h.fall, `${field}.health.fall`, d.health.fall, 1, 100),
-  };
-  if (health.timeoutMs >= health.intervalMs) throw new ConfigError(`${field}.health.timeoutMs`, "must be less than health.intervalMs");
+  const health = resolveHealthSettings(s.health, `${field}.health`);
   return {
     health,
     maxSessionSeconds: num(s.maxSessionSeconds, `${field}.maxSessionSeconds`, d.maxSessionSeconds, 0),

@@ -9,9 +9,11 @@ export const status: Command = {
   summary: "table of each pool's origins: health, state, sessions, capacity, load",
   help: `usage: push-edge status [--pool NAME] [--json]
 
-Shows every pool (or only --pool NAME) with its origins: health as the edge's checks see
-it, operator state (active / draining / blocked / maintenance), sessions the edge placed
-there, capacity and load, and a running drain's progress.
+Shows every pool (or only --pool NAME) with its origins: health as the edge's checks (or
+real traffic) see it, operator state (active / draining / blocked / maintenance), sessions
+the edge placed there (and the origin's own count where it reports another), capacity and
+load, and a running drain's progress. Under the table, each down origin's reason and the
+health check it gets.
 --json prints the edge's pool view: {"pools": [{name, hosts, rebalanced, origins: [...]}]}.
 
 ${GLOBAL_HELP}`,
@@ -40,16 +42,31 @@ function describe(pool: PoolView): string {
     { header: "ORIGIN", value: (o) => o.id },
     { header: "HEALTH", value: health },
     { header: "STATE", value: stateOf },
-    { header: "SESSIONS", value: (o) => String(o.sessions), right: true },
+    { header: "SESSIONS", value: sessionsOf, right: true },
     { header: "CAPACITY", value: (o) => String(o.capacity), right: true },
     { header: "LOAD", value: (o) => loadBar(o.load) },
     { header: "URL", value: (o) => o.url },
-  ])}`;
+  ])}${whyDown(pool.origins)}`;
 }
 
 function health(o: OriginView): string {
   if (o.checkedAt === 0) return "unchecked";
-  return o.healthy ? "up" : `down${o.lastError === null ? "" : ` (${o.lastError})`}`;
+  if (o.healthy) return "up";
+  return o.errorSource === "traffic" ? "down (traffic)" : "down";
+}
+
+/** Under the table, one line per origin that is down: why, and the check it gets — what to act on. */
+function whyDown(origins: readonly OriginView[]): string {
+  const lines = origins
+    .filter((o) => !o.healthy && o.checkedAt !== 0)
+    .map((o) => `  ${o.id} is down: ${o.lastError ?? "no reason recorded"}${o.check === undefined ? "" : `\n    check: ${o.check}`}`);
+  return lines.length === 0 ? "" : `\n${lines.join("\n")}`;
+}
+
+/** The edge's count; the origin's own where it reports a different one (placement uses the smaller). */
+function sessionsOf(o: OriginView): string {
+  const reported = o.reportedSessions;
+  return reported === null || reported === undefined || reported === o.sessions ? String(o.sessions) : `${o.sessions} (origin: ${reported})`;
 }
 
 /** The operator's state, the drain's progress, and what the origin says of itself if that differs. */

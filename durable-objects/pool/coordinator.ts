@@ -12,10 +12,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OriginConfig, PoolConfig } from "../../config/config.ts";
 import { DEFAULT_POOL_SETTINGS, type PoolSettings } from "../../config/pool-settings.ts";
+import { effectiveHealth, type HealthSettings } from "../../config/health-settings.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import type { MetricsDelta } from "../../observability/series.ts";
 import { log } from "../../observability/log.ts";
-import { checkHealth } from "./health-check.ts";
+import { originAccess } from "./checks/origin-access.ts";
+import { checkHealth, type AutoMemory } from "./health-check.ts";
+import { isPassiveKind, passiveFailureText } from "./passive-failure.ts";
 import { MetricsStore } from "./metrics-store.ts";
 import { drainStep, rebalanceStep } from "./moves.ts";
 import { OriginTable, type OriginState } from "./origin-table.ts";
@@ -30,6 +33,10 @@ export class PoolCoordinator extends DurableObject<Env> {
   readonly #table: OriginTable;
   readonly #metrics: MetricsStore;
   readonly #history = new SessionHistory();
+  /** What the default check learnt of each origin (whether it serves push-edge's JSON /health). */
+  readonly #auto = new Map<string, AutoMemory>();
+  /** When each origin was last checked actively (origins may have their own interval). */
+  readonly #checkedAt = new Map<string, number>();
   #ticking: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -71,10 +78,24 @@ export class PoolCoordinator extends DurableObject<Env> {
     return snapshot;
   }
 
-  /** Passive detection: an edge could not reach the origin on a real request. */
-  reportFailure(originId: string, reason: string): void {
-    // A relay failure counts for a whole fall: the next S must not go there.
-    this.#table.markFailed(originId, reason, 1, Date.now());
+  /**
+   * Passive health: real traffic failed on the origin (passive-failure.ts). It counts for a
+   * whole fall — the next S must not go there — and the pool view says it came from traffic.
+   */
+  reportFailure(originId: string, kind: string, detail?: string): void {
+    const text = isPassiveKind(kind) ? passiveFailureText(kind, detail) : `traffic: ${kind}`;
+    const was = this.#table.origin(originId)?.healthy;
+    this.#table.markFailed(originId, text, 1, Date.now(), "traffic");
+    this.#logChange(originId, was);
+  }
+
+  /** One log line when an origin goes down or comes back, with why (README "Logs"). */
+  #logChange(originId: string, was: boolean | undefined): void {
+    const now = this.#table.origin(originId);
+    if (was === undefined || now === undefined || now.healthy === was) return;
+    const pool = this.#table.snapshot(Date.now())?.pool ?? "";
+    if (now.healthy) log("origin_up", { pool, origin: originId, check: now.checkNote });
+    else log("origin_down", { pool, origin: originId, reason: now.lastError, source: now.errorSource }, "error");
   }
 
   /** The operator's view: the snapshot plus drain progress (admin API). */
@@ -117,7 +138,40 @@ export class PoolCoordinator extends DurableObject<Env> {
   }
 
   async #scheduleNext(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now() + this.#settings().health.intervalMs);
+    // Origins may check more often than their pool: the alarm follows the shortest interval.
+    await this.ctx.storage.setAlarm(Date.now() + this.#tickMs(this.#settings()));
+  }
+
+  /** The alarm's period: the shortest health interval of the pool and its origins. */
+  #tickMs(settings: PoolSettings): number {
+    return Math.min(settings.health.intervalMs, ...this.#table.origins().map((o) => this.#healthOf(settings, o).intervalMs));
+  }
+
+  /** An origin's health settings: its own over its pool's (validated with the config; the pool's if not). */
+  #healthOf(settings: PoolSettings, o: OriginState): HealthSettings {
+    return effectiveHealth(settings.health, o.config.health);
+  }
+
+  /** One active check of an origin, if its interval has passed; returns what it reported (undefined: not due). */
+  async #check(settings: PoolSettings, o: OriginState, now: number): Promise<Awaited<ReturnType<typeof checkHealth>> | undefined> {
+    const h = this.#healthOf(settings, o);
+    // Every round checks origins on the round's own period; one with a longer interval of
+    // its own waits for it (an alarm may fire a little early: within 10% counts as due).
+    const longer = h.intervalMs > this.#tickMs(settings);
+    if (longer && o.checkedAt !== 0 && now - (this.#checkedAt.get(o.id) ?? 0) < h.intervalMs * 0.9) return undefined;
+    this.#checkedAt.set(o.id, now);
+    let memory = this.#auto.get(o.id);
+    if (memory === undefined) {
+      memory = { json: undefined, askedAt: 0 };
+      this.#auto.set(o.id, memory);
+    }
+    const access = originAccess(transportFromWire(o.config) ?? FETCH_TRANSPORT);
+    const result = await checkHealth({ url: o.config.url, settings: h, access, memory, now });
+    const was = this.#table.origin(o.id)?.healthy;
+    this.#table.recordCheck(o.id, result, h.rise, h.fall, Date.now());
+    // The very first check of an origin decides its state; only changes after that are news.
+    if (o.checkedAt !== 0) this.#logChange(o.id, was);
+    return result;
   }
 
   #settings(): PoolSettings {
@@ -137,16 +191,19 @@ export class PoolCoordinator extends DurableObject<Env> {
     const pool = this.#table.snapshot(Date.now())?.pool;
     if (pool === undefined) return;
     const origins = this.#table.origins();
+    const started = Date.now();
     await Promise.all(
       origins.map(async (o) => {
-        const result = await checkHealth(o.config.url, transportFromWire(o.config) ?? FETCH_TRANSPORT, settings.health.timeoutMs);
-        this.#table.recordCheck(o.id, result, settings.health.rise, settings.health.fall, Date.now());
+        const result = await this.#check(settings, o, started);
         await this.#endLost(pool, o.id);
-        // Load is the edge's own count of live sessions it placed there (the registry):
-        // those are the sessions it can move, and an origin's report may include sessions
-        // that merely linger. The report stands in when the registry cannot answer.
+        // `sessions` is the edge's own count of live sessions it placed there (the
+        // registry): those are the ones drains and rebalancing can end. Placement
+        // reconciles it with the origin's own count where there is one (pool-view.ts):
+        // sessions the origin no longer has never keep a new one out. The report stands
+        // in when the registry cannot answer.
         const counted = await countSessionsOn(this.env, pool, o.id).catch(() => undefined);
         if (counted !== undefined) this.#table.setSessions(o.id, counted);
+        else if (result?.ok === true && result.sessions !== undefined) this.#table.setSessions(o.id, result.sessions);
       }),
     );
     const now = Date.now();

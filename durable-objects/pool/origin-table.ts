@@ -6,7 +6,8 @@
  */
 import type { OriginConfig, PoolConfig } from "../../config/config.ts";
 import type { PoolSettings } from "../../config/pool-settings.ts";
-import type { AdminState, OriginSnapshot, PoolSnapshot } from "./snapshot.ts";
+import type { HealthReport } from "./checks/report.ts";
+import type { AdminState, ErrorSource, OriginSnapshot, PoolSnapshot } from "./snapshot.ts";
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE origins (
@@ -25,6 +26,11 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE origins ADD COLUMN instance TEXT;
    ALTER TABLE origins ADD COLUMN instance_seen_at INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE origins ADD COLUMN lost_before INTEGER NOT NULL DEFAULT 0;`,
+  // v3: what the origin itself reports of its sessions (NULL: no report), where the last
+  // error came from (an active check or real traffic), and what the last good check was.
+  `ALTER TABLE origins ADD COLUMN reported_sessions INTEGER;
+   ALTER TABLE origins ADD COLUMN error_source TEXT;
+   ALTER TABLE origins ADD COLUMN check_note TEXT;`,
 ];
 
 type OriginRow = {
@@ -48,6 +54,9 @@ type OriginRow = {
   instance: string | null;
   instance_seen_at: number;
   lost_before: number;
+  reported_sessions: number | null;
+  error_source: string | null;
+  check_note: string | null;
 };
 
 type PoolRow = {
@@ -189,7 +198,7 @@ export class OriginTable {
   /** Records a health check's outcome; rise/fall counters decide the health flag. */
   recordCheck(
     id: string,
-    result: { ok: true; state: "active" | "draining" | "blocked"; sessions?: number; capacity?: number; instance?: string } | { ok: false; error: string },
+    result: HealthReport,
     rise: number,
     fall: number,
     now: number,
@@ -216,14 +225,20 @@ export class OriginTable {
         );
       }
       this.#sql.exec(
-        `UPDATE origins SET good = ?, bad = 0, healthy = ?, reported_state = ?, sessions = COALESCE(?, sessions),
-           reported_capacity = ?, checked_at = ?, last_error = NULL, joined_at = CASE WHEN ? THEN ? ELSE joined_at END WHERE id = ?`,
+        `UPDATE origins SET good = ?, bad = 0, healthy = ?, reported_state = ?, reported_sessions = ?,
+           reported_capacity = ?, checked_at = ?, last_error = CASE WHEN ? THEN last_error ELSE NULL END,
+           error_source = CASE WHEN ? THEN error_source ELSE NULL END, check_note = ?,
+           joined_at = CASE WHEN ? THEN ? ELSE joined_at END WHERE id = ?`,
         good,
         healthy ? 1 : 0,
         result.state,
         result.sessions ?? null,
         result.capacity ?? null,
         now,
+        // While it is still rising back, the pool view keeps saying why it went down.
+        healthy ? 0 : 1,
+        healthy ? 0 : 1,
+        result.note ?? null,
         // Recovering (unhealthy → healthy after having been checked) or a restart seen
         // between two checks restarts slow start and opens the rebalancing window; the very
         // first good check is no recovery.
@@ -237,16 +252,17 @@ export class OriginTable {
   }
 
   /** A failed check or a failed relay: after `fall` in a row the origin is unhealthy. */
-  markFailed(id: string, error: string, fall: number, now: number): void {
+  markFailed(id: string, error: string, fall: number, now: number, source: ErrorSource = "check"): void {
     const o = this.origin(id);
     if (o === undefined) return;
     const bad = o.bad + 1;
     this.#sql.exec(
-      "UPDATE origins SET bad = ?, good = 0, healthy = ?, checked_at = ?, last_error = ? WHERE id = ?",
+      "UPDATE origins SET bad = ?, good = 0, healthy = ?, checked_at = ?, last_error = ?, error_source = ? WHERE id = ?",
       bad,
       o.healthy && bad < fall ? 1 : 0,
       now,
       error,
+      source,
       id,
     );
   }
@@ -305,8 +321,11 @@ function toState(r: OriginRow): OriginState {
     reportedState: r.reported_state === "active" || r.reported_state === "draining" || r.reported_state === "blocked" ? r.reported_state : "unknown",
     sessions: r.sessions,
     reportedCapacity: r.reported_capacity,
+    reportedSessions: r.reported_sessions,
     joinedAt: r.joined_at,
     checkedAt: r.checked_at,
     lastError: r.last_error,
+    errorSource: r.error_source === "check" || r.error_source === "traffic" ? r.error_source : null,
+    checkNote: r.check_note,
   };
 }

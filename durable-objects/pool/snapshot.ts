@@ -6,6 +6,9 @@
 import type { OriginConfig } from "../../config/config.ts";
 import type { PoolSettings } from "../../config/pool-settings.ts";
 
+/** Where an origin's last error came from: an active check, or real traffic (passive health). */
+export type ErrorSource = "check" | "traffic";
+
 /** What the operator asked of an origin. Only `active` origins take new sessions. */
 export type AdminState = "active" | "draining" | "blocked" | "maintenance";
 
@@ -21,13 +24,20 @@ export interface OriginSnapshot {
   readonly healthy: boolean;
   /** What the origin itself reports (active/draining/blocked), or unknown before a check. */
   readonly reportedState: "active" | "draining" | "blocked" | "unknown";
+  /** Live sessions the edge placed there (the session registry's count). */
   readonly sessions: number;
+  /** Sessions the origin itself reports (push-edge's JSON /health), or null without a report. */
+  readonly reportedSessions: number | null;
   /** A capacity the origin reports (smaller than the configured one wins). */
   readonly reportedCapacity: number | null;
   /** When the origin last joined or recovered (slow start runs from here). */
   readonly joinedAt: number;
   readonly checkedAt: number;
+  /** Why the origin is (or last was) down, in words an operator can act on. */
   readonly lastError: string | null;
+  readonly errorSource: ErrorSource | null;
+  /** What the last good check found (e.g. "TCP connect accepted; no push-edge JSON report at /health"). */
+  readonly checkNote: string | null;
 }
 
 export interface PoolSnapshot {

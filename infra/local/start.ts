@@ -6,6 +6,7 @@
  *   npm start -- [--port N] [--origin-count N] [--origin-port N] [--origins id=url,...] [--verbose]
  */
 import { parseArgs } from "node:util";
+import { reportFirstChecks } from "./first-checks.ts";
 import { startOrphanGuard } from "./orphan-guard.ts";
 import { DEFAULT_DEMO_PORT, DEFAULT_EDGE_PORT, DEFAULT_ORIGIN_BASE_PORT, DEFAULT_ORIGIN_COUNT, startStack, type RunningStack } from "./stack.ts";
 import { supervise, superviseStartup } from "./supervise.ts";
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   process.stdout.write(`  try: curl -i -X POST ${stack.edgeUrl}/session\n`);
   if (stack.demo !== undefined) process.stdout.write(`  demo (Lightstreamer web client): ${stack.demo.page(stack.edgeUrl)}\n`);
   process.stdout.write(`push-edge ready: edge ${stack.edgeUrl}\n`);
+  // Once: an origin that fails its first health checks is named, with why (issue 13).
+  void reportFirstChecks(stack.edgeUrl, stack.adminToken, (line) => process.stderr.write(`${line}\n`));
 
 }
 

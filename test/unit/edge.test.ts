@@ -143,7 +143,8 @@ describe("S requests", () => {
       const url = new URL(req.url);
       const id = ORIGIN_PORTS[url.port] ?? "unknown";
       if (url.pathname === "/health") {
-        return Response.json({ id, state: "active", sessions: 0, capacity: (held.get(id) ?? 0) + ROOM });
+        // The origin reports what it holds: placement reconciles the edge's count with it.
+        return Response.json({ id, state: "active", sessions: held.get(id) ?? 0, capacity: (held.get(id) ?? 0) + ROOM });
       }
       if (++arrived === BURST) release();
       await allPlaced;

@@ -1,6 +1,7 @@
-// A Socket.IO 4 node as it runs behind push-edge: plain Socket.IO, plus GET /health for the
-// edge's health checks. No sticky-session module, no cookie: the edge carries affinity in
-// the Engine.IO sid (README.md in this folder).
+// A Socket.IO 4 node as it runs behind push-edge: plain Socket.IO, nothing added — no
+// /health route, no sticky-session module, no cookie. The edge's default health check (a
+// TCP connect) passes it while it listens; real traffic and that check take it out when it
+// dies. Affinity rides in the Engine.IO sid (README.md in this folder).
 //
 //   npm install socket.io          # and your adapter, e.g. @socket.io/redis-adapter
 //   NODE_ID=sio1 PORT=8080 node server.mjs      # PORT=0: any free port
@@ -11,17 +12,7 @@ import { Server } from "socket.io";
 
 const id = process.env.NODE_ID ?? "sio1";
 const port = Number(process.env.PORT ?? 8080);
-const capacity = Number(process.env.CAPACITY ?? 20000);
-let state = "active"; // SIGUSR2 toggles "draining": the edge then places no new session here
-
-const http = createServer((req, res) => {
-  if (req.method === "GET" && req.url === "/health") {
-    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-    res.end(JSON.stringify({ id, state, sessions: io.engine.clientsCount, capacity }));
-    return;
-  }
-  if (!(req.url ?? "").startsWith("/socket.io/")) res.writeHead(404).end();
-});
+const http = createServer();
 
 const io = new Server(http, {
   // Your CORS settings, unchanged. No `cookie` option: affinity does not ride on one.
@@ -35,9 +26,6 @@ io.on("connection", (socket) => {
   socket.on("echo", (data, ack) => typeof ack === "function" && ack({ data, node: id }));
 });
 
-process.on("SIGUSR2", () => {
-  state = state === "active" ? "draining" : "active";
-});
 process.on("SIGTERM", () => {
   io.close(() => process.exit(0));
 });

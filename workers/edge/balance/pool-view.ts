@@ -75,7 +75,7 @@ export class PoolView {
     return this.origins().map((o) => ({
       id: o.id,
       weight: o.config.weight * slowStart(now - o.joinedAt, slowStartMs),
-      sessions: o.sessions + o.placed,
+      sessions: liveSessions(o) + o.placed,
       capacity: capacityOf(o),
       eligible: o.healthy && o.failedHere === undefined && o.adminState === "active" && (o.reportedState === "active" || o.reportedState === "unknown"),
     }));
@@ -130,6 +130,16 @@ export class PoolView {
 export function capacityOf(o: Pick<OriginSnapshot, "config" | "reportedCapacity">): number {
   // The configured capacity is the operator's word; a smaller reported one is respected.
   return Math.min(o.config.capacity, o.reportedCapacity ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Sessions that count against an origin's capacity: the edge's own count (the registry),
+ * reconciled with the origin's where it reports one — a session the origin no longer has
+ * (its client went away, the origin expired it) must never keep a new one out, while the
+ * registry still lists it until its session object ends.
+ */
+export function liveSessions(o: Pick<OriginSnapshot, "sessions" | "reportedSessions">): number {
+  return o.reportedSessions === null || o.reportedSessions === undefined ? o.sessions : Math.min(o.sessions, o.reportedSessions);
 }
 
 function slowStart(sinceJoinedMs: number, slowStartMs: number): number {

@@ -240,11 +240,13 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   function updateRow(tr, o) {
     var health = tr.querySelector(".health");
     health.className = "health " + (o.healthy ? "healthy" : "unhealthy");
-    health.textContent = o.healthy ? "healthy" : "down" + (o.lastError ? " (" + o.lastError + ")" : "");
+    // Why it is down, in the check's own words, and whether real traffic or a check said so.
+    health.textContent = o.healthy ? "healthy" : "down" + (o.errorSource === "traffic" ? " by traffic" : "") + (o.lastError ? " (" + o.lastError + ")" : "");
+    health.title = o.check ? "check: " + o.check + (o.checkNote ? "; last good: " + o.checkNote : "") : "";
     var state = tr.querySelector(".state");
     state.className = "state state-" + o.state;
     state.textContent = o.state + (o.reportedState !== "active" && o.reportedState !== "unknown" ? " / reports " + o.reportedState : "");
-    tr.querySelector(".sessions").textContent = String(o.sessions);
+    tr.querySelector(".sessions").textContent = String(o.sessions) + (o.reportedSessions != null && o.reportedSessions !== o.sessions ? " (origin: " + o.reportedSessions + ")" : "");
     tr.querySelector(".capacity").textContent = String(o.capacity);
     var load = Math.max(0, Math.min(1, o.capacity > 0 ? o.sessions / o.capacity : 0));
     var bar = tr.querySelector(".bar");

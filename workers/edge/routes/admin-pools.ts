@@ -14,8 +14,10 @@ import { Hono, type Context } from "hono";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import type { AdminState, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
 import { loadOf } from "../balance/pick.ts";
-import { capacityOf, configHash } from "../balance/pool-view.ts";
-import { ConfigError, resolveOrigin, type PoolConfig } from "../../../config/config.ts";
+import { capacityOf, configHash, liveSessions } from "../balance/pool-view.ts";
+import { ConfigError, resolveOrigin, type OriginConfig, type PoolConfig } from "../../../config/config.ts";
+import { describeHealthCheck, effectiveHealth, mergeHealth, resolveHealthOverride } from "../../../config/health-settings.ts";
+import type { PoolSettings } from "../../../config/pool-settings.ts";
 import { parseProxyAuthKeys } from "../../../relay/transport/tcp/proxy-auth-keys.ts";
 import { EdgeError } from "../../../protocols/errors.ts";
 import { edgeRuntime } from "../runtime.ts";
@@ -49,14 +51,22 @@ async function jsonBody(c: Context<EdgeEnv>): Promise<Record<string, unknown>> {
 }
 
 /** Validates an origin as the deployed configuration would; errors name the field. */
-function validOrigin(c: Context<EdgeEnv>, raw: Record<string, unknown>) {
+function validOrigin(c: Context<EdgeEnv>, raw: Record<string, unknown>, pool: PoolConfig) {
   const keys = parseProxyAuthKeys(c.env.PROXY_AUTH_KEYS);
   try {
-    return resolveOrigin(raw, "origin", new Set(keys.ok ? keys.keys.keys() : []));
+    const origin = resolveOrigin(raw, "origin", new Set(keys.ok ? keys.keys.keys() : []));
+    // Its health override must fit its pool's settings (e.g. a timeout below the interval).
+    mergeHealth(pool.settings.health, resolveHealthOverride(origin.health, "origin.health"), "origin.health");
+    return origin;
   } catch (err) {
     if (err instanceof ConfigError) throw new EdgeError(400, "bad_request", err.message);
     throw err;
   }
+}
+
+/** The check an origin gets, in words. */
+function checkOf(settings: PoolSettings, origin: OriginConfig): string {
+  return describeHealthCheck(effectiveHealth(settings.health, origin.health));
 }
 
 /** The operator's view of one pool. */
@@ -78,10 +88,16 @@ export function describePool(pool: PoolConfig, snapshot: PoolSnapshot | undefine
         healthy: o.healthy,
         reportedState: o.reportedState,
         sessions: o.sessions,
+        // The origin's own count (null: it reports none); load uses the two reconciled.
+        reportedSessions: o.reportedSessions,
         capacity,
-        load: loadOf({ id: o.id, weight: o.config.weight, sessions: o.sessions, capacity, eligible: o.healthy }),
+        load: loadOf({ id: o.id, weight: o.config.weight, sessions: liveSessions(o), capacity, eligible: o.healthy }),
         checkedAt: o.checkedAt,
+        // Why it is (or last was) down, and whether an active check or real traffic said so.
         lastError: o.lastError,
+        errorSource: o.errorSource,
+        check: checkOf(snapshot?.settings ?? pool.settings, o.config),
+        checkNote: o.checkNote,
       };
     }),
   };
@@ -101,7 +117,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
 
   admin.post("/pools/:pool/origins", async (c) => {
     const pool = poolNamed(c);
-    const origin = validOrigin(c, await jsonBody(c));
+    const origin = validOrigin(c, await jsonBody(c), pool);
     const coordinator = await coordinatorOf(c, pool);
     if ((await coordinator.view())?.origins.some((o) => o.id === origin.id)) {
       throw new EdgeError(409, "bad_request", `pool ${pool.name} already has an origin ${origin.id}`);
@@ -115,7 +131,7 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
     const coordinator = await coordinatorOf(c, pool);
     const current = (await coordinator.view())?.origins.find((o) => o.id === id);
     if (current === undefined) throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
-    const origin = validOrigin(c, { ...current.config, ...(await jsonBody(c)), id });
+    const origin = validOrigin(c, { ...current.config, ...(await jsonBody(c)), id }, pool);
     return c.json(describePool(pool, await coordinator.updateOrigin(origin)));
   });
 

@@ -14,6 +14,7 @@ import { pickOrigin } from "../balance/pick.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { hasToken, retryAfterSeconds, takeToken } from "../balance/admission.ts";
 import { poolView } from "../balance/pool-view.ts";
+import { originAnswered, originUnreachable } from "../balance/passive-health.ts";
 import type { PoolSettings } from "../../../config/pool-settings.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
@@ -111,11 +112,12 @@ export async function createSession(input: CreateInput): Promise<Response> {
         // and tell the coordinator (off the response path) so every isolate learns it.
         view.markDown(origin.id, failure ?? "refused new session (503)");
         input.observation.relayError(origin.id, failure ?? "refused_new_session", sk);
-        if (failure !== null) input.waitUntil(coordinator.reportFailure(origin.id, failure).catch(() => undefined));
+        if (failure !== null) originUnreachable({ view, coordinator: () => coordinator, waitUntil: input.waitUntil }, origin.id);
         await last?.body?.cancel();
         last = response;
         continue;
       }
+      if (failure === null) originAnswered({ view, coordinator: () => coordinator, waitUntil: input.waitUntil }, origin.id, response.status);
       if (response.status >= 400) return strip(response);
       placed = true;
       input.observation.placed(origin.id, sk, adapter.name);

@@ -7,6 +7,7 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { poolView } from "../balance/pool-view.ts";
+import { originAnswered, originUnreachable } from "../balance/passive-health.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { clearedAffinityCookie, withForwardedToken } from "../../../protocols/token-carriers.ts";
 import { admitToken } from "../token/admit.ts";
@@ -43,12 +44,15 @@ export async function relaySession(input: RelayInput): Promise<Response> {
     }),
   );
   const failure = response.headers.get(FAILURE_HEADER);
-  if (failure === null) return response;
-  // Passive health: the session's origin failed a real request.
+  // Passive health: what the session's origin did with a real request.
+  const passive = { view: poolView(pool), coordinator: () => coordinatorStub(env, pool.name), waitUntil: input.waitUntil };
+  if (failure === null) {
+    originAnswered(passive, o, response.status);
+    return response;
+  }
   if (failure === "origin_unreachable") {
     input.observation.relayError(o, failure);
-    poolView(pool).markDown(o, failure);
-    input.waitUntil(coordinatorStub(env, pool.name).reportFailure(o, failure).catch(() => undefined));
+    originUnreachable(passive, o);
   }
   // The session object answered instead of the origin; say it in this request's words.
   await response.body?.cancel();
