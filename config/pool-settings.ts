@@ -5,6 +5,9 @@
  */
 import { ConfigError } from "./config-error.ts";
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
+import { DEFAULT_SESSION_START, resolveSessionStart, type SessionStart } from "./session-start.ts";
+import { DEFAULT_SESSION_LIFETIME, resolveSessionLifetime, type SessionLifetime } from "./session-lifetime.ts";
+import { DEFAULT_NETWORK_BUDGET, resolveNetworkBudget, type NetworkBudget } from "./network-budget.ts";
 
 export interface HealthSettings {
   readonly intervalMs: number;
@@ -46,6 +49,12 @@ export interface PoolSettings {
   readonly slowStartSeconds: number;
   /** Input limits (limits.ts). */
   readonly limits: Limits;
+  /** Which tokenless requests open a session; the others pass or are refused (session-start.ts). */
+  readonly sessionStart: SessionStart;
+  /** Retention of ended sessions, idle end (session-lifetime.ts). */
+  readonly sessionLifetime: SessionLifetime;
+  /** S requests per client network (network-budget.ts). */
+  readonly networkBudget: NetworkBudget;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -56,6 +65,9 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   admission: { sessionsPerSecond: 0, burst: 50 },
   slowStartSeconds: 10,
   limits: DEFAULT_LIMITS,
+  sessionStart: DEFAULT_SESSION_START,
+  sessionLifetime: DEFAULT_SESSION_LIFETIME,
+  networkBudget: DEFAULT_NETWORK_BUDGET,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,7 +93,8 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
-  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits"]);
+  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits",
+    "sessionStart", "sessionLifetime", "networkBudget"]);
   const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
@@ -110,5 +123,8 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     },
     slowStartSeconds: num(s.slowStartSeconds, `${field}.slowStartSeconds`, d.slowStartSeconds, 0),
     limits: resolveLimits(s.limits, `${field}.limits`),
+    sessionStart: resolveSessionStart(s.sessionStart, `${field}.sessionStart`),
+    sessionLifetime: resolveSessionLifetime(s.sessionLifetime, `${field}.sessionLifetime`),
+    networkBudget: resolveNetworkBudget(s.networkBudget, `${field}.networkBudget`),
   };
 }
