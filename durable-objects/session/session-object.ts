@@ -85,8 +85,10 @@ export class SessionObject extends DurableObject<Env> {
     this.#open.endAll(adapter.endSignal(reason, endMessage(reason, detail)));
     this.#store.clearDeadline("end");
     this.#idle.clear();
-    // Kept for the pool's retention from now, then all of it is deleted (alarm → #forget).
-    this.#store.setDeadline("forget", Date.now() + record.retentionMs);
+    // Kept for the pool's retention from now, then all of it is deleted (alarm → #forget);
+    // sooner if it was due sooner (a session ended long after its token expired).
+    const forgetAt = this.#store.deadline("forget") ?? Number.POSITIVE_INFINITY;
+    this.#store.setDeadline("forget", Math.min(forgetAt, Date.now() + record.retentionMs));
     await this.#scheduleAlarm();
     await unregister(this.env, record);
     return true;
