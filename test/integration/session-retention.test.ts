@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { httpJson, openSse } from "./support/http-clients.ts";
 import { fileBytes, persistedObjects, registryEntries, type ObjectStorage } from "./support/persisted-objects.ts";
-import { describeSession, endSession, sessionKeyOf } from "./support/session-end.ts";
+import { endSession, sessionKeyOf } from "./support/session-end.ts";
 import { testStack } from "./support/stack.ts";
 import { sleep, withTimeout } from "./support/wait.ts";
 

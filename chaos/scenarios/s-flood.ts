@@ -1,0 +1,144 @@
+/**
+ * S flood from one client network (issue 14): one loopback address (127.66.0.1, network
+ * 127.66.0.0/24) sends session-creating requests as fast as it can while 200 clients from
+ * 50 other /24s (127.100.0.x – 127.149.0.x) open sessions at a normal pace, and the usual
+ * chaos clients (127.0.0.1) stream on. The per-network S budget must hold the flood to
+ * its budget — counted where it costs: S requests from the flood's address that reached an
+ * origin, i.e. session objects created for it (every object makes one origin request) —
+ * answer it 429 + Retry-After (and TLCP's CONERR,10 for a TLCP create_session), and leave
+ * the others their sessions: ≥ 99 % of the 200 within their first two tries. workerd's
+ * memory is sampled throughout and must stay bounded.
+ */
+import { request, sleep } from "../lib/http.ts";
+import { rssMiB } from "../lib/processes.ts";
+import type { Expectation, Scenario, ScenarioContext } from "../scenario.ts";
+
+const FLOOD_ADDRESS = "127.66.0.1";
+/** The flood's budget in the scenario's pool: S requests per network per 10 s window. */
+const BUDGET = 20;
+const WINDOW_MS = 10_000;
+/** Concurrent S requests the flood keeps in flight ("as fast as it can", from one host). */
+const FLOOD_CONCURRENCY = 16;
+const REQUEST_TIMEOUT_MS = 15_000;
+/** workerd may grow by at most this much over the flood (it holds no state per refused S). */
+const MEMORY_BOUND_MIB = 150;
+
+interface FloodStats {
+  sent: number;
+  created: number;
+  refused429: number;
+  retryAfter: number;
+  other: number;
+  tlcpConerr10: number;
+}
+
+function legitAddress(i: number): string {
+  return `127.${100 + (i % 50)}.0.${1 + Math.floor(i / 50)}`;
+}
+
+async function flood(edgeUrl: string, until: number, stats: FloodStats): Promise<void> {
+  const loop = async (): Promise<void> => {
+    while (Date.now() < until) {
+      stats.sent++;
+      const answer = await request(`${edgeUrl}/session`, { method: "POST", localAddress: FLOOD_ADDRESS }, REQUEST_TIMEOUT_MS);
+      if (!answer.ok) stats.other++;
+      else if (answer.status === 201) stats.created++;
+      else if (answer.status === 429) {
+        stats.refused429++;
+        if (answer.headers["retry-after"] !== undefined) stats.retryAfter++;
+      } else stats.other++;
+    }
+  };
+  await Promise.all(Array.from({ length: FLOOD_CONCURRENCY }, loop));
+}
+
+/** TLCP create_session from the flooding network, mid-flood: refused in TLCP's words. */
+async function tlcpProbe(edgeUrl: string, stats: FloodStats): Promise<void> {
+  for (let i = 0; i < 5 && stats.tlcpConerr10 === 0; i++) {
+    const answer = await request(
+      `${edgeUrl}/lightstreamer/create_session.txt?LS_protocol=TLCP-2.5.0`,
+      { method: "POST", localAddress: FLOOD_ADDRESS, headers: { "content-type": "text/plain" }, body: "LS_polling=true&LS_polling_millis=0&LS_idle_millis=0&LS_adapter_set=DEMO&LS_cid=flood" },
+      REQUEST_TIMEOUT_MS,
+    );
+    if (answer.ok && answer.status === 200 && answer.body.startsWith("CONERR,10,")) stats.tlcpConerr10++;
+    else await sleep(200);
+  }
+}
+
+/** One well-behaved client: up to two tries (the second after the answer's Retry-After, at most 2 s). */
+async function legitClient(edgeUrl: string, address: string): Promise<number | undefined> {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const answer = await request(`${edgeUrl}/session`, { method: "POST", localAddress: address }, REQUEST_TIMEOUT_MS);
+    if (answer.ok && answer.status === 201) return attempt;
+    const wait = answer.ok ? Number(answer.headers["retry-after"] ?? "1") : 1;
+    await sleep(Math.min(2, Number.isFinite(wait) ? wait : 1) * 1000);
+  }
+  return undefined;
+}
+
+/** Requests from the flood's address that reached an origin (it sends only S): the objects created for it. */
+async function floodObjects(ctx: ScenarioContext): Promise<number> {
+  let n = 0;
+  for (const o of ctx.stack.origins) {
+    const res = await fetch(`${o.directUrl}/_debug/requests`, { signal: AbortSignal.timeout(10_000) });
+    const entries = (await res.json()) as Array<{ method: string; path: string; client?: string }>;
+    n += entries.filter((e) => e.client === FLOOD_ADDRESS).length;
+  }
+  return n;
+}
+
+export const sFlood: Scenario = {
+  name: "s-flood",
+  description: `one network floods S requests; 200 clients from others open sessions meanwhile`,
+  poolSettings: { networkBudget: { sessions: BUDGET } },
+  async inject(ctx) {
+    const floodMs = ctx.settings.quick ? 5_000 : 20_000;
+    const legitCount = ctx.settings.quick ? 50 : 200;
+    const pids = [...ctx.stack.workerdPids];
+    const rss = () => pids.reduce((sum, pid) => sum + (rssMiB(pid) ?? 0), 0);
+    const rssBefore = rss();
+    let rssMax = rssBefore;
+    const sampler = setInterval(() => {
+      rssMax = Math.max(rssMax, rss());
+    }, 250);
+
+    const stats: FloodStats = { sent: 0, created: 0, refused429: 0, retryAfter: 0, other: 0, tlcpConerr10: 0 };
+    const started = Date.now();
+    const until = started + floodMs;
+    const flooding = flood(ctx.stack.edgeUrl, until, stats);
+    // The clients arrive at a steady pace over the flood, each from its own address.
+    const spacing = floodMs / legitCount;
+    const legit = Promise.all(
+      Array.from({ length: legitCount }, async (_, i) => {
+        await sleep(i * spacing);
+        return legitClient(ctx.stack.edgeUrl, legitAddress(i));
+      }),
+    );
+    await sleep(floodMs / 2);
+    await tlcpProbe(ctx.stack.edgeUrl, stats);
+    const [, tries] = await Promise.all([flooding, legit]);
+    const ended = Date.now();
+    clearInterval(sampler);
+    const rssAfter = rss();
+
+    const objects = await floodObjects(ctx);
+    // Budget windows are aligned to the clock: the flood touched every one from start to end.
+    const windows = Math.floor(ended / WINDOW_MS) - Math.floor(started / WINDOW_MS) + 1;
+    // Each request spends floor(units / budget) units, so a window admits up to budget + 1.
+    const allowed = windows * (BUDGET + 1);
+    const served = tries.filter((t) => t !== undefined).length;
+    const firstTry = tries.filter((t) => t === 1).length;
+    ctx.settings.log(
+      `s-flood: flood sent ${stats.sent} (${Math.round(stats.sent / (floodMs / 1000))}/s), created ${stats.created}, 429 ${stats.refused429}, other ${stats.other}; ` +
+        `objects for it ${objects} (allowed ${allowed} over ${windows} windows); clients ${served}/${legitCount} (${firstTry} first try); ` +
+        `workerd RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${rssAfter.toFixed(0)} MiB`,
+    );
+    return (): Expectation[] => [
+      { what: "≥ 99 % of the other clients got a session within two tries", ok: served >= Math.ceil(legitCount * 0.99), detail: `${served}/${legitCount}, ${firstTry} on the first` },
+      { what: "the flood got 429s with Retry-After", ok: stats.refused429 > 0 && stats.retryAfter === stats.refused429, detail: `${stats.refused429} of ${stats.sent}, ${stats.retryAfter} with Retry-After` },
+      { what: "TLCP create_session from the flood network: CONERR,10", ok: stats.tlcpConerr10 > 0, detail: `${stats.tlcpConerr10}` },
+      { what: "session objects created for the flood ≤ its budget", ok: objects <= allowed, detail: `${objects} objects, ${stats.created} sessions, budget ${allowed}` },
+      { what: `workerd memory bounded (≤ +${MEMORY_BOUND_MIB} MiB)`, ok: rssMax - rssBefore <= MEMORY_BOUND_MIB, detail: `${rssBefore.toFixed(0)} → ${rssMax.toFixed(0)} MiB` },
+    ];
+  },
+};
