@@ -22,7 +22,7 @@ const FLOOD_ADDRESS = "127.66.0.1";
 const budgetFor = (quick: boolean): number => (quick ? 20 : 40);
 const WINDOW_MS = 10_000;
 /** Concurrent S requests the flood keeps in flight ("as fast as it can", from one host). */
-const FLOOD_CONCURRENCY = 8;
+const FLOOD_CONCURRENCY = 32;
 /** A slow answer is still a session: the edge shares two cores with the flood and the streams. */
 const REQUEST_TIMEOUT_MS = 30_000;
 /**
@@ -73,15 +73,20 @@ async function tlcpProbe(edgeUrl: string, stats: FloodStats): Promise<void> {
   }
 }
 
-/** One well-behaved client: up to two tries (the second after the answer's Retry-After, at most 2 s). */
-async function legitClient(edgeUrl: string, address: string): Promise<number | undefined> {
+/**
+ * One well-behaved client: up to two tries (the second after the answer's Retry-After, at
+ * most 2 s). Returns the try that got a session, or why the last one failed.
+ */
+async function legitClient(edgeUrl: string, address: string): Promise<number | string> {
+  let why = "";
   for (let attempt = 1; attempt <= 2; attempt++) {
     const answer = await request(`${edgeUrl}/session`, { method: "POST", localAddress: address }, REQUEST_TIMEOUT_MS);
     if (answer.ok && answer.status === 201) return attempt;
+    why = answer.ok ? `${answer.status} ${answer.body.slice(0, 80)}` : answer.error;
     const wait = answer.ok ? Number(answer.headers["retry-after"] ?? "1") : 1;
     await sleep(Math.min(2, Number.isFinite(wait) ? wait : 1) * 1000);
   }
-  return undefined;
+  return why;
 }
 
 /** Requests from the flood's address that reached an origin (it sends only S): the objects created for it. */
@@ -103,7 +108,7 @@ export const sFlood: Scenario = {
   // clients got 503 no_origin_available — a health-check artefact, not admission).
   poolSettings: (quick) => ({
     networkBudget: { sessions: budgetFor(quick) },
-    health: { intervalMs: 2_000, timeoutMs: 1_500, rise: 1, fall: 3 },
+    health: { intervalMs: 1_000, timeoutMs: 900, rise: 1, fall: 3 },
   }),
   async inject(ctx) {
     const floodMs = ctx.settings.quick ? 5_000 : 20_000;
@@ -140,12 +145,15 @@ export const sFlood: Scenario = {
     const windows = Math.floor(ended / WINDOW_MS) - Math.floor(started / WINDOW_MS) + 1;
     // Each request spends floor(units / budget) units, so a window admits up to budget + 1.
     const allowed = windows * (budgetFor(ctx.settings.quick) + 1);
-    const served = tries.filter((t) => t !== undefined).length;
+    const served = tries.filter((t) => typeof t === "number").length;
     const firstTry = tries.filter((t) => t === 1).length;
+    const failures = new Map<string, number>();
+    for (const t of tries) if (typeof t === "string") failures.set(t, (failures.get(t) ?? 0) + 1);
     ctx.settings.log(
       `s-flood: flood sent ${stats.sent} (${Math.round(stats.sent / (floodMs / 1000))}/s), created ${stats.created}, 429 ${stats.refused429}, other ${stats.other}; ` +
         `objects for it ${objects} (allowed ${allowed} over ${windows} windows); clients ${served}/${legitCount} (${firstTry} first try); ` +
-        `workerd RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${rssAfter.toFixed(0)} MiB`,
+        `workerd RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${rssAfter.toFixed(0)} MiB` +
+        (failures.size === 0 ? "" : `; clients' failures: ${JSON.stringify([...failures])}`),
     );
     return (): Expectation[] => [
       { what: "≥ 99 % of the other clients got a session within two tries", ok: served >= Math.ceil(legitCount * 0.99), detail: `${served}/${legitCount}, ${firstTry} on the first` },
