@@ -9,6 +9,8 @@
  * the others their sessions: ≥ 99 % of the 200 within their first two tries. workerd's
  * memory is sampled throughout and must stay bounded.
  */
+import { Worker } from "node:worker_threads";
+import type { FloodCounts, FloodOrders } from "../faults/s-flood-worker.ts";
 import { request, sleep } from "../lib/http.ts";
 import { rssMiB } from "../lib/processes.ts";
 import type { Expectation, Scenario, ScenarioContext } from "../scenario.ts";
@@ -31,12 +33,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
  */
 const MEMORY_BOUND_MIB = 300;
 
-interface FloodStats {
-  sent: number;
-  created: number;
-  refused429: number;
-  retryAfter: number;
-  other: number;
+interface FloodStats extends FloodCounts {
   tlcpConerr10: number;
 }
 
@@ -44,24 +41,21 @@ function legitAddress(i: number): string {
   return `127.${100 + (i % 50)}.0.${1 + Math.floor(i / 50)}`;
 }
 
-async function flood(edgeUrl: string, until: number, stats: FloodStats): Promise<void> {
-  const loop = async (): Promise<void> => {
-    while (Date.now() < until) {
-      stats.sent++;
-      const answer = await request(`${edgeUrl}/session`, { method: "POST", localAddress: FLOOD_ADDRESS }, REQUEST_TIMEOUT_MS);
-      if (!answer.ok) stats.other++;
-      else if (answer.status === 201) stats.created++;
-      else if (answer.status === 429) {
-        stats.refused429++;
-        if (answer.headers["retry-after"] !== undefined) stats.retryAfter++;
-      } else stats.other++;
-    }
-  };
-  await Promise.all(Array.from({ length: FLOOD_CONCURRENCY }, loop));
+/** The flood, in its own thread (faults/s-flood-worker.ts says why). */
+function flood(edgeUrl: string, until: number): Promise<FloodCounts> {
+  const orders: FloodOrders = { edgeUrl, address: FLOOD_ADDRESS, until, concurrency: FLOOD_CONCURRENCY, timeoutMs: REQUEST_TIMEOUT_MS };
+  const worker = new Worker(new URL("../faults/s-flood-worker.ts", import.meta.url), { workerData: orders });
+  return new Promise((resolve, reject) => {
+    worker.once("message", (counts: FloodCounts) => {
+      resolve(counts);
+      void worker.terminate();
+    });
+    worker.once("error", reject);
+  });
 }
 
 /** TLCP create_session from the flooding network, mid-flood: refused in TLCP's words. */
-async function tlcpProbe(edgeUrl: string, stats: FloodStats): Promise<void> {
+async function tlcpProbe(edgeUrl: string, stats: { tlcpConerr10: number }): Promise<void> {
   for (let i = 0; i < 5 && stats.tlcpConerr10 === 0; i++) {
     const answer = await request(
       `${edgeUrl}/lightstreamer/create_session.txt?LS_protocol=TLCP-2.5.0`,
@@ -121,10 +115,10 @@ export const sFlood: Scenario = {
       rssMax = Math.max(rssMax, rss());
     }, 250);
 
-    const stats: FloodStats = { sent: 0, created: 0, refused429: 0, retryAfter: 0, other: 0, tlcpConerr10: 0 };
+    const probe = { tlcpConerr10: 0 };
     const started = Date.now();
     const until = started + floodMs;
-    const flooding = flood(ctx.stack.edgeUrl, until, stats);
+    const flooding = flood(ctx.stack.edgeUrl, until);
     // The clients arrive at a steady pace over the flood, each from its own address.
     const spacing = floodMs / legitCount;
     const legit = Promise.all(
@@ -134,8 +128,9 @@ export const sFlood: Scenario = {
       }),
     );
     await sleep(floodMs / 2);
-    await tlcpProbe(ctx.stack.edgeUrl, stats);
-    const [, tries] = await Promise.all([flooding, legit]);
+    await tlcpProbe(ctx.stack.edgeUrl, probe);
+    const [counts, tries] = await Promise.all([flooding, legit]);
+    const stats: FloodStats = { ...counts, ...probe };
     const ended = Date.now();
     clearInterval(sampler);
     const rssAfter = rss();
