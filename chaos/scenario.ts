@@ -37,6 +37,8 @@ export interface Scenario {
   readonly description: string;
   /** Durable Object storage on disk (the edge restart needs it). */
   readonly persist?: boolean;
+  /** Pool settings the scenario needs over the chaos pool's (chaos-stack.ts), for a quick run or a full one. */
+  poolSettings?(quick: boolean): Record<string, unknown>;
   /** Injects the fault (and lifts it, where it is lifted); returns its claims, checked once clients stopped. */
   inject(ctx: ScenarioContext): Promise<(ctx: ScenarioContext) => Expectation[]>;
 }
@@ -82,6 +84,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     originCount: 3,
     maxSessionSeconds: dim.maxSessionSeconds,
     ...(scenario.persist === true ? { persist: true } : {}),
+    ...(scenario.poolSettings === undefined ? {} : { poolSettings: scenario.poolSettings(settings.quick) }),
     log: settings.log,
   });
   const clients = Array.from(

@@ -60,7 +60,9 @@ export async function runSlowConsumer(options: { quick: boolean; log: (line: str
   const httpCap = 512 * MiB;
   const wsCap = (options.quick ? 64 : 192) * MiB;
   const origin = await startFloodOrigin({ httpCapBytes: httpCap, wsCapBytes: wsCap });
-  const stack = await startStack({ port: 0, prebuilt: true, origins: [{ id: "flood", url: origin.url }], log: options.log }).catch(async (err: unknown) => {
+  // GET /flood opens a session (the pool says so), so each stream runs through its session object.
+  const poolSettings = { sessionStart: { requests: [{ methods: ["GET"], path: "/flood" }] } };
+  const stack = await startStack({ port: 0, prebuilt: true, origins: [{ id: "flood", url: origin.url }], poolSettings, log: options.log }).catch(async (err: unknown) => {
     await origin.close();
     throw err;
   });

@@ -7,6 +7,9 @@ import { ConfigError } from "./config-error.ts";
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
 import { DEFAULT_ALLOWED_ORIGINS, resolveAllowedOrigins, type AllowedOrigins } from "./allowed-origins.ts";
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } from "./health-settings.ts";
+import { DEFAULT_SESSION_START, resolveSessionStart, type SessionStart } from "./session-start.ts";
+import { DEFAULT_SESSION_LIFETIME, resolveSessionLifetime, type SessionLifetime } from "./session-lifetime.ts";
+import { DEFAULT_NETWORK_BUDGET, resolveNetworkBudget, type NetworkBudget } from "./network-budget.ts";
 
 export type { HealthSettings } from "./health-settings.ts";
 
@@ -43,6 +46,12 @@ export interface PoolSettings {
   readonly limits: Limits;
   /** Web origins allowed to use a session through its cookie (allowed-origins.ts). */
   readonly allowedOrigins: AllowedOrigins;
+  /** Which tokenless requests open a session; the others pass or are refused (session-start.ts). */
+  readonly sessionStart: SessionStart;
+  /** Retention of ended sessions, idle end (session-lifetime.ts). */
+  readonly sessionLifetime: SessionLifetime;
+  /** S requests per client network (network-budget.ts). */
+  readonly networkBudget: NetworkBudget;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -54,6 +63,9 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   slowStartSeconds: 10,
   limits: DEFAULT_LIMITS,
   allowedOrigins: DEFAULT_ALLOWED_ORIGINS,
+  sessionStart: DEFAULT_SESSION_START,
+  sessionLifetime: DEFAULT_SESSION_LIFETIME,
+  networkBudget: DEFAULT_NETWORK_BUDGET,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -79,7 +91,8 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
-  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits", "allowedOrigins"]);
+  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits",
+    "allowedOrigins", "sessionStart", "sessionLifetime", "networkBudget"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
   if (r.enabled !== undefined && typeof r.enabled !== "boolean") throw new ConfigError(`${field}.rebalance.enabled`, "must be true or false");
@@ -102,5 +115,8 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     slowStartSeconds: num(s.slowStartSeconds, `${field}.slowStartSeconds`, d.slowStartSeconds, 0),
     limits: resolveLimits(s.limits, `${field}.limits`),
     allowedOrigins: resolveAllowedOrigins(s.allowedOrigins, `${field}.allowedOrigins`),
+    sessionStart: resolveSessionStart(s.sessionStart, `${field}.sessionStart`),
+    sessionLifetime: resolveSessionLifetime(s.sessionLifetime, `${field}.sessionLifetime`),
+    networkBudget: resolveNetworkBudget(s.networkBudget, `${field}.networkBudget`),
   };
 }

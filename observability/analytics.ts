@@ -6,7 +6,7 @@
  *
  * Data point layout (SQL API columns):
  *   index1  pool
- *   blob1   kind (S, CR, first_message)   blob2 origin ("" if none)   blob3 status class
+ *   blob1   kind (S, CR, first_message, stateless)   blob2 origin ("" if none)   blob3 status class
  *   blob4   outcome (placed, relayed, refused reason, token failure reason, relay error kind)
  *   double1 HTTP status                   double2 latency in seconds
  */

@@ -10,9 +10,9 @@ import { statusClass, writeAnalyticsPoint } from "./analytics.ts";
 import { log } from "./log.ts";
 import { count, observe, scheduleFlush } from "./metrics.ts";
 
-export type RequestKind = "S" | "CR" | "first_message";
+export type RequestKind = "S" | "CR" | "first_message" | "stateless";
 
-export type RefusalReason = "rate_limit" | "no_origin";
+export type RefusalReason = "rate_limit" | "no_origin" | "network_budget";
 
 export class RequestObservation {
   readonly kind: RequestKind;

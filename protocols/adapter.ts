@@ -10,6 +10,7 @@
  */
 import type { EdgeErrorCode } from "./errors.ts";
 import type { Limits } from "../config/limits.ts";
+import type { SessionStart } from "../config/session-start.ts";
 
 /** Answers a failed request in the protocol's words (see ProtocolAdapter.failure). */
 export type Failure = (status: number, code: EdgeErrorCode, message: string, headers?: Record<string, string>) => Response;
@@ -37,7 +38,13 @@ export type Classification =
    */
   | { readonly kind: "first-message" }
   /** Refused before it became S or CR (over a protocol-line limit, say): this is the answer. */
-  | { readonly kind: "refused"; readonly response: Response };
+  | { readonly kind: "refused"; readonly response: Response }
+  /**
+   * No token, and not a request that opens a session in this protocol (a favicon, a CORS
+   * preflight, a scanner's guess): no session object is created for it. The pool relays it
+   * statelessly or refuses it (config/session-start.ts `unmatched`).
+   */
+  | { readonly kind: "no-session" };
 
 /** What a WebSocket's opening message means (see `classifyMessage`). */
 export type MessageClassification =
@@ -63,7 +70,7 @@ export interface SessionIds {
 }
 
 /** Why the edge ends a session on purpose (the session record and event log keep it). */
-export const END_REASONS = ["drain", "rebalance", "expired", "admin", "origin_restarted"] as const;
+export const END_REASONS = ["drain", "rebalance", "expired", "admin", "origin_restarted", "idle"] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
 export function isEndReason(value: unknown): value is EndReason {
@@ -91,8 +98,13 @@ export interface ProtocolAdapter {
   readonly name: string;
   /** Whether this adapter owns the request (normally by path). */
   matches(url: URL): boolean;
-  /** `limits`: the pool's input limits, for adapters that read the request to classify it. */
-  classify(request: Request, url: URL, limits?: Limits): Classification | Promise<Classification>;
+  /**
+   * S, CR, or no session at all: S only for what the protocol itself calls session
+   * creation. `limits`: the pool's input limits, for adapters that read the request to
+   * classify it. `sessionStart`: the pool's rules for protocols whose session-creating
+   * requests are the operator's to name (the generic protocol).
+   */
+  classify(request: Request, url: URL, limits?: Limits, sessionStart?: SessionStart): Classification | Promise<Classification>;
 
   // --- in the session object ---
 

@@ -18,7 +18,7 @@
  */
 import type { EdgeErrorCode } from "./errors.ts";
 import { DEFAULT_LIMITS } from "../config/limits.ts";
-import type { CreatedResponse, ProtocolAdapter } from "./adapter.ts";
+import { isWebSocketUpgrade, type CreatedResponse, type ProtocolAdapter } from "./adapter.ts";
 import { readPrefix } from "./bounded-read.ts";
 
 export const ENGINE_IO_PATH = "/socket.io/";
@@ -48,12 +48,25 @@ export function rewriteOpenPacket(packet: string, sid: string): { packet: string
   return { packet: `0${JSON.stringify({ ...open, sid })}`, originSid };
 }
 
+/**
+ * An Engine.IO handshake, as an Engine.IO server takes one (engine.io `verify`): a GET with
+ * the protocol version `EIO` and a transport — `polling` as a plain request, `websocket` as
+ * an upgrade. Anything else without a `sid` (the server's `/socket.io/socket.io.js`, a POST,
+ * a scanner's guess) is answered by the server without a session, so it opens none here.
+ */
+function isHandshake(request: Request, url: URL): boolean {
+  if (request.method !== "GET" || (url.searchParams.get("EIO") ?? "") === "") return false;
+  const transport = url.searchParams.get("transport");
+  return isWebSocketUpgrade(request) ? transport === "websocket" : transport === "polling";
+}
+
 export const engineIoAdapter: ProtocolAdapter = {
   name: "engine.io",
   matches: (url) => url.pathname.startsWith(ENGINE_IO_PATH),
-  classify(_request, url) {
+  classify(request, url) {
     const sid = url.searchParams.get("sid");
-    return sid === null || sid === "" ? { kind: "S" } : { kind: "CR", token: sid, carrier: "engine.io-sid" };
+    if (sid !== null && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid" };
+    return isHandshake(request, url) ? { kind: "S" } : { kind: "no-session" };
   },
 
   async created(response, token): Promise<CreatedResponse> {

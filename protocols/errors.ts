@@ -15,6 +15,8 @@ export type EdgeErrorCode =
   | "token_expired"
   | "token_wrong_pool"
   | "no_origin_available"
+  | "too_many_sessions"
+  | "not_a_session_request"
   | "origin_unreachable"
   | "session_not_found"
   | "unknown_pool"

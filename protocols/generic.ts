@@ -1,6 +1,8 @@
 /**
- * The generic protocol: any HTTP request or WebSocket upgrade. A request without an
- * affinity token is S; one with a token (header, query parameter or cookie) is CR. The
+ * The generic protocol: any HTTP request or WebSocket upgrade. A request with a token
+ * (header, query parameter or cookie) is CR; one without is S only when the pool's
+ * `sessionStart` rules say it opens a session (by default `POST /session` and any
+ * WebSocket upgrade) — anything else opens none (config/session-start.ts). The
  * client carries the token as it got it; nothing in the traffic is rewritten. The origin
  * may name its own session id in an `X-Session-Id` response header; the edge records it.
  *
@@ -10,7 +12,8 @@
  */
 import { errorResponse } from "./errors.ts";
 import { attachToken, findCarriedToken } from "./token-carriers.ts";
-import type { ProtocolAdapter } from "./adapter.ts";
+import { isWebSocketUpgrade, type ProtocolAdapter } from "./adapter.ts";
+import { DEFAULT_SESSION_START, opensSession } from "../config/session-start.ts";
 
 /** RFC 6455 close code 1012: the service is restarting; the client should reconnect. */
 const SERVICE_RESTART = 1012;
@@ -18,9 +21,10 @@ const SERVICE_RESTART = 1012;
 export const genericAdapter: ProtocolAdapter = {
   name: "generic",
   matches: () => true,
-  classify(request, url) {
+  classify(request, url, _limits, sessionStart = DEFAULT_SESSION_START) {
     const carried = findCarriedToken(request, url);
-    return carried === undefined ? { kind: "S" } : { kind: "CR", token: carried.token, carrier: carried.carrier };
+    if (carried !== undefined) return { kind: "CR", token: carried.token, carrier: carried.carrier };
+    return opensSession(sessionStart, request.method, url.pathname, isWebSocketUpgrade(request)) ? { kind: "S" } : { kind: "no-session" };
   },
   created(response) {
     return { response, originSessionId: response.headers.get("x-session-id") ?? undefined };

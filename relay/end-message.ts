@@ -10,6 +10,7 @@ const WHY: Record<EndReason, string> = {
   expired: "maximum session duration reached",
   admin: "ended by an operator",
   origin_restarted: "its server restarted and lost it",
+  idle: "it had no connection and no request for too long",
 };
 
 export function endMessage(reason: EndReason, detail?: string): string {

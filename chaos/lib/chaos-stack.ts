@@ -32,6 +32,8 @@ export interface ChaosStackOptions {
   readonly direct?: boolean;
   readonly prebuilt?: boolean;
   readonly originArgs?: readonly string[];
+  /** More pool settings, over the chaos pool's own (a scenario's network budget, say). */
+  readonly poolSettings?: Record<string, unknown>;
   readonly log?: (line: string) => void;
 }
 
@@ -96,6 +98,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         // Rebalancing would cut sessions on purpose after an origin recovers; the chaos
         // suite wants to see what the faults alone do.
         rebalance: { enabled: false },
+        ...options.poolSettings,
       },
       ...(persistDir === undefined ? {} : { persistDir }),
       log,

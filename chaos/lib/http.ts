@@ -6,9 +6,14 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 
 export type Answer = { ok: true; status: number; headers: IncomingMessage["headers"]; body: string } | { ok: false; error: string };
 
-export function request(url: string, options: { method: string; headers?: Record<string, string>; body?: string }, timeoutMs: number): Promise<Answer> {
+export function request(
+  url: string,
+  options: { method: string; headers?: Record<string, string>; body?: string; localAddress?: string },
+  timeoutMs: number,
+): Promise<Answer> {
   return new Promise((resolve) => {
-    const req = httpRequest(url, { method: options.method, agent: false, headers: options.headers ?? {} }, (res) => {
+    const from = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
+    const req = httpRequest(url, { method: options.method, agent: false, headers: options.headers ?? {}, ...from }, (res) => {
       void readAll(res).then(
         (body) => {
           clearTimeout(timer);

@@ -28,6 +28,14 @@ export class OpenConnections {
     return this.#streams.size;
   }
 
+  /**
+   * Whether anything of the session is open: a WebSocket, a stream, a request waiting for
+   * the origin. The idle end asks this; legs relayed elsewhere must be counted here too.
+   */
+  hasOpenConnections(): boolean {
+    return this.#webSockets.size > 0 || this.#streams.size > 0 || this.#pending.size > 0;
+  }
+
   addWebSocket(ws: RelayedWebSocket): void {
     if (this.#endedWith !== undefined) endWebSocket(ws, this.#endedWith);
     else this.#webSockets.add(ws);

@@ -34,6 +34,10 @@ export interface CreateRoute {
    * and reason `expired`: the pool's maximum session duration plus jitter. Absent: never.
    */
   readonly endAt?: number;
+  /** How long the record outlives the session's end; absent: the legacy grace (store.ts). */
+  readonly retentionMs?: number;
+  /** No connection and no CR for this long ends the session; absent or 0: never. */
+  readonly idleMs?: number;
   /** The new session's token: protocols that name the session in their traffic use it there. */
   readonly token: string;
   /** The client opted in to receive its token as the first WebSocket message. */
@@ -76,6 +80,8 @@ export function decodeRoute(value: string | null): Route | undefined {
     typeof r.adapter === "string" &&
     typeof r.expiresAt === "number" &&
     (r.endAt === undefined || (typeof r.endAt === "number" && Number.isFinite(r.endAt))) &&
+    (r.retentionMs === undefined || isDuration(r.retentionMs)) &&
+    (r.idleMs === undefined || isDuration(r.idleMs)) &&
     typeof r.origin === "object" &&
     r.origin !== null &&
     typeof (r.origin as Record<string, unknown>).id === "string" &&
@@ -85,4 +91,8 @@ export function decodeRoute(value: string | null): Route | undefined {
     return r as unknown as CreateRoute;
   }
   return undefined;
+}
+
+function isDuration(value: unknown): boolean {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }

@@ -17,11 +17,15 @@ import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type Relay
 import { endMessage } from "../../relay/end-message.ts";
 import { register, registerOriginSessionId, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
+import { IdleDeadline } from "./idle-deadline.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import { poolLimits } from "../../workers/edge/pool-limits.ts";
 import { bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
+
+/** A session forgotten while a WebSocket of it is still open is looked at again after this. */
+const FORGET_RETRY_MS = 60_000;
 
 export interface SessionView {
   readonly record: SessionRecord | undefined;
@@ -35,6 +39,7 @@ export class SessionObject extends DurableObject<Env> {
   #record: SessionRecord | undefined;
   readonly #open = new OpenConnections();
   #pendingOriginSessionId: string | undefined;
+  readonly #idle = new IdleDeadline(() => this.#store);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,8 +84,11 @@ export class SessionObject extends DurableObject<Env> {
     log("session_ended", { sk: record.sk, pool: record.pool, origin: record.originId, reason, detail });
     this.#open.endAll(adapter.endSignal(reason, endMessage(reason, detail)));
     this.#store.clearDeadline("end");
+    this.#idle.clear();
+    // Kept for the pool's retention from now, then all of it is deleted (alarm → #forget);
+    // sooner if it was due sooner (a session ended long after its token expired).
     const forgetAt = this.#store.deadline("forget") ?? Number.POSITIVE_INFINITY;
-    this.#store.setDeadline("forget", Math.min(forgetAt, Date.now() + RECORD_GRACE_MS));
+    this.#store.setDeadline("forget", Math.min(forgetAt, Date.now() + record.retentionMs));
     await this.#scheduleAlarm();
     await unregister(this.env, record);
     return true;
@@ -97,10 +105,14 @@ export class SessionObject extends DurableObject<Env> {
       await this.end("expired", "maximum session duration reached");
       this.#store.clearDeadline("end");
     }
+    const record = this.#record;
+    if (record !== undefined && record.state === "active" && this.#idle.check(record, now, this.#open.hasOpenConnections()) === "end") {
+      await this.end("idle", `no connection and no request for ${Math.round(record.idleMs / 1000)} s`);
+    }
     const forgetAt = this.#store.deadline("forget");
     if (forgetAt !== undefined && forgetAt <= now) {
       // A WebSocket still open keeps its record; look again later.
-      if (this.#open.webSockets > 0) this.#store.setDeadline("forget", now + RECORD_GRACE_MS);
+      if (this.#open.webSockets > 0) this.#store.setDeadline("forget", now + FORGET_RETRY_MS);
       else return this.#forget();
     }
     await this.#scheduleAlarm();
@@ -108,12 +120,23 @@ export class SessionObject extends DurableObject<Env> {
 
   async #forget(): Promise<void> {
     const record = this.#record;
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // deleteAll() drops the schema too; start again from an empty, migrated store.
     this.#store = new SessionStore(this.ctx.storage.sql);
     this.#record = undefined;
     // An ended session has left the registry already; removing it again costs one call.
     if (record !== undefined) await unregister(this.env, record);
+  }
+
+  /**
+   * An S request that created no session leaves nothing: the store writes nothing before a
+   * session exists, and whatever was written anyway (by a newer caller) is deleted here.
+   */
+  async #discard(): Promise<void> {
+    if (!this.#store.written) return;
+    await this.ctx.storage.deleteAll();
+    this.#store = new SessionStore(this.ctx.storage.sql);
   }
 
   async #scheduleAlarm(): Promise<void> {
@@ -140,15 +163,21 @@ export class SessionObject extends DurableObject<Env> {
       createdAt: Date.now(),
       expiresAt: route.expiresAt,
       endedReason: null,
+      retentionMs: route.retentionMs ?? RECORD_GRACE_MS,
+      idleMs: route.idleMs ?? 0,
     };
     const outcome = await this.#forward(request, record, adapter, route.token, route.announce);
     if (!outcome.ok) {
-      // The session never existed (nothing was stored); the edge may place it elsewhere.
+      // The session never existed; the edge may place it elsewhere.
+      await this.#discard();
       return this.#unreachable(adapter, record, outcome.reason);
     }
     // An origin that refused the session (503 full/blocked, 4xx) created nothing: keep no
     // record, so a refused S request costs no storage; its answer goes back as it is.
-    if (outcome.response.status >= 400) return outcome.response;
+    if (outcome.response.status >= 400) {
+      await this.#discard();
+      return outcome.response;
+    }
     // Over HTTP the origin names its session in this answer; over a WebSocket, in a
     // message still to come (then #learnOriginSessionId records it).
     const created =
@@ -159,8 +188,9 @@ export class SessionObject extends DurableObject<Env> {
     this.#record = { ...record, originSessionId };
     this.#store.save(this.#record);
     this.#store.record("created", { origin: record.originId, status: outcome.response.status, originSessionId });
-    this.#store.setDeadline("forget", record.expiresAt + RECORD_GRACE_MS);
+    this.#store.setDeadline("forget", record.expiresAt + record.retentionMs);
     if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
+    this.#idle.start(record, Date.now());
     await this.#scheduleAlarm();
     register(this.ctx, this.env, this.#record);
     return this.#opened(created.response);
@@ -173,6 +203,7 @@ export class SessionObject extends DurableObject<Env> {
     if (record.originId !== route.origin || record.pool !== route.pool) {
       return adapter.failure(401, "token_invalid", "token does not match its session");
     }
+    this.#idle.touch(record, Date.now());
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
     const bounded = boundRelayBody(toOrigin, poolLimits(this.env, record.pool).bodyBytes);

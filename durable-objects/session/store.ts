@@ -22,6 +22,10 @@ export interface SessionRecord {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly endedReason: string | null;
+  /** How long the record and event log outlive the session's end (config/session-lifetime.ts). */
+  readonly retentionMs: number;
+  /** No connection and no CR for this long ends the session (`idle`); 0 = never. */
+  readonly idleMs: number;
 }
 
 /**
@@ -47,10 +51,17 @@ export const MAX_EVENTS = 200;
 export const RECORD_GRACE_MS = 10 * 60 * 1000;
 
 /**
- * The session object's timers, all served by its one alarm: `end` ends the session
- * (maximum session duration), `forget` deletes its record and events.
+ * Retention of records written before sessions carried their own (schema v3 and older):
+ * what the edge used to keep them for.
  */
-export type DeadlineKind = "end" | "forget";
+const LEGACY_RETENTION_MS = RECORD_GRACE_MS;
+
+/**
+ * The session object's timers, all served by its one alarm: `end` ends the session
+ * (maximum session duration), `idle` ends it when nothing of it is open and no CR came
+ * in time, `forget` deletes its record and events (the retention after its end).
+ */
+export type DeadlineKind = "end" | "forget" | "idle";
 
 const MIGRATIONS: readonly string[] = [
   // v1
@@ -67,17 +78,40 @@ const MIGRATIONS: readonly string[] = [
   // v3: deadlines for the one alarm. A v2 object's alarm was its record's cleanup.
   `CREATE TABLE deadlines (kind TEXT PRIMARY KEY, at INTEGER NOT NULL);
    INSERT INTO deadlines (kind, at) SELECT 'forget', expires_at + ${RECORD_GRACE_MS} FROM session;`,
+  // v4: each session's own retention and idle time (config/session-lifetime.ts), fixed at creation.
+  `ALTER TABLE session ADD COLUMN retention_ms INTEGER NOT NULL DEFAULT ${LEGACY_RETENTION_MS};
+   ALTER TABLE session ADD COLUMN idle_ms INTEGER NOT NULL DEFAULT 0;`,
 ];
 
+/**
+ * Storage is written only for a session that exists: the schema is created by the first
+ * write (a created session's record), never by merely waking the object — an S request
+ * the origin refused, an admin lookup of an unknown or forgotten key, a CR with a stale
+ * token leave no database behind. Reads of an object without schema find nothing.
+ */
 export class SessionStore {
   readonly #sql: SqlStorage;
+  #ready: boolean;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    migrateSchema(sql, MIGRATIONS);
+    this.#ready = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n > 0;
+    if (this.#ready) migrateSchema(sql, MIGRATIONS);
+  }
+
+  /** Whether this object has written anything (the schema exists). */
+  get written(): boolean {
+    return this.#ready;
+  }
+
+  #ensure(): void {
+    if (this.#ready) return;
+    migrateSchema(this.#sql, MIGRATIONS);
+    this.#ready = true;
   }
 
   load(): SessionRecord | undefined {
+    if (!this.#ready) return undefined;
     const row = this.#sql
       .exec<{
         sk: string;
@@ -91,6 +125,8 @@ export class SessionStore {
         created_at: number;
         expires_at: number;
         ended_reason: string | null;
+        retention_ms: number;
+        idle_ms: number;
       }>("SELECT * FROM session WHERE id = 1")
       .toArray()[0];
     if (row === undefined) return undefined;
@@ -106,13 +142,17 @@ export class SessionStore {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       endedReason: row.ended_reason,
+      retentionMs: row.retention_ms,
+      idleMs: row.idle_ms,
     };
   }
 
   save(r: SessionRecord): void {
+    this.#ensure();
     this.#sql.exec(
       `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_transport,
-         origin_session_id, state, created_at, expires_at, ended_reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         origin_session_id, state, created_at, expires_at, ended_reason, retention_ms, idle_ms)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.sk,
       r.pool,
       r.adapter,
@@ -124,10 +164,13 @@ export class SessionStore {
       r.createdAt,
       r.expiresAt,
       r.endedReason,
+      r.retentionMs,
+      r.idleMs,
     );
   }
 
   record(kind: string, detail: EventDetail = {}, at = Date.now()): void {
+    this.#ensure();
     const { seq } = this.#sql
       .exec<{ seq: number }>("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?) RETURNING seq", at, kind, JSON.stringify(detail))
       .one();
@@ -136,23 +179,28 @@ export class SessionStore {
   }
 
   setDeadline(kind: DeadlineKind, at: number): void {
+    this.#ensure();
     this.#sql.exec("INSERT OR REPLACE INTO deadlines (kind, at) VALUES (?, ?)", kind, at);
   }
 
   clearDeadline(kind: DeadlineKind): void {
+    if (!this.#ready) return;
     this.#sql.exec("DELETE FROM deadlines WHERE kind = ?", kind);
   }
 
   deadline(kind: DeadlineKind): number | undefined {
+    if (!this.#ready) return undefined;
     return this.#sql.exec<{ at: number }>("SELECT at FROM deadlines WHERE kind = ?", kind).toArray()[0]?.at;
   }
 
   /** The earliest deadline: when the alarm must next run. */
   nextDeadline(): number | undefined {
+    if (!this.#ready) return undefined;
     return this.#sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM deadlines").one().at ?? undefined;
   }
 
   events(): SessionEvent[] {
+    if (!this.#ready) return [];
     return this.#sql
       .exec<{ seq: number; at: number; kind: string; detail: string }>("SELECT * FROM events ORDER BY seq")
       .toArray()

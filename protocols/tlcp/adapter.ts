@@ -46,7 +46,7 @@ function requestKind(url: URL): RequestKind | undefined {
 /** The TLCP code for an edge failure: session problems are "session not found" (retry with a new one). */
 function tlcpCode(code: EdgeErrorCode): number {
   if (LIMIT_CODES.includes(code)) return MALFORMED_REQUEST;
-  return code === "no_origin_available" ? NEW_SESSIONS_BLOCKED : SESSION_NOT_FOUND;
+  return code === "no_origin_available" || code === "too_many_sessions" ? NEW_SESSIONS_BLOCKED : SESSION_NOT_FOUND;
 }
 
 /**
@@ -89,7 +89,10 @@ export const tlcpAdapter: ProtocolAdapter = {
   async classify(request, url, limits: Limits = DEFAULT_LIMITS): Promise<Classification> {
     if (isWebSocketUpgrade(request)) return { kind: "first-message" };
     const kind = requestKind(url);
-    if (kind === undefined || kind === "create_session") return { kind: "S", failure: conerr };
+    // Only create_session creates (a CORS preflight for it, OPTIONS, creates nothing); any
+    // other path under /lightstreamer is no TLCP request and opens no session either.
+    if (kind === "create_session" && (request.method === "POST" || request.method === "GET")) return { kind: "S", failure: conerr };
+    if (kind === undefined || kind === "create_session" || request.method === "OPTIONS") return { kind: "no-session" };
     const read = await readTlcpBody(request, limits);
     if (!read.ok) {
       // Over a limit: the request never reaches a session; the client hears TLCP's 65.

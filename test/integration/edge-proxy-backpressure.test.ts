@@ -67,7 +67,11 @@ describe("tcp transport back-pressure", () => {
   beforeAll(async () => {
     server = await startFloodOrigin();
     const { port } = server.address() as AddressInfo;
-    stack = await testStack({ origins: [{ id: "flood", url: `http://127.0.0.1:${port}`, transport: "tcp", proxy: { version: 1 } }] });
+    stack = await testStack({
+      origins: [{ id: "flood", url: `http://127.0.0.1:${port}`, transport: "tcp", proxy: { version: 1 } }],
+      // GET /flood opens the session, so the stream runs through its session object.
+      poolSettings: { sessionStart: { requests: [{ methods: ["GET"], path: "/flood" }] } },
+    });
   });
   afterAll(async () => {
     await stack?.close();

@@ -86,7 +86,11 @@ describe("streamed text/plain (what a CDN would compress)", () => {
     });
     await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
     const { port } = origin.address() as AddressInfo;
-    const plain = await testStack({ origins: [{ id: "plain", url: `http://127.0.0.1:${port}` }] });
+    // Its GET /stream opens the session (the pool says so: config/session-start.ts).
+    const plain = await testStack({
+      origins: [{ id: "plain", url: `http://127.0.0.1:${port}` }],
+      poolSettings: { sessionStart: { requests: [{ methods: ["GET"], path: "/stream" }] } },
+    });
     try {
       const res = await fetch(`${plain.edgeUrl}/stream`, { headers: { "accept-encoding": "gzip, br" } });
       expect(res.headers.get("content-encoding") ?? "identity").toBe("identity");

@@ -3,17 +3,22 @@ import { genericAdapter } from "../../protocols/generic.ts";
 import { adapterFor } from "../../protocols/registry.ts";
 import { outboundRequest } from "../../workers/edge/relay/session-request.ts";
 
-function classify(path: string, headers: Record<string, string> = {}) {
+function classify(path: string, headers: Record<string, string> = {}, method = "GET") {
   const url = new URL(`https://push.example.com${path}`);
-  const request = new Request(url, { headers });
+  const request = new Request(url, { headers, method });
   return adapterFor(url).classify(request, url);
 }
 
 describe("generic classification", () => {
-  it("is S without a token, for plain requests and WebSocket upgrades", async () => {
-    expect(await classify("/session")).toEqual({ kind: "S" });
+  it("is S without a token for the default session-opening requests: POST /session and WebSocket upgrades", async () => {
+    expect(await classify("/session", {}, "POST")).toEqual({ kind: "S" });
     expect(await classify("/ws", { upgrade: "websocket" })).toEqual({ kind: "S" });
-    expect(await classify("/x", { cookie: "other=1; theme=dark" })).toEqual({ kind: "S" });
+    expect(await classify("/any/path", { upgrade: "websocket" })).toEqual({ kind: "S" });
+  });
+
+  it("opens no session for other tokenless requests (test/unit/session-start.test.ts has the rules)", async () => {
+    expect(await classify("/x", { cookie: "other=1; theme=dark" })).toEqual({ kind: "no-session" });
+    expect(await classify("/session")).toEqual({ kind: "no-session" });
   });
 
   it("is CR with a token in the header, query or cookie", async () => {

@@ -94,8 +94,15 @@ describe("session expiry", () => {
     const stub = sessionStub(env, crypto.randomUUID());
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE deadlines");
-      sql.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+      // A v2 store, as a deployed object holds it (a new object writes no schema at all).
+      sql.exec(
+        `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         INSERT INTO meta (key, value) VALUES ('schema_version', '2');
+         CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1), sk TEXT NOT NULL, pool TEXT NOT NULL, adapter TEXT NOT NULL,
+           origin_id TEXT NOT NULL, origin_url TEXT NOT NULL, origin_session_id TEXT, state TEXT NOT NULL, created_at INTEGER NOT NULL,
+           expires_at INTEGER NOT NULL, ended_reason TEXT, origin_transport TEXT NOT NULL DEFAULT '{}');
+         CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);`,
+      );
       sql.exec(
         `INSERT INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_session_id, state, created_at, expires_at, ended_reason)
          VALUES (1, 'old-sk', 'default', 'generic', 'o1', 'http://o1.test', NULL, 'active', 1, 5000, NULL)`,

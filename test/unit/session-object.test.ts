@@ -129,7 +129,10 @@ describe("session object", () => {
     expect((await stub.describe()).record).toBeDefined();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.describe()).record).toBeUndefined();
-    const rows = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT * FROM events").toArray());
-    expect(rows).toEqual([]);
+    // Nothing is left: no record, no event log, not even the schema.
+    const tables = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray(),
+    );
+    expect(tables).toEqual([]);
   });
 });

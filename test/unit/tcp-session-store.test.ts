@@ -38,8 +38,8 @@ describe("session store, schema v2", () => {
       const old = store.load();
       expect(old).toMatchObject({ sk: "old-sk", originId: "o1", originTransport: { kind: "fetch" } });
       const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value;
-      // v3 (deadlines) runs too; see session-end-expiry.test.ts for what it carries over.
-      expect(version).toBe("3");
+      // v3 (deadlines) and v4 (retention, idle time) run too; see session-end-expiry.test.ts.
+      expect(version).toBe("4");
 
       const tcp: SessionRecord = { ...(old as SessionRecord), originTransport: { kind: "tcp", proxy: { version: 2, authKid: "k1" } } };
       store.save(tcp);

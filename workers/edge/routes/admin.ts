@@ -5,10 +5,10 @@
  * every state change is audited (admin-access.ts, admin-audit.ts).
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { EdgeError } from "../../../protocols/errors.ts";
 import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
+import { adminSessionRecordRoutes } from "./admin-session-record.ts";
 import { adminTokenInspectRoutes } from "./admin-token-inspect.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { adminHostAllowed, adminTokens, matchAdminToken, tokenId } from "./admin-access.ts";
@@ -72,13 +72,7 @@ export function adminRoutes(): Hono<AdminEnv> {
   admin.route("/", adminPoolRoutes());
   admin.route("/", adminSessionEndRoutes());
   admin.route("/", adminTokenInspectRoutes());
-
-  admin.get("/sessions/:sk", async (c) => {
-    const sk = c.req.param("sk");
-    const view = await sessionStub(c.env, sk).describe();
-    if (view.record === undefined) throw new EdgeError(404, "session_not_found", `no session with key ${sk}`);
-    return c.json({ session: view.record, openWebSockets: view.openWebSockets, events: view.events });
-  });
+  admin.route("/", adminSessionRecordRoutes());
 
   return admin;
 }

@@ -13,8 +13,9 @@ import { FETCH_TRANSPORT, transportFromWire, transportToWire } from "../../../re
 import { pickOrigin } from "../balance/pick.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { hasToken, retryAfterSeconds, takeToken } from "../balance/admission.ts";
-import { poolView } from "../balance/pool-view.ts";
 import { originAnswered, originUnreachable } from "../balance/passive-health.ts";
+import { readyView } from "../balance/ready-view.ts";
+import { spendNetworkBudget } from "../balance/network-budget.ts";
 import type { PoolSettings } from "../../../config/pool-settings.ts";
 import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
@@ -27,10 +28,6 @@ export const REPLAYABLE_BODY_BYTES = 64 * 1024;
 export const MAX_PLACEMENT_ATTEMPTS = 3;
 /** Seconds a client is asked to wait when no origin can take a session. */
 export const RETRY_AFTER_SECONDS = 5;
-/** How long a cold isolate waits for its first snapshot before it gives up on this request. */
-export const FIRST_SNAPSHOT_TIMEOUT_MS = 5_000;
-/** How long an S request waits for a fresh snapshot when the cached one has expired. */
-export const EXPIRED_SNAPSHOT_WAIT_MS = 500;
 
 export interface CreateInput extends RouteContext {
   /** The request body, if the adapter read it to classify the request. */
@@ -40,18 +37,14 @@ export interface CreateInput extends RouteContext {
 
 export async function createSession(input: CreateInput): Promise<Response> {
   const { env, runtime, pool, adapter, request, outbound } = input;
-  const view = poolView(pool);
-  const coordinator = coordinatorStub(env, pool.name);
-  if (!view.hasSnapshot) {
-    // A cold isolate waits once (bounded) for its first view of the pool.
-    await Promise.race([view.refresh(coordinator).catch(() => undefined), sleep(FIRST_SNAPSHOT_TIMEOUT_MS)]);
-  } else if (view.isExpired(Date.now())) {
-    // No S request here for a while: the pool may have changed (a drain began, an origin
-    // died). Wait, bounded, for today's view; if the coordinator is slow, the old one serves.
-    await Promise.race([view.refresh(coordinator).catch(() => undefined), sleep(EXPIRED_SNAPSHOT_WAIT_MS)]);
-  } else if (view.isStale(Date.now())) {
-    input.waitUntil(view.refresh(coordinator).catch(() => undefined));
+  // The client network's S budget first: a flood is refused before it costs anything.
+  const overBudget = await spendNetworkBudget(env, pool, request, input.failure);
+  if (overBudget !== undefined) {
+    input.observation.refused("network_budget");
+    return overBudget;
   }
+  const view = await readyView(env, pool, input.waitUntil);
+  const coordinator = coordinatorStub(env, pool.name);
   const admission = view.snapshot?.settings.admission ?? { sessionsPerSecond: 0, burst: 1 };
 
   const body = await replayableBody(request, input.body);
@@ -101,6 +94,8 @@ export async function createSession(input: CreateInput): Promise<Response> {
         token,
         announce: outbound.announce,
         ...expiry(view.snapshot?.settings, now),
+        retentionMs: pool.settings.sessionLifetime.retentionSeconds * 1000,
+        idleMs: pool.settings.sessionLifetime.idleSeconds * 1000,
       };
       const stub = sessionStub(env, sk);
       const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
@@ -173,6 +168,3 @@ async function replayableBody(
   return { value: await request.arrayBuffer(), replayable: true };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,12 +1,15 @@
 /**
- * Every request that is not for the edge itself belongs to a session: the protocol
- * adapter that owns it says whether it is S (create) or CR (relay).
+ * Every request that is not for the edge itself goes to the protocol adapter that owns
+ * it, which says what it is: S (create a session), CR (relay to its session), or no
+ * session at all (relayed statelessly or refused, as the pool says). The router asks the
+ * adapter and dispatches; it never looks at paths itself.
  */
 import type { Context } from "hono";
 import { poolForHost } from "../../../config/config.ts";
 import { EdgeError, errorResponse } from "../../../protocols/errors.ts";
 import { RequestObservation, type RequestKind } from "../../../observability/request-observation.ts";
 import { adapterFor } from "../../../protocols/registry.ts";
+import type { Classification } from "../../../protocols/adapter.ts";
 import { outboundRequest } from "../relay/session-request.ts";
 import { edgeRuntime } from "../runtime.ts";
 import { cookieOriginRefusal } from "./cookie-origin.ts";
@@ -14,6 +17,7 @@ import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
 import { declaredBodyRefusal, refuseOversizedRequest } from "./input-limits.ts";
 import { relaySession } from "./relay-session.ts";
+import { statelessRelay } from "./stateless-relay.ts";
 
 export type EdgeEnv = { Bindings: Env };
 
@@ -28,11 +32,10 @@ export const sessionRoutes = () =>
     const limits = pool.settings.limits;
     const oversized = refuseOversizedRequest(request, limits, adapter.failure);
     if (oversized !== undefined) return oversized;
-    const classification = await adapter.classify(request, url, limits);
+    const classification = await adapter.classify(request, url, limits, pool.settings.sessionStart);
     const outbound = outboundRequest(request, url);
     const later = (p: Promise<unknown>) => waitUntil(c, p);
-    // A request refused while being classified (over a protocol-line limit) was a CR request.
-    const kind: RequestKind = classification.kind === "first-message" ? "first_message" : classification.kind === "refused" ? "CR" : classification.kind;
+    const kind = requestKind(classification.kind);
     const observation = new RequestObservation(kind, pool.name, c.env, later);
     const common = { env: c.env, runtime, pool, adapter, request, outbound, waitUntil: later, observation };
     switch (classification.kind) {
@@ -59,8 +62,25 @@ export const sessionRoutes = () =>
         return observed(observation, classification.response);
       case "S":
         return observed(observation, createSession({ ...common, failure: classification.failure ?? adapter.failure, body: classification.body }));
+      case "no-session":
+        return observed(observation, statelessRelay({ ...common, failure: adapter.failure }));
     }
   };
+
+/** The metrics' name for what the request turned out to be. */
+function requestKind(kind: Classification["kind"]): RequestKind {
+  switch (kind) {
+    case "first-message":
+      return "first_message";
+    // A request refused while being classified (over a protocol-line limit) was a CR request.
+    case "refused":
+      return "CR";
+    case "no-session":
+      return "stateless";
+    default:
+      return kind;
+  }
+}
 
 /** Counts the request with the status its client gets, whether the route answered or threw. */
 async function observed(observation: RequestObservation, response: Promise<Response> | Response): Promise<Response> {

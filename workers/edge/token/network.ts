@@ -67,7 +67,7 @@ export async function sameNetwork(binding: string | undefined, claims: AffinityC
   return (await networkClaim(clientAddress(request))) === claims.net;
 }
 
-function ipv6Groups(ip: string): number[] | undefined {
+export function ipv6Groups(ip: string): number[] | undefined {
   const zoneless = ip.replace(/%.*$/, "");
   const halves = zoneless.split("::");
   if (halves.length > 2) return undefined;
