@@ -57,7 +57,7 @@ interface ParsedHead {
  * hold no other CR or LF; the request line is three parts; names are tokens.
  */
 function parseRequestHead(bytes: Uint8Array): ParsedHead {
-  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   const end = text.indexOf("\r\n\r\n");
   if (end === -1 || end + 4 !== text.length) throw new Error(`not exactly one head: ${JSON.stringify(text)}`);
   const lines = text.slice(0, end).split("\r\n");
