@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "./config-error.ts";
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
+import { DEFAULT_PATH_POLICY, resolvePathPolicy, type PathPolicy } from "./path-policy.ts";
 
 export interface HealthSettings {
   readonly intervalMs: number;
@@ -46,6 +47,8 @@ export interface PoolSettings {
   readonly slowStartSeconds: number;
   /** Input limits (limits.ts). */
   readonly limits: Limits;
+  /** Which request paths the edge relays to the pool's origins (path-policy.ts). */
+  readonly pathPolicy: PathPolicy;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -56,6 +59,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   admission: { sessionsPerSecond: 0, burst: 50 },
   slowStartSeconds: 10,
   limits: DEFAULT_LIMITS,
+  pathPolicy: DEFAULT_PATH_POLICY,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,7 +85,7 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
-  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits"]);
+  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits", "pathPolicy"]);
   const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
@@ -110,5 +114,6 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     },
     slowStartSeconds: num(s.slowStartSeconds, `${field}.slowStartSeconds`, d.slowStartSeconds, 0),
     limits: resolveLimits(s.limits, `${field}.limits`),
+    pathPolicy: resolvePathPolicy(s.pathPolicy, `${field}.pathPolicy`),
   };
 }
