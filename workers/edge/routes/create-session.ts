@@ -19,6 +19,7 @@ import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
 import { mintNetwork } from "../token/network.ts";
+import { withForwardedToken } from "../../../protocols/token-carriers.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
@@ -102,7 +103,9 @@ export async function createSession(input: CreateInput): Promise<Response> {
         ...expiry(view.snapshot?.settings, now),
       };
       const stub = sessionStub(env, sk);
-      const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
+      // The new session's token goes to the origin with the S request, as with every CR: an
+      // origin that verifies tokens binds the session to its `sk` (docs/security.md F4).
+      const response = await stub.fetch(sessionObjectRequest(withForwardedToken(outbound, token), request.method, body.value, route));
 
       const failure = response.headers.get(FAILURE_HEADER);
       const refused = response.status === 503;
