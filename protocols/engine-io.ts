@@ -52,8 +52,13 @@ export const engineIoAdapter: ProtocolAdapter = {
   name: "engine.io",
   matches: (url) => url.pathname.startsWith(ENGINE_IO_PATH),
   classify(_request, url) {
-    const sid = url.searchParams.get("sid");
-    return sid === null || sid === "" ? { kind: "S" } : { kind: "CR", token: sid, carrier: "engine.io-sid" };
+    // URLSearchParams decodes names as Engine.IO servers do (`s%69d` is `sid`): more than
+    // one sid could let the token name one session and the origin read another (issue 16
+    // F4). One sid, the token's, is what the origin gets (toOrigin).
+    const sids = url.searchParams.getAll("sid");
+    if (sids.length > 1) return { kind: "refused", response: engineIoAdapter.failure(400, "bad_request", "sid given more than once") };
+    const sid = sids[0];
+    return sid === undefined || sid === "" ? { kind: "S" } : { kind: "CR", token: sid, carrier: "engine.io-sid" };
   },
 
   async created(response, token): Promise<CreatedResponse> {
