@@ -30,7 +30,7 @@ const NEW_SESSIONS_BLOCKED = 10;
 /** The request itself is unacceptable (malformed, or over a size limit); as Lightstreamer Server answers. */
 const MALFORMED_REQUEST = 65;
 /** Refusals of the request itself (over a limit, or malformed: bad_request) are TLCP's 65. */
-const LIMIT_CODES: readonly EdgeErrorCode[] = ["url_too_long", "headers_too_large", "body_too_large", "line_too_long", "bad_request"];
+const LIMIT_CODES: readonly EdgeErrorCode[] = ["url_too_long", "headers_too_large", "body_too_large", "line_too_long", "bad_request", "body_timeout"];
 /**
  * TLCP END cause 48: the server ends the session to refresh it. Clients recover by creating
  * a new session immediately (lightstreamer-client treats 41 and 48 as "retry", every other
