@@ -92,7 +92,28 @@ function headersOf(pairs: ReadonlyArray<readonly [string, string]>): Headers | u
 }
 
 describe("tcp request head writer (issue 16 F1)", () => {
-  it("writes one head that reads back identically, or refuses and writes nothing", async () => {
+  it("encodes one head that reads back identically, or refuses: any method, target, header names and values", () => {
+    // The encoder straight, with pairs workerd's Headers would not even hold (CR, LF, NUL):
+    // stronger than what can reach it, and without the runtime's warning per non-ASCII value.
+    fc.assert(
+      fc.property(method, target, fc.array(header, { maxLength: 4 }), (m, t, pairs) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = encodeRequestHead(m, t, pairs);
+        } catch (err) {
+          if (err instanceof Http1RequestRefused) return;
+          throw err;
+        }
+        const parsed = parseRequestHead(bytes);
+        expect(parsed.method).toBe(m);
+        expect(parsed.target).toBe(t);
+        expect(parsed.headers).toEqual(pairs.map(([n, v]) => [n, v]));
+      }),
+      fuzzParams(5_000),
+    );
+  });
+
+  it("writes one head that reads back identically, or refuses and writes nothing (through Headers and the writer)", async () => {
     await fc.assert(
       fc.asyncProperty(method, target, fc.array(header, { maxLength: 4 }), async (m, t, pairs) => {
         const headers = headersOf(pairs);
@@ -107,7 +128,8 @@ describe("tcp request head writer (issue 16 F1)", () => {
         expect(parsed.target).toBe(t);
         expect(parsed.headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(expectedHeaders(m, headers));
       }),
-      fuzzParams(3_000),
+      // workerd logs a warning for each non-ASCII value a Headers is given: fewer runs here.
+      fuzzParams(300),
     );
   });
 
@@ -148,11 +170,7 @@ describe("tcp request head writer (issue 16 F1)", () => {
       .filter((v) => v !== "");
     await fc.assert(
       fc.asyncProperty(fc.stringMatching(/^\/[\x21-\x7e]{0,12}$/), fc.array(fc.tuple(ordinary, value), { maxLength: 4 }), async (t, pairs) => {
-        const headers = headersOf(pairs);
-        if (headers === undefined) return;
-        const { refused, bytes } = await written("GET", t, headers);
-        expect(refused).toBe(false);
-        expect(parseRequestHead(bytes).headers.length).toBe([...headers].length);
+        expect(parseRequestHead(encodeRequestHead("GET", t, pairs)).headers).toEqual(pairs.map(([n, v]) => [n, v]));
       }),
       fuzzParams(1_000),
     );
