@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { httpJson } from "./support/http-clients.ts";
 import { originRequests, testStack } from "./support/stack.ts";
-import { createTlcpSession } from "./support/tlcp-raw.ts";
+import { createTlcpSession, tlcpRequest } from "./support/tlcp-raw.ts";
 import { proxyStack } from "./support/edge-proxy.ts";
 import { withTimeout } from "./support/wait.ts";
 
@@ -114,6 +114,22 @@ describe.each(TRANSPORTS)("body-read deadline (issue 16 F9), $transport transpor
     );
     expect(answer.status).toBe(200);
     expect(answer.body).toMatch(/^ERROR,65,/);
+  });
+
+  it("a body that arrived whole is not held to the deadline: its streamed answer outlives it", async () => {
+    const session = await createTlcpSession(stack.edgeUrl);
+    // A streaming bind (the body is complete at once); the origin PROBEs every ~160 ms.
+    const stream = await tlcpRequest(stack.edgeUrl, "bind_session", `LS_session=${session}&LS_keepalive_millis=200`);
+    try {
+      expect(await stream.lines.next("CONOK")).toMatch(/^CONOK,/);
+      const until = Date.now() + 3 * DEADLINE_MS;
+      let probes = 0;
+      while (Date.now() < until) if ((await stream.lines.next("PROBE")) === "PROBE") probes++;
+      expect(probes).toBeGreaterThan(0);
+      expect(stream.lines.ended).toBeUndefined();
+    } finally {
+      stream.close();
+    }
   });
 
   it("a body that arrives in time is unaffected", async () => {
