@@ -117,7 +117,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     lastSessionAt = Date.now();
     expectations = check(ctx);
 
-    const live = await Promise.all(stack.origins.filter((o) => o.process.child.exitCode === null && o.process.child.signalCode === null).map((o) => fetchOriginLog(o.id, o.directUrl)));
+    const live = await Promise.all(stack.origins.filter((o) => o.process.child.exitCode === null && o.process.child.signalCode === null).map((o) => fetchOriginLog(o.id, o.adminUrl)));
     const wrong = misroutedRequests([...ctx.savedLogs.filter((l) => !live.some((x) => x.origin === l.origin)), ...live]);
     misrouted = wrong.length + clients.reduce((n, c) => n + c.stats.misrouted, 0);
     if (wrong.length > 0) settings.log(`misrouted: ${JSON.stringify(wrong.slice(0, 5))}`);

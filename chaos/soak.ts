@@ -174,7 +174,7 @@ await Promise.race([Promise.all(runs), sleep(30_000)]);
 const stoppedAt = Date.now();
 
 const stats = all.map((c) => c.stats).reduce(mergeStats, emptyStats());
-const logs = await Promise.all(stack.origins.map((o) => fetchOriginLog(o.id, o.directUrl)));
+const logs = await Promise.all(stack.origins.map((o) => fetchOriginLog(o.id, o.adminUrl)));
 const misrouted = misroutedRequests(logs).length + stats.misrouted;
 say(`waiting up to ${Math.ceil(maxSessionSeconds * (1 + EXPIRY_JITTER))} s for the last sessions to expire...`);
 await sleep(Math.max(0, stoppedAt + maxSessionSeconds * 1000 * (1 + EXPIRY_JITTER) - Date.now()));

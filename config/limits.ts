@@ -16,6 +16,9 @@
  *   own for a message a Worker receives.
  * - protocol line 64 KiB: a TLCP request line (Lightstreamer's own `request_limit` is
  *   50,000 bytes) or a WebSocket opening message.
+ * - body read 30 s: a whole S or CR body (1 MiB at most by default) arrives in well under
+ *   a second on any working link; a client that trickles one holds connections no longer
+ *   (issue 16 F9; nginx's `client_body_timeout` is 60 s between reads).
  *
  * Configurable per pool in `POOLS` (`"settings": {"limits": {...}}`); errors name the field.
  */
@@ -36,6 +39,12 @@ export interface Limits {
   readonly webSocketMessageBytes: number;
   /** One protocol line: a TLCP request line, a WebSocket opening message. → the protocol's error */
   readonly protocolLineBytes: number;
+  /**
+   * How long an S or CR request body may take to arrive, whole, in milliseconds: a client
+   * trickling a body holds the edge's and the origin's connections no longer than this.
+   * → 408 body_timeout, the origin request cut (relay/body-limit.ts)
+   */
+  readonly bodyReadMs: number;
 }
 
 export const KiB = 1024;
@@ -47,6 +56,7 @@ export const DEFAULT_LIMITS: Limits = {
   bodyBytes: 1 * MiB,
   webSocketMessageBytes: 1 * MiB,
   protocolLineBytes: 64 * KiB,
+  bodyReadMs: 30_000,
 };
 
 /** The smallest value each limit may be set to: below it, ordinary clients would break. */
@@ -56,6 +66,7 @@ const MINIMUMS: Limits = {
   bodyBytes: 1 * KiB,
   webSocketMessageBytes: 1 * KiB,
   protocolLineBytes: 1 * KiB,
+  bodyReadMs: 1_000,
 };
 
 /**
@@ -69,6 +80,7 @@ const MAXIMUMS: Limits = {
   bodyBytes: 100 * 1000 * 1000,
   webSocketMessageBytes: 1 * MiB,
   protocolLineBytes: 1 * MiB,
+  bodyReadMs: 600_000,
 };
 
 const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>;
@@ -96,7 +108,8 @@ export function resolveLimits(raw: unknown, field: string): Limits {
       continue;
     }
     if (typeof value !== "number" || !Number.isInteger(value) || value < MINIMUMS[name] || value > MAXIMUMS[name]) {
-      throw new ConfigError(`${field}.${name}`, `must be an integer number of bytes in [${MINIMUMS[name]}, ${MAXIMUMS[name]}]`);
+      const unit = name.endsWith("Ms") ? "milliseconds" : "bytes";
+      throw new ConfigError(`${field}.${name}`, `must be an integer number of ${unit} in [${MINIMUMS[name]}, ${MAXIMUMS[name]}]`);
     }
     out[name] = value;
   }

@@ -10,6 +10,7 @@ import { DEFAULT_HEALTH_SETTINGS, resolveHealthSettings, type HealthSettings } f
 import { DEFAULT_SESSION_START, resolveSessionStart, type SessionStart } from "./session-start.ts";
 import { DEFAULT_SESSION_LIFETIME, resolveSessionLifetime, type SessionLifetime } from "./session-lifetime.ts";
 import { DEFAULT_NETWORK_BUDGET, resolveNetworkBudget, type NetworkBudget } from "./network-budget.ts";
+import { DEFAULT_PATH_POLICY, resolvePathPolicy, type PathPolicy } from "./path-policy.ts";
 
 export type { HealthSettings } from "./health-settings.ts";
 
@@ -52,6 +53,8 @@ export interface PoolSettings {
   readonly sessionLifetime: SessionLifetime;
   /** S requests per client network (network-budget.ts). */
   readonly networkBudget: NetworkBudget;
+  /** Which request paths the edge relays to the pool's origins (path-policy.ts). */
+  readonly pathPolicy: PathPolicy;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -66,6 +69,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   sessionStart: DEFAULT_SESSION_START,
   sessionLifetime: DEFAULT_SESSION_LIFETIME,
   networkBudget: DEFAULT_NETWORK_BUDGET,
+  pathPolicy: DEFAULT_PATH_POLICY,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -92,7 +96,7 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
   const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits",
-    "allowedOrigins", "sessionStart", "sessionLifetime", "networkBudget"]);
+    "allowedOrigins", "sessionStart", "sessionLifetime", "networkBudget", "pathPolicy"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
   if (r.enabled !== undefined && typeof r.enabled !== "boolean") throw new ConfigError(`${field}.rebalance.enabled`, "must be true or false");
@@ -118,5 +122,6 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     sessionStart: resolveSessionStart(s.sessionStart, `${field}.sessionStart`),
     sessionLifetime: resolveSessionLifetime(s.sessionLifetime, `${field}.sessionLifetime`),
     networkBudget: resolveNetworkBudget(s.networkBudget, `${field}.networkBudget`),
+    pathPolicy: resolvePathPolicy(s.pathPolicy, `${field}.pathPolicy`),
   };
 }

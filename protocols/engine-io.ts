@@ -64,8 +64,13 @@ export const engineIoAdapter: ProtocolAdapter = {
   name: "engine.io",
   matches: (url) => url.pathname.startsWith(ENGINE_IO_PATH),
   classify(request, url) {
-    const sid = url.searchParams.get("sid");
-    if (sid !== null && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid" };
+    // URLSearchParams decodes names as Engine.IO servers do (`s%69d` is `sid`): more than
+    // one sid could let the token name one session and the origin read another (issue 16
+    // F4). One sid, the token's, is what the origin gets (toOrigin).
+    const sids = url.searchParams.getAll("sid");
+    if (sids.length > 1) return { kind: "refused", response: engineIoAdapter.failure(400, "bad_request", "sid given more than once") };
+    const sid = sids[0];
+    if (sid !== undefined && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid" };
     return isHandshake(request, url) ? { kind: "S" } : { kind: "no-session" };
   },
 

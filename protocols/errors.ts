@@ -29,6 +29,7 @@ export type EdgeErrorCode =
   | "url_too_long"
   | "headers_too_large"
   | "body_too_large"
+  | "body_timeout"
   | "line_too_long"
   | "config_invalid"
   | "internal_error";

@@ -7,15 +7,17 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startStack, type RunningStack } from "../../infra/local/stack.ts";
+import { ADMIN_LISTENER, startStack, type RunningStack } from "../../infra/local/stack.ts";
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import { startFaultProxy, type FaultProxy } from "../faults/fault-proxy.ts";
 import { alive, workerdPids } from "./processes.ts";
 
 export interface ChaosOrigin {
   readonly id: string;
-  /** The origin itself (for its /_debug/requests log), not through the proxy. */
+  /** The origin itself, not through the proxy. */
   readonly directUrl: string;
+  /** The origin's admin listener: its /_debug/requests log (never on directUrl, issue 16 F2). */
+  readonly adminUrl: string;
   readonly process: OriginProcess;
   readonly proxy: FaultProxy;
 }
@@ -68,6 +70,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
           [
             "--listen",
             "combined=127.0.0.1:0",
+            "--listen",
+            ADMIN_LISTENER,
             // SSE keep-alives well inside the clients' liveness timeout. The origin drops a
             // WebSocket peer that answers no ping for a whole ping period: longer than the
             // stall scenario's freeze, so a short stall alone ends no WebSocket.
@@ -86,7 +90,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     );
     processes.push(...started);
     for (const p of started) proxies.push(await startFaultProxy(p.url));
-    const origins = started.map((p, i) => ({ id: p.id, directUrl: p.url, process: p, proxy: proxies[i] as FaultProxy }));
+    const origins = started.map((p, i) => ({ id: p.id, directUrl: p.url, adminUrl: p.adminUrl ?? "", process: p, proxy: proxies[i] as FaultProxy }));
     const stack = await startStack({
       port: 0,
       prebuilt: options.prebuilt ?? true,

@@ -17,8 +17,8 @@ interface LoggedRequest {
 
 export type OriginLog = { readonly origin: string; readonly entries: readonly LoggedRequest[] };
 
-export async function fetchOriginLog(origin: string, directUrl: string): Promise<OriginLog> {
-  const res = await fetch(`${directUrl}/_debug/requests`, { signal: AbortSignal.timeout(10_000) });
+export async function fetchOriginLog(origin: string, adminUrl: string): Promise<OriginLog> {
+  const res = await fetch(`${adminUrl}/_debug/requests`, { signal: AbortSignal.timeout(10_000) });
   return { origin, entries: (await res.json()) as LoggedRequest[] };
 }
 

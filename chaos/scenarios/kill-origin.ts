@@ -17,7 +17,7 @@ export const killOrigin: Scenario = {
     const others = ctx.clients.filter((c) => c.origin !== undefined && c.origin !== victimId);
     const before = new Map(ctx.clients.map((c) => [c, snapshot(c.stats)]));
     // Its log dies with it: keep what reached it so far for the misroute check.
-    ctx.savedLogs.push(await fetchOriginLog(victim.id, victim.directUrl));
+    ctx.savedLogs.push(await fetchOriginLog(victim.id, victim.adminUrl));
     victim.process.child.kill("SIGKILL");
     await new Promise<void>((resolve) => victim.process.child.once("exit", () => resolve()));
     await new Promise((r) => setTimeout(r, ctx.settings.quick ? 2_500 : 6_000));

@@ -20,7 +20,7 @@ import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } 
 import { IdleDeadline } from "./idle-deadline.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import { poolLimits } from "../../workers/edge/pool-limits.ts";
-import { bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
+import { bodyTimedOut, bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
 
@@ -166,7 +166,10 @@ export class SessionObject extends DurableObject<Env> {
       retentionMs: route.retentionMs ?? RECORD_GRACE_MS,
       idleMs: route.idleMs ?? 0,
     };
-    const outcome = await this.#forward(request, record, adapter, route.token, route.announce);
+    // S bodies have no size limit, but a deadline (issue 16 F9): a trickled one is cut.
+    const bounded = boundRelayBody(request, Number.POSITIVE_INFINITY, poolLimits(this.env, route.pool).bodyReadMs);
+    const outcome = await this.#forward(bounded.request, record, adapter, route.token, route.announce, bounded.signal);
+    if (bounded.timedOut()) return bodyTimedOut(adapter, outcome, bounded);
     if (!outcome.ok) {
       // The session never existed; the edge may place it elsewhere.
       await this.#discard();
@@ -206,11 +209,13 @@ export class SessionObject extends DurableObject<Env> {
     this.#idle.touch(record, Date.now());
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
-    const bounded = boundRelayBody(toOrigin, poolLimits(this.env, record.pool).bodyBytes);
+    const limits = poolLimits(this.env, record.pool);
+    const bounded = boundRelayBody(toOrigin, limits.bodyBytes, limits.bodyReadMs);
     const pending = this.#open.pending();
     const signal = eitherSignal(pending.signal, bounded.signal);
     const outcome = await this.#forward(bounded.request, record, adapter, route.token, false, signal).finally(pending.done);
     if (bounded.exceeded()) return bodyTooLarge(adapter, outcome, bounded);
+    if (bounded.timedOut()) return bodyTimedOut(adapter, outcome, bounded);
     if (this.#record?.state !== "active") {
       // The session ended while the origin was answering. A WebSocket that opened meanwhile
       // has been given the end signal already (OpenConnections); anything else is dropped.

@@ -14,6 +14,8 @@ export interface OriginProcess {
   /** URL of the first listener (the combined one, as the local stack starts it). */
   readonly url: string;
   readonly listeners: ReadonlyArray<{ kind: string; url: string; proxy: string }>;
+  /** URL of its `admin` listener (/admin/state, /_debug/requests), when it has one. */
+  readonly adminUrl: string | undefined;
   readonly child: ChildProcess;
   /** Sends SIGTERM and waits for exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
@@ -87,6 +89,7 @@ export async function startReadyProcess(
     id,
     url: first.url,
     listeners,
+    adminUrl: listeners.find((l) => l.kind === "admin")?.url,
     child,
     async stop(graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -62,6 +62,12 @@ export const DEFAULT_EDGE_PORT = 8787;
 export const DEFAULT_ORIGIN_COUNT = 3;
 export const DEFAULT_ORIGIN_BASE_PORT = 9001;
 export const DEFAULT_DEMO_PORT = 8788;
+/**
+ * Each reference origin's admin listener (/admin/state, /_debug/requests): its own
+ * ephemeral loopback port, never the one the edge relays to (issue 16 F2); no PROXY
+ * header, whatever the origin's other listeners require.
+ */
+export const ADMIN_LISTENER = "admin=127.0.0.1:0,proxy=refuse,proxy-auth=off";
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const host = options.host ?? "127.0.0.1";
@@ -77,7 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const started = await Promise.all(
         Array.from({ length: count }, (_, i) => {
           const port = base === 0 ? 0 : base + i;
-          return startOriginProcess(`o${i + 1}`, ["--listen", `combined=${host}:${port}`, ...(options.originArgs ?? [])], log);
+          return startOriginProcess(`o${i + 1}`, ["--listen", `combined=${host}:${port}`, "--listen", ADMIN_LISTENER, ...(options.originArgs ?? [])], log);
         }),
       );
       processes.push(...started);

@@ -105,7 +105,11 @@ async function main(): Promise<void> {
   // Before the ready line: from then on, any way this process ends also ends the stack.
   starting.end();
   supervise(stack, guard);
-  for (const o of stack.origins) process.stdout.write(`  origin ${o.id}  ${o.url}\n`);
+  for (const o of stack.origins) {
+    // Its /admin/state and /_debug/requests answer only on the admin listener (docs/security.md F2).
+    const adminUrl = stack.processes.find((p) => p.id === o.id)?.adminUrl;
+    process.stdout.write(`  origin ${o.id}  ${o.url}${adminUrl === undefined ? "" : `  (admin: ${adminUrl})`}\n`);
+  }
   process.stdout.write(`  admin token (dev only): ${stack.adminToken}\n`);
   process.stdout.write(`  try: curl -i -X POST ${stack.edgeUrl}/session\n`);
   if (stack.demo !== undefined) process.stdout.write(`  demo (Lightstreamer web client): ${stack.demo.page(stack.edgeUrl)}\n`);

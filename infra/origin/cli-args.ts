@@ -19,7 +19,9 @@ import {
 export const USAGE = `usage: node infra/origin/main.ts --id ID --listen KIND=HOST:PORT[,OPTION=VALUE...] [flags]
 
   --id ID                       origin id (X-Origin-Id, payloads, logs)
-  --listen KIND=HOST:PORT       repeatable; KIND is combined|create|control; PORT 0 = ephemeral;
+  --listen KIND=HOST:PORT       repeatable; KIND is combined|create|control|admin; PORT 0 = ephemeral;
+                                admin serves only /health, /admin/state and /_debug/requests
+                                (never reachable on the other kinds: keep it off public networks);
                                 IPv6 as [::1]:9001. Per-listener options after commas:
                                 proxy=MODE, proxy-trusted=A|B, proxy-untrusted=POLICY,
                                 proxy-timeout-ms=N, proxy-max-header-bytes=N, proxy-auth=require|off

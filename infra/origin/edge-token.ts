@@ -5,6 +5,11 @@
 // with a token for a session on *this* origin: no token, a forged or expired one, or one
 // naming another origin (`o` claim). Answers 403 JSON.
 //
+// Session binding (issue 16 F4): the edge forwards the new session's token on S requests
+// too, and a session created with one remembers its `sk`; a CR request of the generic
+// protocol is then served only when its token's `sk` is that session's — a token for
+// session A with the path /session/<B> is refused (generic-protocol.ts requireSession).
+//
 // Keys: fetched on first use, cached (`cacheMaxAge`), and refetched when a token names an
 // unknown `kid` (a rotation) — at most once per cooldown, so a flood of made-up kids
 // cannot turn into a flood of JWKS fetches. Only asymmetric algorithms: the JWKS holds no
@@ -35,7 +40,11 @@ const CR_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>([
   "tlcp-heartbeat",
 ]);
 
-export type EdgeTokenCheck = (route: RouteName | undefined, method: string, headers: IncomingHttpHeaders) => Promise<void>;
+/** Requests that create a session: a token, when the edge sent one, names the new session. */
+const S_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>(["session-create", "ws-create"]);
+
+/** Checks the request's token where its route needs one; resolves to the token's `sk` (the edge's session key), if any. */
+export type EdgeTokenCheck = (route: RouteName | undefined, method: string, headers: IncomingHttpHeaders) => Promise<string | undefined>;
 
 export function createEdgeTokenCheck(
   originId: string,
@@ -48,10 +57,15 @@ export function createEdgeTokenCheck(
   });
   return async function checkEdgeToken(route, method, headers) {
     // CORS preflights carry no credentials by design.
-    if (route === undefined || !CR_ROUTES.has(route) || method === "OPTIONS") return;
+    if (route === undefined || method === "OPTIONS") return undefined;
+    const creates = S_ROUTES.has(route);
+    if (!creates && !CR_ROUTES.has(route)) return undefined;
     const header = headers[EDGE_TOKEN_HEADER];
     const token = Array.isArray(header) ? header[0] : header;
     if (token === undefined || token === "") {
+      // S requests need none (a session made without one is bound to no token, and no
+      // token-carrying CR request is served for it); CR requests do.
+      if (creates) return undefined;
       throw new HttpError(403, "token_missing", "this request carries no push-edge token (X-Push-Edge-Token)");
     }
     let claims: JWTPayload;
@@ -67,6 +81,7 @@ export function createEdgeTokenCheck(
     if (claims.o !== originId) {
       throw new HttpError(403, "token_wrong_origin", `push-edge token is for origin ${JSON.stringify(claims.o)}, this is ${originId}`);
     }
+    return typeof claims.sk === "string" ? claims.sk : undefined;
   };
 }
 

@@ -18,7 +18,7 @@ export type ControlCommand = { cmd: "emit"; data: unknown } | { cmd: "echo"; dat
 export function handleCreateSession(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): void {
   discardBody(req);
   assertCanCreateSession(ctx.runtime);
-  const session = ctx.runtime.sessions.create(ctx.client.client);
+  const session = ctx.runtime.sessions.create(ctx.client.client, edgeBinding(ctx));
   sendJson(
     res,
     201,
@@ -118,5 +118,15 @@ export function requireSession(ctx: RequestContext): Session {
   if (session === undefined || session.protocol !== "generic") {
     throw new HttpError(404, "session_not_found", `session ${JSON.stringify(id)} is not known to origin ${ctx.runtime.id}`);
   }
+  // With token verification on, the token must name this very session, not merely one of
+  // this origin's: a token for session A must not open /session/<B> (issue 16 F4).
+  if (ctx.runtime.edgeTokenCheck !== undefined && session.edgeSessionKey !== ctx.edgeSessionKey) {
+    throw new HttpError(403, "token_wrong_session", `the push-edge token does not name session ${JSON.stringify(id)}`);
+  }
   return session;
+}
+
+/** What a new session is bound to: the verified token's `sk`, when the edge sent one. */
+export function edgeBinding(ctx: RequestContext): { edgeSessionKey?: string } {
+  return ctx.edgeSessionKey === undefined ? {} : { edgeSessionKey: ctx.edgeSessionKey };
 }

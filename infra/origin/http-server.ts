@@ -38,7 +38,7 @@ export function createHttpServer(runtime: OriginRuntime): Server {
     }
     void (async () => {
       const name = checkRoute(ctx, true);
-      await runtime.edgeTokenCheck?.(name, ctx.method, req.headers);
+      ctx.edgeSessionKey = await runtime.edgeTokenCheck?.(name, ctx.method, req.headers);
       (name === "tlcp-ws" ? tlcpWebsockets : websockets).handleUpgrade(ctx, req, socket, head);
     })().catch((error: unknown) => {
       const failure = toHttpError(error);
@@ -63,7 +63,7 @@ export function createHttpServer(runtime: OriginRuntime): Server {
 
 async function dispatch(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = checkRoute(ctx, false);
-  await ctx.runtime.edgeTokenCheck?.(route, ctx.method, req.headers);
+  ctx.edgeSessionKey = await ctx.runtime.edgeTokenCheck?.(route, ctx.method, req.headers);
   switch (route) {
     case "health":
       return handleHealth(ctx, res);

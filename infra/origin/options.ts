@@ -7,13 +7,18 @@ import { V1_MAX_LENGTH } from "./proxy-protocol-v1.ts";
 import { DEFAULT_V2_MAX_LENGTH } from "./proxy-protocol-v2.ts";
 import type { RequestLogEntry } from "./request-log.ts";
 
-export type ListenerKind = "combined" | "create" | "control";
+/**
+ * `admin` serves only the operational endpoints (/health, /admin/state, /_debug/requests);
+ * the session kinds never serve /admin/state or /_debug/requests, so the listener an edge
+ * relays to cannot be made to block the node or list other clients (issue 16 F2).
+ */
+export type ListenerKind = "combined" | "create" | "control" | "admin";
 export type ProxyMode = "require" | "accept" | "refuse";
 export type UntrustedProxyPolicy = "reject" | "ignore";
 export type ProxyAuthMode = "require" | "off";
 export type OriginState = "active" | "draining" | "blocked";
 
-export const LISTENER_KINDS: readonly ListenerKind[] = ["combined", "create", "control"];
+export const LISTENER_KINDS: readonly ListenerKind[] = ["combined", "create", "control", "admin"];
 export const PROXY_MODES: readonly ProxyMode[] = ["require", "accept", "refuse"];
 export const UNTRUSTED_POLICIES: readonly UntrustedProxyPolicy[] = ["reject", "ignore"];
 export const PROXY_AUTH_MODES: readonly ProxyAuthMode[] = ["require", "off"];

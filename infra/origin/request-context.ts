@@ -23,6 +23,8 @@ export type RequestContext = {
   route: Route | undefined;
   /** Headers every response carries (X-Origin-Id). */
   baseHeaders: Record<string, string>;
+  /** The `sk` of the verified push-edge token (with --jwks-url), once checked. */
+  edgeSessionKey?: string;
   /** Records the request once; later calls are ignored. */
   log(status: number, extra?: { session?: string; websocket?: true }): void;
 };

@@ -1,7 +1,9 @@
 // The endpoint table: path shape → route, allowed methods, and which listener kinds serve
 // it. Listener kinds mirror Lightstreamer's CREATE_ONLY / CONTROL_ONLY ports: `create`
 // takes only S requests (new sessions), `control` only CR requests (existing sessions),
-// `combined` both. Operational endpoints answer on every kind.
+// `combined` both. /health answers on every kind (an edge's health checks use the session
+// listener); /admin/state and /_debug/requests only on an `admin` listener, which serves
+// nothing else — never on a listener an edge relays clients to (issue 16 F2).
 
 import type { ListenerKind } from "./options.ts";
 
@@ -32,14 +34,15 @@ export type Route = {
   sessionId?: string;
 };
 
-const ALL: readonly ListenerKind[] = ["combined", "create", "control"];
+const ALL: readonly ListenerKind[] = ["combined", "create", "control", "admin"];
+const ADMIN_ONLY: readonly ListenerKind[] = ["admin"];
 const S_ONLY: readonly ListenerKind[] = ["combined", "create"];
 const CR_ONLY: readonly ListenerKind[] = ["combined", "control"];
 
 const FIXED: Record<string, Omit<Route, "sessionId">> = {
   "/health": { name: "health", methods: ["GET"], kinds: ALL, websocket: false },
-  "/admin/state": { name: "admin-state", methods: ["POST"], kinds: ALL, websocket: false },
-  "/_debug/requests": { name: "debug-requests", methods: ["GET"], kinds: ALL, websocket: false },
+  "/admin/state": { name: "admin-state", methods: ["POST"], kinds: ADMIN_ONLY, websocket: false },
+  "/_debug/requests": { name: "debug-requests", methods: ["GET"], kinds: ADMIN_ONLY, websocket: false },
   "/session": { name: "session-create", methods: ["POST"], kinds: S_ONLY, websocket: false },
   "/ws": { name: "ws-create", methods: ["GET"], kinds: S_ONLY, websocket: true },
   // TLCP (Lightstreamer): create_session is S, the rest CR; OPTIONS answers browsers'
@@ -50,7 +53,7 @@ const FIXED: Record<string, Omit<Route, "sessionId">> = {
   "/lightstreamer/control.txt": { name: "tlcp-control", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
   "/lightstreamer/msg.txt": { name: "tlcp-msg", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
   "/lightstreamer/heartbeat.txt": { name: "tlcp-heartbeat", methods: ["POST", "OPTIONS"], kinds: CR_ONLY, websocket: false },
-  "/lightstreamer": { name: "tlcp-ws", methods: ["GET"], kinds: ALL, websocket: true },
+  "/lightstreamer": { name: "tlcp-ws", methods: ["GET"], kinds: ["combined", "create", "control"], websocket: true },
 };
 
 const SESSION_ROUTES: Record<string, Omit<Route, "sessionId">> = {

@@ -13,6 +13,8 @@ export type CreateSessionOptions = {
   protocol?: SessionProtocol;
   /** Overrides the store's idle period for this session (TLCP has its own expiry). */
   idleMs?: number;
+  /** The `sk` of the push-edge token that created it (with --jwks-url). */
+  edgeSessionKey?: string;
 };
 
 /** An open stream or WebSocket attached to a session. */
@@ -29,6 +31,8 @@ export type Session = {
   readonly client: string;
   readonly createdAt: number;
   readonly subscribers: ReadonlySet<Subscriber>;
+  /** The edge's session key (token `sk`) this session belongs to, when created through a verifying edge. */
+  readonly edgeSessionKey: string | undefined;
 };
 
 type SessionRecord = Session & {
@@ -75,6 +79,7 @@ export class SessionStore {
       client,
       createdAt: Date.now(),
       subscribers: new Set(),
+      edgeSessionKey: options.edgeSessionKey,
       idleMs: options.idleMs ?? this.#idleMs,
       idleTimer: undefined,
     };

@@ -9,7 +9,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import { requireSession } from "./generic-protocol.ts";
+import { edgeBinding, requireSession } from "./generic-protocol.ts";
 import { assertCanCreateSession } from "./health.ts";
 import { HttpError, writeRawResponse } from "./http-io.ts";
 import type { RequestContext } from "./request-context.ts";
@@ -59,7 +59,7 @@ export function createWebSocketGateway(): WebSocketGateway {
       let session: Session;
       if (ctx.route?.name === "ws-create") {
         assertCanCreateSession(ctx.runtime);
-        session = ctx.runtime.sessions.create(ctx.client.client);
+        session = ctx.runtime.sessions.create(ctx.client.client, edgeBinding(ctx));
       } else {
         session = requireSession(ctx);
       }

@@ -19,8 +19,9 @@ import { DEFAULT_LIMITS, type Limits } from "../../config/limits.ts";
 import type { Classification, Failure, ProtocolAdapter } from "../adapter.ts";
 import { isWebSocketUpgrade } from "../adapter.ts";
 import { rewriteConokIn, rewriteFirstLine } from "./conok.ts";
-import { encodeField, findSession, replaceSession, requestIds } from "./params.ts";
+import { encodeField, requestIds } from "./params.ts";
 import { readTlcpBody } from "./request-body.ts";
+import { pinSession, sessionNamed } from "./session-params.ts";
 
 export const TLCP_PATH = "/lightstreamer";
 /** TLCP error codes the edge uses. */
@@ -28,7 +29,8 @@ const SESSION_NOT_FOUND = 20;
 const NEW_SESSIONS_BLOCKED = 10;
 /** The request itself is unacceptable (malformed, or over a size limit); as Lightstreamer Server answers. */
 const MALFORMED_REQUEST = 65;
-const LIMIT_CODES: readonly EdgeErrorCode[] = ["url_too_long", "headers_too_large", "body_too_large", "line_too_long"];
+/** Refusals of the request itself (over a limit, or malformed: bad_request) are TLCP's 65. */
+const LIMIT_CODES: readonly EdgeErrorCode[] = ["url_too_long", "headers_too_large", "body_too_large", "line_too_long", "bad_request", "body_timeout"];
 /**
  * TLCP END cause 48: the server ends the session to refresh it. Clients recover by creating
  * a new session immediately (lightstreamer-client treats 41 and 48 as "retry", every other
@@ -101,10 +103,13 @@ export const tlcpAdapter: ProtocolAdapter = {
     }
     const { body, text } = read;
     const failure = kind === "bind_session" ? conerr : reqerrs(requestIds(text));
+    // The session is read as the origin will read it; an encoded, repeated or conflicting
+    // LS_session is refused (session-params.ts), so the origin is only ever told one.
+    const named = sessionNamed([url.search.slice(1), text]);
+    if (!named.ok) return { kind: "refused", response: failure(400, "bad_request", named.message) };
     // An absent LS_session is no session the edge knows: verification fails and the client
     // hears it in TLCP's words.
-    const token = findSession(url.search.slice(1)) ?? findSession(text) ?? "";
-    return { kind: "CR", token, carrier: "tlcp-session", body, failure };
+    return { kind: "CR", token: named.session ?? "", carrier: "tlcp-session", body, failure };
   },
 
   async created(response, token) {
@@ -123,11 +128,12 @@ export const tlcpAdapter: ProtocolAdapter = {
   async toOrigin(request, ids) {
     if (ids.originSessionId === null) return request;
     const url = new URL(request.url);
-    if (url.search.includes("LS_session=")) url.search = replaceSession(url.search.slice(1), ids.originSessionId);
+    // Every session-naming parameter, whatever its spelling, names the token's session.
+    if (url.search !== "") url.search = pinSession(url.search.slice(1), ids.originSessionId);
     const text = await request.text();
     const headers = new Headers(request.headers);
     headers.delete("content-length");
-    const body = text.includes("LS_session=") ? replaceSession(text, ids.originSessionId) : text;
+    const body = pinSession(text, ids.originSessionId);
     return new Request(url, { method: request.method, headers, body: request.method === "GET" ? null : body });
   },
 
@@ -138,7 +144,9 @@ export const tlcpAdapter: ProtocolAdapter = {
   },
 
   clientMessage(data, ids) {
-    return ids.originSessionId !== null && data.includes("LS_session=") ? replaceSession(data, ids.originSessionId) : data;
+    // A message may name a session in any spelling (LS%5Fsession...): the origin hears only
+    // this one. Cheap for messages that name none: the scan only rewrites matching names.
+    return ids.originSessionId !== null ? pinSession(data, ids.originSessionId) : data;
   },
 
   classifyMessage(data) {
@@ -146,7 +154,11 @@ export const tlcpAdapter: ProtocolAdapter = {
     // Over WebSocket, as over HTTP, every TLCP line ends with CRLF.
     if (verb === "wsok") return { kind: "reply", reply: "WSOK\r\n" };
     if (verb === "create_session") return { kind: "S" };
-    if (verb === "bind_session") return { kind: "CR", token: findSession(params) ?? "" };
+    if (verb === "bind_session") {
+      const named = sessionNamed([params]);
+      if (!named.ok) return { kind: "refuse", reply: `CONERR,${MALFORMED_REQUEST},${encodeField(named.message)}\r\n` };
+      return { kind: "CR", token: named.session ?? "" };
+    }
     return { kind: "refuse", reply: `CONERR,${SESSION_NOT_FOUND},${encodeField("expected create_session or bind_session")}\r\n` };
   },
 

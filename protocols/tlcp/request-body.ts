@@ -2,14 +2,16 @@
  * Reads a TLCP control/bind request body — which the edge must read, because it carries
  * `LS_session` — within the pool's limits: never more than `bodyBytes` held (read chunk by
  * chunk and abandoned at the limit, whatever Content-Length says), and no request line
- * longer than `protocolLineBytes`. Never throws: a body that fails to arrive is refused too.
+ * longer than `protocolLineBytes`, and within `bodyReadMs`. Never throws: a body that fails
+ * to arrive, or arrives too slowly, is refused too.
  */
 import type { EdgeErrorCode } from "../errors.ts";
-import type { Limits } from "../../config/limits.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../config/limits.ts";
+import { readBodyWithin, type BodyRead } from "../body-read.ts";
 
 export type TlcpBody =
   | { readonly ok: true; readonly body: ArrayBuffer; readonly text: string }
-  | { readonly ok: false; readonly code: Extract<EdgeErrorCode, "body_too_large" | "line_too_long" | "bad_request">; readonly message: string };
+  | { readonly ok: false; readonly code: Extract<EdgeErrorCode, "body_too_large" | "line_too_long" | "bad_request" | "body_timeout">; readonly message: string };
 
 export async function readTlcpBody(request: Request, limits: Limits): Promise<TlcpBody> {
   if (request.body === null) return { ok: true, body: new ArrayBuffer(0), text: "" };
@@ -19,8 +21,9 @@ export async function readTlcpBody(request: Request, limits: Limits): Promise<Tl
     await request.body.cancel().catch(() => undefined);
     return tooLarge;
   }
-  const bytes = await readAtMost(request.body, limits.bodyBytes);
+  const bytes = await readAtMost(request.body, limits.bodyBytes, limits.bodyReadMs);
   if (bytes === "too-large") return tooLarge;
+  if (bytes === "timeout") return { ok: false, code: "body_timeout", message: `request body not received within ${limits.bodyReadMs} ms` };
   if (bytes === "failed") return { ok: false, code: "bad_request", message: "request body could not be read" };
   if (longestLine(bytes) > limits.protocolLineBytes) {
     return { ok: false, code: "line_too_long", message: `a request line exceeds ${limits.protocolLineBytes} bytes` };
@@ -30,31 +33,8 @@ export async function readTlcpBody(request: Request, limits: Limits): Promise<Tl
 }
 
 /** The stream's bytes, or "too-large" once more than `max` arrived (the rest is cancelled). */
-export async function readAtMost(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | "too-large" | "failed"> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel().catch(() => undefined);
-        return "too-large";
-      }
-      chunks.push(value);
-    }
-  } catch {
-    return "failed";
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+export async function readAtMost(stream: ReadableStream<Uint8Array>, max: number, deadlineMs = DEFAULT_LIMITS.bodyReadMs): Promise<BodyRead> {
+  return readBodyWithin(stream, max, deadlineMs);
 }
 
 /** Bytes in the longest line (LF-separated, a CR before the LF not counted). */

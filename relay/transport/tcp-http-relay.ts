@@ -8,6 +8,7 @@ import { originTarget, uncompressedIfStreaming, type RelayOutcome } from "../htt
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
+import { requestHeadRefusal } from "./tcp/http1-refusal.ts";
 import { clientResponseHeaders, openTcpOrigin, tcpOriginHeaders } from "./tcp-origin-connection.ts";
 
 export async function relayHttpOverTcp(
@@ -17,18 +18,17 @@ export async function relayHttpOverTcp(
   signal?: AbortSignal,
 ): Promise<RelayOutcome> {
   const target = originTarget(request.url, link.url);
+  const requestHead = { method: request.method, target: `${target.pathname}${target.search}`, headers: tcpOriginHeaders(request, target) };
+  // A head that cannot be written as asked is the client's bad request, not a failed origin.
+  const refused = requestHeadRefusal(requestHead);
+  if (refused !== undefined) return { ok: true, response: refused };
   try {
     const connection = await openTcpOrigin(request, link, proxy);
     // Abandoned before the origin answered: closing the connection fails the exchange.
     const abandon = (): void => connection.close();
     if (signal?.aborted === true) abandon();
     signal?.addEventListener("abort", abandon);
-    const result = await exchange(connection, {
-      method: request.method,
-      target: `${target.pathname}${target.search}`,
-      headers: tcpOriginHeaders(request, target),
-      body: request.body,
-    }).finally(() => signal?.removeEventListener("abort", abandon));
+    const result = await exchange(connection, { ...requestHead, body: request.body }).finally(() => signal?.removeEventListener("abort", abandon));
     if (result.kind === "upgrade") {
       connection.close();
       return { ok: false, reason: "origin switched protocols on a plain request" };

@@ -13,6 +13,7 @@ import { endTooBig, overMessageLimit } from "../message-limit.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
+import { requestHeadRefusal } from "./tcp/http1-refusal.ts";
 import { TcpWebSocket } from "./tcp/websocket-client.ts";
 import { handshakeHeaders, handshakeProblem, newHandshakeKey } from "./tcp/websocket-handshake.ts";
 import { clientResponseHeaders, openTcpOrigin, tcpOriginHeaders } from "./tcp-origin-connection.ts";
@@ -28,14 +29,13 @@ export async function relayWebSocketOverTcp(
 ): Promise<RelayOutcome> {
   const target = originTarget(request.url, link.url);
   const key = newHandshakeKey();
+  const head = { method: "GET", target: `${target.pathname}${target.search}`, headers: handshakeHeaders(tcpOriginHeaders(request, target), key) };
+  // A handshake that cannot be written as asked is the client's bad request, not a failed origin.
+  const refused = requestHeadRefusal(head);
+  if (refused !== undefined) return { ok: true, response: refused };
   try {
     const connection = await openTcpOrigin(request, link, proxy);
-    const result = await exchange(connection, {
-      method: "GET",
-      target: `${target.pathname}${target.search}`,
-      headers: handshakeHeaders(tcpOriginHeaders(request, target), key),
-      body: null,
-    });
+    const result = await exchange(connection, { ...head, body: null });
     // The origin refused the upgrade (404 unknown session, 503 blocked...): its answer is the client's.
     if (result.kind === "response") {
       const { head, body } = result;

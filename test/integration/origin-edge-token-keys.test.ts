@@ -37,7 +37,7 @@ async function key(kid: string, alg: "ES256" | "Ed25519") {
   return { publicJwk, sign };
 }
 
-const outcome = (p: Promise<void>) => p.then(() => "ok", (e: { code?: string }) => e.code ?? "error");
+const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { code?: string }) => e.code ?? "error");
 
 describe("origin JWKS client", () => {
   it("learns a rotated-in key on first sight, and rate-limits refetches for unknown kids", async () => {

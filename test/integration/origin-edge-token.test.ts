@@ -145,6 +145,25 @@ describe("an origin verifying the edge's tokens (--jwks-url)", () => {
     }
   });
 
+  it("serves a session only to a token for that very session, not to another session's token (issue 16 F4)", async () => {
+    // Two sessions on one origin (two origins: of three sessions, two share one).
+    const made = [await session(), await session(), await session()];
+    const pair = made.flatMap((a, i) => made.slice(i + 1).filter((b) => b.origin === a.origin).map((b) => [a, b] as const))[0];
+    if (pair === undefined) throw new Error("no two sessions on one origin");
+    const [a, b] = pair;
+    // Through the edge: A's token, B's path. The edge routes by the token (to A's origin,
+    // which also holds B); the origin must not hand out B's record or take B's commands.
+    const record = await fetch(`${stack.edgeUrl}/session/${b.id}`, { headers: { "x-affinity-token": a.token } });
+    expect(record.status).toBe(403);
+    expect(await record.json()).toMatchObject({ error: "token_wrong_session" });
+    expect((await echo(stack.edgeUrl, b.id, { "x-affinity-token": a.token })).status).toBe(403);
+    const ws = await rejectedUpgrade(`${stack.edgeUrl.replace(/^http/, "ws")}/session/${b.id}/ws`, { "x-affinity-token": a.token });
+    expect(ws.status).toBe(403);
+    // Each token still opens its own session.
+    expect((await fetch(`${stack.edgeUrl}/session/${b.id}`, { headers: { "x-affinity-token": b.token } })).status).toBe(200);
+    expect((await echo(stack.edgeUrl, a.id, { "x-affinity-token": a.token })).status).toBe(200);
+  });
+
   it("still takes S requests without a token (they are not CR)", async () => {
     const res = await fetch(`${originUrl("v1")}/session`, { method: "POST" });
     expect(res.status).toBe(201);

@@ -7,7 +7,7 @@ import { httpJson, openSse } from "./support/http-clients.ts";
 import { rawExchange, rawStatus } from "./support/raw-tcp.ts";
 import { sleep, WAIT_MS } from "./support/wait.ts";
 
-function listenerUrl(origin: RunningOrigin, kind: "combined" | "create" | "control"): string {
+function listenerUrl(origin: RunningOrigin, kind: "combined" | "create" | "control" | "admin"): string {
   const listener = origin.listeners.find((l) => l.kind === kind);
   if (listener === undefined) throw new Error(`no ${kind} listener`);
   return listener.url;
@@ -24,6 +24,7 @@ async function createSession(base: string): Promise<string> {
 describe("generic protocol over HTTP", () => {
   let origin: RunningOrigin;
   let base: string;
+  let admin: string;
 
   beforeAll(async () => {
     origin = await startOrigin({
@@ -32,11 +33,13 @@ describe("generic protocol over HTTP", () => {
         { kind: "combined", host: "127.0.0.1", port: 0 },
         { kind: "create", host: "127.0.0.1", port: 0 },
         { kind: "control", host: "127.0.0.1", port: 0 },
+        { kind: "admin", host: "127.0.0.1", port: 0 },
       ],
       intervalMs: 0,
       keepAliveMs: 60_000,
     });
     base = listenerUrl(origin, "combined");
+    admin = listenerUrl(origin, "admin");
   });
   afterAll(async () => {
     await origin.close();
@@ -170,7 +173,7 @@ describe("generic protocol over HTTP", () => {
       await httpJson(`${base}/nowhere`),
       await httpJson(`${base}/session`, { method: "GET" }),
       await httpJson(`${base}/ws`),
-      await httpJson(`${base}/admin/state`, { method: "POST", body: { state: "sideways" } }),
+      await httpJson(`${admin}/admin/state`, { method: "POST", body: { state: "sideways" } }),
     ];
     expect(responses.map((r) => r.status)).toEqual([200, 404, 405, 426, 400]);
     for (const response of responses) expect(response.headers["x-origin-id"]).toBe("gen-1");
@@ -209,7 +212,7 @@ describe("generic protocol over HTTP", () => {
     expect(health.body).toMatchObject({ id: "gen-1", state: "active", capacity: 1000, client: "127.0.0.1", via: "socket" });
     expect((health.body as { sessions: number }).sessions).toBeGreaterThan(0);
 
-    const blocked = await httpJson(`${base}/admin/state`, { method: "POST", body: { state: "blocked" } });
+    const blocked = await httpJson(`${admin}/admin/state`, { method: "POST", body: { state: "blocked" } });
     expect(blocked.body).toMatchObject({ ok: true, state: "blocked", previous: "active" });
     try {
       const refused = await httpJson(`${base}/session`, { method: "POST" });
@@ -221,6 +224,23 @@ describe("generic protocol over HTTP", () => {
     } finally {
       origin.setState("active");
     }
+  });
+
+  it("serves /admin/state and /_debug/requests only on the admin listener, and nothing but operations there (issue 16 F2)", async () => {
+    for (const kind of ["combined", "create", "control"] as const) {
+      const url = listenerUrl(origin, kind);
+      const state = await httpJson(`${url}/admin/state`, { method: "POST", body: { state: "blocked" } });
+      expect(state.status, kind).toBe(404);
+      expect(state.body, kind).toMatchObject({ error: "wrong_listener" });
+      const debug = await httpJson(`${url}/_debug/requests`);
+      expect(debug.status, kind).toBe(404);
+      expect(debug.body, kind).toMatchObject({ error: "wrong_listener" });
+    }
+    expect(origin.getState()).toBe("active");
+    expect((await httpJson(`${admin}/health`)).status).toBe(200);
+    const session = await httpJson(`${admin}/session`, { method: "POST" });
+    expect(session.status).toBe(404);
+    expect(session.body).toMatchObject({ error: "wrong_listener" });
   });
 
   it("refuses sessions beyond capacity and forgets idle sessions", async () => {
@@ -271,7 +291,7 @@ describe("generic protocol over HTTP", () => {
     const sid = await createSession(base);
     await httpJson(`${base}/health`);
     await httpJson(`${base}/session/${sid}/control`, { method: "POST", body: { cmd: "echo" } });
-    const log = await httpJson(`${base}/_debug/requests`);
+    const log = await httpJson(`${admin}/_debug/requests`);
     const entries = log.body as Array<Record<string, unknown>>;
     expect(entries.some((e) => e.path === "/health" || e.path === "/_debug/requests")).toBe(false);
     const control = entries.filter((e) => e.path === `/session/${sid}/control`);

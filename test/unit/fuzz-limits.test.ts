@@ -95,6 +95,39 @@ describe("streamed CR body limit (session object)", () => {
   });
 });
 
+describe("body-read deadline (issue 16 F9, session object)", () => {
+  it("a body that arrives in time passes whole, its declared length kept, nothing aborted", async () => {
+    const request = new Request("https://o.example/x", { method: "POST", body: "hello", headers: { "content-length": "5" } });
+    const bounded = boundRelayBody(request, 1_000, 5_000);
+    const { bytes, ended } = await drain(bounded.request.body ?? new ReadableStream(), bounded.signal);
+    expect(ended).toBe(true);
+    expect(new TextDecoder().decode(new Uint8Array(bytes))).toBe("hello");
+    expect(bounded.request.headers.get("content-length")).toBe("5");
+    expect(bounded.timedOut()).toBe(false);
+    expect(bounded.signal?.aborted).toBe(false);
+  });
+
+  it("a trickled body past the deadline aborts the origin request and never ends", async () => {
+    let push: (() => void) | undefined;
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array([0x7b]));
+        push = () => controller.enqueue(new Uint8Array([0x20]));
+      },
+    });
+    const trickle = setInterval(() => push?.(), 10);
+    try {
+      const bounded = boundRelayBody(new Request("https://o.example/x", { method: "POST", body: source }), 1_000, 60);
+      const { ended } = await drain(bounded.request.body ?? source, bounded.signal);
+      expect(ended).toBe(false);
+      expect(bounded.timedOut()).toBe(true);
+      expect(bounded.exceeded()).toBe(false);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+});
+
 describe("limit settings", () => {
   // Found by the property below: an empty key was named "settings.limits." — no field at all.
   it("regression: names a key that is no identifier in quotes", () => {

@@ -12,6 +12,8 @@
  * - no declared length: streamed with chunked transfer coding.
  */
 
+import { encodeRequestHead } from "./http1-wire.ts";
+
 export const SMALL_BODY_BYTES = 64 * 1024;
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
@@ -117,16 +119,22 @@ async function* chunksOf(first: Uint8Array[], reader: ReadableStreamDefaultReade
   }
 }
 
-/** Header names and values are byte strings in Workers; latin1 keeps them byte for byte. */
+/**
+ * The request head as bytes (http1-wire.ts): throws Http1RequestRefused, and writes
+ * nothing, when a method, target, header name or value is not allowed on the wire.
+ */
 export function encodeHead(method: string, target: string, headers: Headers): Uint8Array {
-  let text = `${method} ${target} HTTP/1.1\r\n`;
-  for (const [name, value] of headers) text += `${name}: ${value}\r\n`;
-  return ascii(`${text}\r\n`);
+  return encodeRequestHead(method, target, headers);
 }
 
+/** Framing text we generate ourselves (chunk sizes, CRLF): ASCII, never narrowed. */
 export function ascii(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) throw new RangeError("ascii() given a non-ASCII character");
+    out[i] = code;
+  }
   return out;
 }
 

@@ -19,7 +19,7 @@ export const AUTH_KEYS = { [AUTH_KID]: Buffer.alloc(32, 7).toString("base64url")
 export interface ProxyStack {
   readonly stack: RunningStack;
   readonly edgeUrl: string;
-  /** The origins' second listener, without PROXY: for /_debug/requests only. */
+  /** The origins' admin listeners (no PROXY): for /_debug/requests. */
   readonly inspectUrls: readonly string[];
   close(): Promise<void>;
 }
@@ -47,9 +47,6 @@ export async function proxyStack(options: ProxyStackOptions): Promise<ProxyStack
       "--proxy",
       "require",
       ...(auth ? ["--proxy-auth-keys-file", keyFile] : []),
-      // A second listener for the test to read the request log through, without PROXY.
-      "--listen",
-      "combined=127.0.0.1:0,proxy=refuse,proxy-auth=off",
       ...(options.originArgs ?? []),
     ],
     originTransport: { transport: "tcp", proxy: { version: options.version, ...(auth ? { authKid: AUTH_KID } : {}) } },
@@ -62,7 +59,7 @@ export async function proxyStack(options: ProxyStackOptions): Promise<ProxyStack
   return {
     stack,
     edgeUrl: stack.edgeUrl,
-    inspectUrls: stack.processes.map((p) => p.listeners[1]?.url ?? ""),
+    inspectUrls: stack.processes.map((p) => p.adminUrl ?? ""),
     async close() {
       await stack.close();
       await rm(dir, { recursive: true, force: true });

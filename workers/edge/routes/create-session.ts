@@ -21,6 +21,8 @@ import { sessionObjectRequest, withHeaders } from "../relay/session-request.ts";
 import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
 import { mintNetwork } from "../token/network.ts";
+import { withForwardedToken } from "../../../protocols/token-carriers.ts";
+import { readBodyWithin } from "../../../protocols/body-read.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
@@ -47,7 +49,13 @@ export async function createSession(input: CreateInput): Promise<Response> {
   const coordinator = coordinatorStub(env, pool.name);
   const admission = view.snapshot?.settings.admission ?? { sessionsPerSecond: 0, burst: 1 };
 
-  const body = await replayableBody(request, input.body);
+  const body = await replayableBody(request, input.body, pool.settings.limits.bodyReadMs);
+  if ("failed" in body) {
+    // A body trickled past the deadline (issue 16 F9) or cut by the client: no origin saw it.
+    return body.failed === "timeout"
+      ? input.failure(408, "body_timeout", `the request body did not arrive within ${pool.settings.limits.bodyReadMs} ms`)
+      : input.failure(400, "bad_request", "the request body could not be read");
+  }
   const net = await mintNetwork(env.TOKEN_NETWORK_BINDING, request);
   const tried = new Set<string>();
   let last: Response | undefined;
@@ -98,7 +106,9 @@ export async function createSession(input: CreateInput): Promise<Response> {
         idleMs: pool.settings.sessionLifetime.idleSeconds * 1000,
       };
       const stub = sessionStub(env, sk);
-      const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
+      // The new session's token goes to the origin with the S request, as with every CR: an
+      // origin that verifies tokens binds the session to its `sk` (docs/security.md F4).
+      const response = await stub.fetch(sessionObjectRequest(withForwardedToken(outbound, token), request.method, body.value, route));
 
       const failure = response.headers.get(FAILURE_HEADER);
       const refused = response.status === 503;
@@ -160,11 +170,16 @@ function strip(response: Response): Response {
 async function replayableBody(
   request: Request,
   read: ArrayBuffer | undefined,
-): Promise<{ value: BodyInit | null; replayable: boolean }> {
+  deadlineMs: number,
+): Promise<{ value: BodyInit | null; replayable: boolean } | { failed: "timeout" | "failed" }> {
   if (read !== undefined) return { value: read, replayable: true };
   if (request.body === null) return { value: null, replayable: true };
   const length = Number(request.headers.get("content-length") ?? "NaN");
+  // A streamed body is held to the deadline by the session object, as it goes to the origin.
   if (!Number.isFinite(length) || length > REPLAYABLE_BODY_BYTES) return { value: request.body, replayable: false };
-  return { value: await request.arrayBuffer(), replayable: true };
+  const bytes = await readBodyWithin(request.body, length, deadlineMs);
+  if (bytes === "timeout") return { failed: "timeout" };
+  if (typeof bytes === "string") return { failed: "failed" };
+  return { value: bytes, replayable: true };
 }
 

@@ -8,6 +8,7 @@
  */
 import { requestRefusal, type Limits } from "../../../config/limits.ts";
 import type { Failure } from "../../../protocols/adapter.ts";
+import { requestHeadProblem } from "../../../relay/transport/tcp/http1-wire.ts";
 
 /** The URL and headers against the limits; a response when they are over. */
 export function refuseOversizedRequest(request: Request, limits: Limits, failure: Failure): Response | undefined {
@@ -19,4 +20,16 @@ export function refuseOversizedRequest(request: Request, limits: Limits, failure
 export function declaredBodyRefusal(request: Request, limits: Limits, failure: Failure): Response | undefined {
   const refusal = requestRefusal(request, limits, true);
   return refusal === undefined ? undefined : failure(refusal.status, refusal.code, refusal.message);
+}
+
+/**
+ * A method, path or header the origin could not be sent byte for byte (a control
+ * character, CR or LF inside a value: RFC 9110 §5.5; relay/transport/tcp/http1-wire.ts):
+ * refused with 400 before anything else, whichever transport the pool uses (issue 16 F1).
+ */
+export function refuseUnwritableHead(request: Request, url: URL, failure: Failure): Response | undefined {
+  const problem = requestHeadProblem(request.method, `${url.pathname}${url.search}`, request.headers);
+  if (problem === undefined) return undefined;
+  console.warn(JSON.stringify({ event: "request_head_refused", part: problem.part, reason: problem.message }));
+  return failure(400, "bad_request", `request refused: ${problem.message}`);
 }

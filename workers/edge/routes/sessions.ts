@@ -15,7 +15,8 @@ import { edgeRuntime } from "../runtime.ts";
 import { cookieOriginRefusal } from "./cookie-origin.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
-import { declaredBodyRefusal, refuseOversizedRequest } from "./input-limits.ts";
+import { declaredBodyRefusal, refuseOversizedRequest, refuseUnwritableHead } from "./input-limits.ts";
+import { refuseByPathPolicy } from "./path-policy-gate.ts";
 import { relaySession } from "./relay-session.ts";
 import { statelessRelay } from "./stateless-relay.ts";
 
@@ -30,8 +31,9 @@ export const sessionRoutes = () =>
     if (pool === undefined) return errorResponse(404, "unknown_pool", `no pool serves host ${url.hostname}`);
     const adapter = adapterFor(url);
     const limits = pool.settings.limits;
-    const oversized = refuseOversizedRequest(request, limits, adapter.failure);
-    if (oversized !== undefined) return oversized;
+    // Input limits, bytes the origin could not be sent as they are (F1), the pool's path policy (F2).
+    const refused = refuseOversizedRequest(request, limits, adapter.failure) ?? refuseUnwritableHead(request, url, adapter.failure) ?? refuseByPathPolicy(pool, url, adapter.failure);
+    if (refused !== undefined) return refused;
     const classification = await adapter.classify(request, url, limits, pool.settings.sessionStart);
     const outbound = outboundRequest(request, url);
     const later = (p: Promise<unknown>) => waitUntil(c, p);
