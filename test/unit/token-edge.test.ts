@@ -114,10 +114,12 @@ describe("network binding", () => {
 });
 
 describe("the token on its way to the origin", () => {
-  it("CR requests carry the verified token as X-Push-Edge-Token; a client's own copy never passes", async () => {
+  it("S and CR requests carry the session's own token as X-Push-Edge-Token; a client's own copy never passes", async () => {
     const s = await call("/session", { method: "POST", headers: { "x-push-edge-token": "forged-by-client" } });
     const token = s.headers.get("x-affinity-token") ?? "";
-    expect(seen[0]?.headers.get("x-push-edge-token")).toBeNull();
+    expect(token).not.toBe("");
+    // The S request names the new session to its origin (docs/security.md F4), never the client's copy.
+    expect(seen[0]?.headers.get("x-push-edge-token")).toBe(token);
 
     await call("/s/control", { method: "POST", headers: { "x-affinity-token": token, "x-push-edge-token": "forged-by-client" } });
     const cr = seen.at(-1);

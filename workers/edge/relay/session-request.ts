@@ -42,7 +42,20 @@ export function sessionObjectRequest(
   route: Route,
 ): Request {
   outbound.headers.set(ROUTE_HEADER, encodeRoute(route));
-  return new Request(outbound.url, { method, headers: outbound.headers, body });
+  return new Request(outbound.url, { method, headers: outbound.headers, body: bodyFor(method, body, outbound.headers) });
+}
+
+/**
+ * The body to send with `method`: none for GET and HEAD, whose bodies have no meaning and
+ * which the runtime refuses to build a request with — a client's `Content-Length: 0` on a
+ * GET was a 500. Its framing headers go too: the next hop would make an (empty) body of
+ * them again.
+ */
+export function bodyFor<B>(method: string, body: B | null, headers: Headers): B | null {
+  if (method !== "GET" && method !== "HEAD") return body;
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
+  return null;
 }
 
 /** Copies a response with changed headers, keeping a WebSocket (101) intact. */

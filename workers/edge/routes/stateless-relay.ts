@@ -16,7 +16,8 @@ import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { isWebSocketUpgrade } from "../../../protocols/adapter.ts";
 import { pickOrigin } from "../balance/pick.ts";
 import { readyView } from "../balance/ready-view.ts";
-import { withHeaders } from "../relay/session-request.ts";
+import { bodyFor } from "../relay/session-request.ts";
+import { withoutEdgeClaims } from "../../../protocols/origin-response.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** Bodiless requests may be tried on another origin when one cannot be reached. */
@@ -42,7 +43,7 @@ export async function statelessRelay(input: StatelessInput): Promise<Response> {
     if (origin === undefined) break;
     tried.add(origin.id);
     const outcome = await relayHttp(
-      new Request(outbound.url, { method: request.method, headers: outbound.headers, body: request.body }),
+      new Request(outbound.url, { method: request.method, headers: outbound.headers, body: bodyFor(request.method, request.body, outbound.headers) }),
       {
         url: origin.config.url,
         transport: transportFromWire(origin.config) ?? FETCH_TRANSPORT,
@@ -53,8 +54,9 @@ export async function statelessRelay(input: StatelessInput): Promise<Response> {
     );
     if (outcome.ok) {
       input.observation.routed(origin.id, "");
-      // The session object's failure marker means nothing here; an origin must not set it.
-      return outcome.response.headers.has(FAILURE_HEADER) ? withHeaders(outcome.response, (h) => h.delete(FAILURE_HEADER)) : outcome.response;
+      // What an origin may not say in the edge's words (the failure marker, an affinity
+      // cookie or token) is removed here too, as on the session object's path (F12).
+      return withoutEdgeClaims(outcome.response, [FAILURE_HEADER]);
     }
     // Passive health, as on the S path: stop sending this isolate's requests there.
     view.markDown(origin.id, outcome.reason);
