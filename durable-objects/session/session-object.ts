@@ -69,7 +69,11 @@ export class SessionObject extends DurableObject<Env> {
       if (route === undefined) {
         return genericAdapter.failure(400, "bad_request", "session objects are reached through the edge only");
       }
-      return route.op === "create" ? this.#create(request, route) : this.#relay(request, route);
+      // The route is for this object only: the origin never sees it.
+      const headers = new Headers(request.headers);
+      headers.delete(ROUTE_HEADER);
+      const toOrigin = new Request(request, { headers });
+      return route.op === "create" ? this.#create(toOrigin, route) : this.#relay(toOrigin, route);
     });
   }
 
