@@ -100,7 +100,8 @@ export function decodeRoute(value: string | null): Route | undefined {
     transportFromWire(r.origin as Record<string, unknown>) !== undefined &&
     (r.relay === undefined || isRelayMode(r.relay))
   ) {
-    return { ...(r as unknown as CreateRoute), limits: limitsFromWire(r.limits) };
+    const route = r as unknown as CreateRoute;
+    return r.limits === undefined ? route : { ...route, limits: limitsFromWire(r.limits) };
   }
   return undefined;
 }
