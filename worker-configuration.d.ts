@@ -14,6 +14,7 @@ interface __BaseEnv_Env {
 	SESSIONS: DurableObjectNamespace<import("./workers/edge/index").SessionObject>;
 	POOL_COORDINATOR: DurableObjectNamespace<import("./workers/edge/index").PoolCoordinator>;
 	ORIGIN_SESSIONS: DurableObjectNamespace<import("./workers/edge/index").OriginSessions>;
+	ISOLATE_HUBS: DurableObjectNamespace<import("./workers/edge/index").IsolateHub>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
@@ -34,6 +35,7 @@ declare namespace Cloudflare {
 		SESSIONS: DurableObjectNamespace<import("./workers/edge/index").SessionObject>;
 		POOL_COORDINATOR: DurableObjectNamespace<import("./workers/edge/index").PoolCoordinator>;
 		ORIGIN_SESSIONS: DurableObjectNamespace<import("./workers/edge/index").OriginSessions>;
+		ISOLATE_HUBS: DurableObjectNamespace<import("./workers/edge/index").IsolateHub>;
 	}
 	interface ProductionEnv {
 		S_BUDGET: RateLimit;
@@ -49,6 +51,7 @@ declare namespace Cloudflare {
 		SESSIONS: DurableObjectNamespace<import("./workers/edge/index").SessionObject>;
 		POOL_COORDINATOR: DurableObjectNamespace<import("./workers/edge/index").PoolCoordinator>;
 		ORIGIN_SESSIONS: DurableObjectNamespace<import("./workers/edge/index").OriginSessions>;
+		ISOLATE_HUBS: DurableObjectNamespace<import("./workers/edge/index").IsolateHub>;
 	}
 	interface Env extends __BaseEnv_Env {}
 }

@@ -11,6 +11,7 @@ import { DEFAULT_SESSION_START, resolveSessionStart, type SessionStart } from ".
 import { DEFAULT_SESSION_LIFETIME, resolveSessionLifetime, type SessionLifetime } from "./session-lifetime.ts";
 import { DEFAULT_NETWORK_BUDGET, resolveNetworkBudget, type NetworkBudget } from "./network-budget.ts";
 import { DEFAULT_PATH_POLICY, resolvePathPolicy, type PathPolicy } from "./path-policy.ts";
+import { DEFAULT_RELAY_MODE, resolveRelayMode, type RelayMode } from "./relay-mode.ts";
 
 export type { HealthSettings } from "./health-settings.ts";
 
@@ -55,6 +56,8 @@ export interface PoolSettings {
   readonly networkBudget: NetworkBudget;
   /** Which request paths the edge relays to the pool's origins (path-policy.ts). */
   readonly pathPolicy: PathPolicy;
+  /** Where long-lived legs are pumped (relay-mode.ts). */
+  readonly relay: RelayMode;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -70,6 +73,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   sessionLifetime: DEFAULT_SESSION_LIFETIME,
   networkBudget: DEFAULT_NETWORK_BUDGET,
   pathPolicy: DEFAULT_PATH_POLICY,
+  relay: DEFAULT_RELAY_MODE,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -96,7 +100,7 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
   const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits",
-    "allowedOrigins", "sessionStart", "sessionLifetime", "networkBudget", "pathPolicy"]);
+    "allowedOrigins", "sessionStart", "sessionLifetime", "networkBudget", "pathPolicy", "relay"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
   if (r.enabled !== undefined && typeof r.enabled !== "boolean") throw new ConfigError(`${field}.rebalance.enabled`, "must be true or false");
@@ -123,5 +127,6 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     sessionLifetime: resolveSessionLifetime(s.sessionLifetime, `${field}.sessionLifetime`),
     networkBudget: resolveNetworkBudget(s.networkBudget, `${field}.networkBudget`),
     pathPolicy: resolvePathPolicy(s.pathPolicy, `${field}.pathPolicy`),
+    relay: resolveRelayMode(s.relay, `${field}.relay`),
   };
 }

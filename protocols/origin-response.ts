@@ -8,11 +8,24 @@
  *  - the affinity cookie (`Set-Cookie: pe_affinity=...`) and the `X-Affinity-Token`
  *    header: from an origin they would set a client's affinity — to a session of the
  *    origin's choosing, e.g. one whose token it was handed in `X-Push-Edge-Token`.
- * They are removed where the origin's response enters the edge (the session object's
- * forward to its origin), before the session object or the edge add their own. Every
+ * They are removed where the origin's response enters the edge — relayHttp() and
+ * relayWebSocket() in relay/, whoever runs them (the session object, the edge's own legs,
+ * the stateless relay) — before the session object or the edge add their own. Every
  * other header, other cookies included, is the origin's and passes unchanged.
  */
 import { TOKEN_COOKIE, TOKEN_HEADER } from "./token-carriers.ts";
+
+/**
+ * Set by the DO when it answers instead of the origin (`origin_unreachable`,
+ * `session_not_found`), read and removed by the edge — so the edge can tell the DO's
+ * answers from an origin's own 404 or 502.
+ */
+export const FAILURE_HEADER = "x-push-edge-failure";
+
+/** An origin's answer as the edge passes it on: edge-owned headers removed (see above). */
+export function originAnswer<O extends { ok: true; response: Response } | { ok: false }>(outcome: O): O {
+  return outcome.ok ? { ...outcome, response: withoutEdgeClaims(outcome.response, [FAILURE_HEADER]) } : outcome;
+}
 
 /** The origin's response without edge-owned headers; the same object when it has none. */
 export function withoutEdgeClaims(response: Response, internalHeaders: readonly string[]): Response {

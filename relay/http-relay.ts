@@ -5,9 +5,9 @@
  * as it is written, and a slow client's back-pressure reaches the origin through the
  * stream instead of piling up here.
  */
-import { ROUTE_HEADER } from "../durable-objects/session/route.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
-import { relayHttpOverTcp } from "./transport/tcp-http-relay.ts";
+import { originTransport } from "./transport/origin-transport.ts";
+import { originAnswer } from "../protocols/origin-response.ts";
 
 export type RelayOutcome =
   | { readonly ok: true; readonly response: Response }
@@ -22,20 +22,25 @@ export function originTarget(requestUrl: string, originUrl: string): URL {
   return target;
 }
 
-/** Headers for the origin: the client's, minus the edge's internal route. */
+/**
+ * Headers for the origin: the client's request headers as the edge passed them on. (The
+ * edge's internal route header never gets here: the session object takes it off first.)
+ */
 export function originHeaders(request: Request): Headers {
-  const headers = new Headers(request.headers);
-  headers.delete(ROUTE_HEADER);
-  return headers;
+  return new Headers(request.headers);
 }
 
 /**
- * Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection.
+ * Relays over the origin's transport (fetch() below, or a PROXY-protocol TCP connection).
  * `signal` abandons a request still waiting for the origin's answer (the session ended
  * meanwhile; an Engine.IO long-poll may wait for tens of seconds).
  */
-export async function relayHttp(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
-  if (link.transport.kind === "tcp") return relayHttpOverTcp(request, link, link.transport.proxy, signal);
+export function relayHttp(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
+  return originTransport(link.transport).exchange(request, link, signal).then(originAnswer);
+}
+
+/** The `fetch` transport's exchange (transport/origin-transport.ts). */
+export async function relayHttpOverFetch(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
   const target = originTarget(request.url, link.url);
   try {
     const response = await fetch(target, {

@@ -36,6 +36,8 @@ export interface ChaosStackOptions {
   readonly originArgs?: readonly string[];
   /** More pool settings, over the chaos pool's own (a scenario's network budget, say). */
   readonly poolSettings?: Record<string, unknown>;
+  /** The pool's relay mode (`edge` is the default). */
+  readonly relay?: "edge" | "object";
   readonly log?: (line: string) => void;
 }
 
@@ -103,6 +105,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         // suite wants to see what the faults alone do.
         rebalance: { enabled: false },
         ...options.poolSettings,
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
       },
       ...(persistDir === undefined ? {} : { persistDir }),
       log,

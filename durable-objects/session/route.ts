@@ -5,15 +5,12 @@
  * forge a route.
  */
 import { transportFromWire, type TransportWire } from "../../relay/transport/settings.ts";
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from "../../config/limits.ts";
+import { isRelayMode, type RelayMode } from "../../config/relay-mode.ts";
 
 
 export const ROUTE_HEADER = "x-push-edge-route";
-/**
- * Set by the DO when it answers instead of the origin (`origin_unreachable`,
- * `session_not_found`), read and removed by the edge — so the edge can tell the DO's
- * answers from an origin's own 404 or 502.
- */
-export const FAILURE_HEADER = "x-push-edge-failure";
+export { FAILURE_HEADER } from "../../protocols/origin-response.ts";
 
 /** The placed origin: where it is and, when not plain fetch, how to reach it (transport/settings.ts). */
 export interface RouteOrigin extends TransportWire {
@@ -42,6 +39,15 @@ export interface CreateRoute {
   readonly token: string;
   /** The client opted in to receive its token as the first WebSocket message. */
   readonly announce: boolean;
+  /**
+   * The pool's relay mode and input limits at creation: the session object keeps them in
+   * its record (it never reads the edge's configuration). Absent (a route from an edge
+   * older than relay modes): `object`, which such an edge can serve, and the defaults.
+   */
+  readonly relay?: RelayMode;
+  readonly limits?: Limits;
+  /** The isolate that sent the request (workers/edge/legs/): where an admitted leg runs. */
+  readonly isolate?: string;
 }
 
 export interface RelayRoute {
@@ -52,6 +58,11 @@ export interface RelayRoute {
   readonly origin: string;
   /** The verified token, the client's name for the session. */
   readonly token: string;
+  /**
+   * The isolate that sent the request, which can pump a long-lived leg itself (relay
+   * mode `edge`). Absent: the object relays everything, whatever its mode.
+   */
+  readonly isolate?: string;
 }
 
 export type Route = CreateRoute | RelayRoute;
@@ -73,6 +84,7 @@ export function decodeRoute(value: string | null): Route | undefined {
   const r = raw as Record<string, unknown>;
   if (typeof r.sk !== "string" || typeof r.pool !== "string") return undefined;
   if (typeof r.token !== "string") return undefined;
+  if (r.isolate !== undefined && typeof r.isolate !== "string") return undefined;
   if (r.op === "relay" && typeof r.origin === "string") return r as unknown as RelayRoute;
   if (
     r.op === "create" &&
@@ -86,13 +98,25 @@ export function decodeRoute(value: string | null): Route | undefined {
     r.origin !== null &&
     typeof (r.origin as Record<string, unknown>).id === "string" &&
     typeof (r.origin as Record<string, unknown>).url === "string" &&
-    transportFromWire(r.origin as Record<string, unknown>) !== undefined
+    transportFromWire(r.origin as Record<string, unknown>) !== undefined &&
+    (r.relay === undefined || isRelayMode(r.relay))
   ) {
-    return r as unknown as CreateRoute;
+    const route = r as unknown as CreateRoute;
+    return r.limits === undefined ? route : { ...route, limits: limitsFromWire(r.limits) };
   }
   return undefined;
 }
 
 function isDuration(value: unknown): boolean {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/** Limits as the route carries them; anything unreadable falls back to the defaults. */
+export function limitsFromWire(raw: unknown): Limits {
+  if (raw === undefined) return DEFAULT_LIMITS;
+  try {
+    return resolveLimits(raw, "route.limits");
+  } catch {
+    return DEFAULT_LIMITS;
+  }
 }

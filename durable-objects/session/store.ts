@@ -6,6 +6,9 @@
 
 import { migrateSchema } from "../sqlite-schema.ts";
 import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "../../relay/transport/settings.ts";
+import type { Limits } from "../../config/limits.ts";
+import type { RelayMode } from "../../config/relay-mode.ts";
+import { limitsFromWire } from "./route.ts";
 
 export type SessionState = "active" | "ended";
 
@@ -26,6 +29,10 @@ export interface SessionRecord {
   readonly retentionMs: number;
   /** No connection and no CR for this long ends the session (`idle`); 0 = never. */
   readonly idleMs: number;
+  /** Where long-lived legs run (config/relay-mode.ts), fixed at creation. */
+  readonly relayMode: RelayMode;
+  /** The pool's input limits at creation: the object never reads the edge's config. */
+  readonly limits: Limits;
 }
 
 /**
@@ -81,6 +88,11 @@ const MIGRATIONS: readonly string[] = [
   // v4: each session's own retention and idle time (config/session-lifetime.ts), fixed at creation.
   `ALTER TABLE session ADD COLUMN retention_ms INTEGER NOT NULL DEFAULT ${LEGACY_RETENTION_MS};
    ALTER TABLE session ADD COLUMN idle_ms INTEGER NOT NULL DEFAULT 0;`,
+  // v5: relay mode and limits in the record (an older session was relayed by its object), the
+  // legs the edge pumps for it (legs.ts), and the object's own activity (activity.ts).
+  `ALTER TABLE session ADD COLUMN relay_mode TEXT NOT NULL DEFAULT 'object';
+   ALTER TABLE session ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';
+   CREATE TABLE legs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, isolate TEXT NOT NULL, opened_at INTEGER NOT NULL);`,
 ];
 
 /**
@@ -127,6 +139,8 @@ export class SessionStore {
         ended_reason: string | null;
         retention_ms: number;
         idle_ms: number;
+        relay_mode: string;
+        limits: string;
       }>("SELECT * FROM session WHERE id = 1")
       .toArray()[0];
     if (row === undefined) return undefined;
@@ -144,6 +158,8 @@ export class SessionStore {
       endedReason: row.ended_reason,
       retentionMs: row.retention_ms,
       idleMs: row.idle_ms,
+      relayMode: row.relay_mode === "edge" ? "edge" : "object",
+      limits: limitsFromStorage(row.limits),
     };
   }
 
@@ -152,6 +168,7 @@ export class SessionStore {
     this.#sql.exec(
       `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_transport,
          origin_session_id, state, created_at, expires_at, ended_reason, retention_ms, idle_ms)
+         origin_session_id, state, created_at, expires_at, ended_reason, relay_mode, limits)
          VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.sk,
       r.pool,
@@ -166,6 +183,8 @@ export class SessionStore {
       r.endedReason,
       r.retentionMs,
       r.idleMs,
+      r.relayMode,
+      JSON.stringify(r.limits),
     );
   }
 
@@ -220,5 +239,14 @@ function transportFromStorage(json: string): TransportSettings {
     return transportFromWire(raw as Record<string, unknown>) ?? FETCH_TRANSPORT;
   } catch {
     return FETCH_TRANSPORT;
+  }
+}
+
+function limitsFromStorage(json: string): Limits {
+  try {
+    const raw: unknown = JSON.parse(json);
+    return limitsFromWire(typeof raw === "object" && raw !== null && Object.keys(raw).length > 0 ? raw : undefined);
+  } catch {
+    return limitsFromWire(undefined);
   }
 }

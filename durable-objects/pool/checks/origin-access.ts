@@ -1,12 +1,12 @@
 /**
- * How a health check reaches an origin, decided once here from the origin's transport so
- * that no check asks which one it has: a GET-only fetch (the runtime's fetch, or a raw
+ * How a health check reaches an origin, from the origin's transport (relay/transport/
+ * origin-transport.ts, the one place that knows which kind it is): a GET-only fetch (the runtime's fetch, or a raw
  * connection that starts with a PROXY LOCAL header for a `tcp` origin — a PROXY-only
  * listener would refuse anything else) and a bare connect (with that same header).
  */
-import { tcpHealthFetch, type HealthFetch } from "../../../relay/transport/tcp-health-fetch.ts";
+import type { HealthFetch } from "../../../relay/transport/tcp-health-fetch.ts";
+import { originTransport } from "../../../relay/transport/origin-transport.ts";
 import { openOriginConnection } from "../../../relay/transport/tcp/connect.ts";
-import { proxyHeaderLocal } from "../../../relay/transport/tcp/proxy-header.ts";
 import type { TransportSettings } from "../../../relay/transport/settings.ts";
 
 export type { HealthFetch } from "../../../relay/transport/tcp-health-fetch.ts";
@@ -20,9 +20,10 @@ export interface OriginAccess {
 }
 
 export function originAccess(transport: TransportSettings): OriginAccess {
-  const header = transport.kind === "tcp" ? proxyHeaderLocal(transport.proxy.version) : new Uint8Array(0);
+  const via = originTransport(transport);
+  const header = via.healthPreamble();
   return {
-    fetch: transport.kind === "tcp" ? tcpHealthFetch(transport.proxy) : (url, init) => fetch(url, init),
+    fetch: via.healthFetch((url, init) => fetch(url, init)),
     connect: async function connectOnce(originUrl, timeoutMs) {
       const connection = await openOriginConnection(originUrl, header, timeoutMs);
       try {

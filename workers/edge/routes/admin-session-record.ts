@@ -24,7 +24,16 @@ export function adminSessionRecordRoutes(): Hono<AdminEnv> {
     const signed = key.includes(".") ? await signedSessionKey(c.env, key) : undefined;
     const sk = signed ?? key;
     const view = await sessionStub(c.env, sk).describe();
-    if (view.record !== undefined) return c.json({ session: view.record, openWebSockets: view.openWebSockets, events: view.events });
+    if (view.record !== undefined) {
+      return c.json({
+        session: view.record,
+        openWebSockets: view.openWebSockets,
+        openStreams: view.openStreams,
+        legs: view.legs,
+        activity: view.activity,
+        events: view.events,
+      });
+    }
     const message =
       signed !== undefined
         ? `session ${sk} existed (the token is this edge's) but has expired from retention: ended sessions keep their record and event log for their pool's sessionLifetime.retentionSeconds, then nothing is kept`

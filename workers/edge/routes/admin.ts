@@ -5,6 +5,7 @@
  * every state change is audited (admin-access.ts, admin-audit.ts).
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import { hubStub } from "../../../durable-objects/hub/stub.ts";
 import { EdgeError } from "../../../protocols/errors.ts";
 import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
@@ -73,6 +74,10 @@ export function adminRoutes(): Hono<AdminEnv> {
   admin.route("/", adminSessionEndRoutes());
   admin.route("/", adminTokenInspectRoutes());
   admin.route("/", adminSessionRecordRoutes());
+
+  // An edge isolate's hub (relay mode `edge`): its legs, sockets and activity. Isolate ids
+  // appear in a session's `legs`.
+  admin.get("/isolates/:id", async (c) => c.json({ isolate: c.req.param("id"), ...(await hubStub(c.env, c.req.param("id")).describe()) }));
 
   return admin;
 }

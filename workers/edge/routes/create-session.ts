@@ -24,6 +24,10 @@ import { mintNetwork } from "../token/network.ts";
 import { withForwardedToken } from "../../../protocols/token-carriers.ts";
 import { readBodyWithin } from "../../../protocols/body-read.ts";
 import type { RouteContext } from "./route-context.ts";
+import { isWebSocketUpgrade } from "../../../protocols/adapter.ts";
+import { isolateLink } from "../legs/isolate-link.ts";
+import { takeGrantedLeg } from "../legs/granted-leg.ts";
+import { createWebSocketLeg } from "../legs/create-websocket-leg.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
 export const REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -104,11 +108,25 @@ export async function createSession(input: CreateInput): Promise<Response> {
         ...expiry(view.snapshot?.settings, now),
         retentionMs: pool.settings.sessionLifetime.retentionSeconds * 1000,
         idleMs: pool.settings.sessionLifetime.idleSeconds * 1000,
+        relay: pool.settings.relay,
+        limits: pool.settings.limits,
+        isolate: isolateLink().id,
       };
-      const stub = sessionStub(env, sk);
       // The new session's token goes to the origin with the S request, as with every CR: an
       // origin that verifies tokens binds the session to its `sk` (docs/security.md F4).
-      const response = await stub.fetch(sessionObjectRequest(withForwardedToken(outbound, token), request.method, body.value, route));
+      const toOrigin = withForwardedToken(outbound, token);
+      const response =
+        pool.settings.relay === "edge" && isWebSocketUpgrade(request)
+          ? await createWebSocketLeg(env, route, adapter, toOrigin, input.waitUntil)
+          : await takeGrantedLeg(await sessionStub(env, sk).fetch(sessionObjectRequest(toOrigin, request.method, body.value, route)), {
+              env,
+              sk,
+              adapter,
+              outbound: toOrigin,
+              method: request.method,
+              token,
+              waitUntil: input.waitUntil,
+            });
 
       const failure = response.headers.get(FAILURE_HEADER);
       const refused = response.status === 503;

@@ -11,13 +11,11 @@
  */
 import { relayHttp } from "../../../relay/http-relay.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../../relay/transport/settings.ts";
-import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import { isWebSocketUpgrade } from "../../../protocols/adapter.ts";
 import { pickOrigin } from "../balance/pick.ts";
 import { readyView } from "../balance/ready-view.ts";
 import { bodyFor } from "../relay/session-request.ts";
-import { withoutEdgeClaims } from "../../../protocols/origin-response.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** Bodiless requests may be tried on another origin when one cannot be reached. */
@@ -54,9 +52,8 @@ export async function statelessRelay(input: StatelessInput): Promise<Response> {
     );
     if (outcome.ok) {
       input.observation.routed(origin.id, "");
-      // What an origin may not say in the edge's words (the failure marker, an affinity
-      // cookie or token) is removed here too, as on the session object's path (F12).
-      return withoutEdgeClaims(outcome.response, [FAILURE_HEADER]);
+      // What an origin may not say in the edge's words is already gone (relayHttp, F12).
+      return outcome.response;
     }
     // Passive health, as on the S path: stop sending this isolate's requests there.
     view.markDown(origin.id, outcome.reason);
