@@ -110,7 +110,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       };
       const response =
         pool.settings.relay === "edge" && isWebSocketUpgrade(request)
-          ? await createWebSocketLeg(env, route, adapter, outbound, input.waitUntil)
+          ? await createWebSocketLeg(env, route, adapter, outbound, input.waitUntil, input.client)
           : await takeGrantedLeg(await sessionStub(env, sk).fetch(sessionObjectRequest(outbound, request.method, body.value, route)), {
               env,
               sk,

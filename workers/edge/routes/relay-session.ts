@@ -55,6 +55,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
     method: request.method,
     token: input.token,
     waitUntil: input.waitUntil,
+    ...(input.client === undefined ? {} : { client: input.client }),
   });
   const failure = response.headers.get(FAILURE_HEADER);
   if (failure === null) return response;
