@@ -46,10 +46,11 @@ export function socketEnd(ws: WebSocket): MessageEnd {
 }
 
 /**
- * Pumps between `client` and `origin` until either ends (or `end()` is called on the
+ * Pumps between `client` and `origin` (after `clientBacklog`, messages the client sent
+ * before the relay opened) until either ends (or `end()` is called on the
  * returned handle). `hooks.onClose` hears the side that ended first, once.
  */
-export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebSocketRelayHooks): RelayedWebSocket {
+export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebSocketRelayHooks, clientBacklog: readonly Message[] = []): RelayedWebSocket {
   let ended = false;
   const report = (side: CloseSide, code: number, reason: string): void => {
     if (ended) return;
@@ -76,8 +77,11 @@ export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebS
       closePeer(to, 1011, `${from} connection failed`);
     },
   });
-  client.listen(forward("client", origin, hooks.fromClient));
+  const fromClient = forward("client", origin, hooks.fromClient);
+  client.listen(fromClient);
   origin.listen(forward("origin", client, hooks.fromOrigin));
+  // What the client sent before the relay opened goes first, the same way as the rest.
+  for (const message of clientBacklog) fromClient.message(message);
   return {
     end(message, code, reason) {
       if (ended) return;

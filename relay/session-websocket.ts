@@ -7,7 +7,7 @@
 import type { ProtocolAdapter, SessionIds } from "../protocols/adapter.ts";
 import type { RelayOutcome } from "./http-relay.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
-import { relayWebSocket, type CloseSide, type RelayedWebSocket } from "./websocket-relay.ts";
+import { relayWebSocket, type ClientSlot, type CloseSide, type RelayedWebSocket } from "./websocket-relay.ts";
 
 export interface SessionWebSocketContext {
   /** The client's name for the session. */
@@ -21,6 +21,8 @@ export interface SessionWebSocketContext {
   readonly maxMessageBytes?: number;
   onOpen(relay: RelayedWebSocket): void;
   onClose(side: CloseSide, code: number, reason: string): void;
+  /** An already-accepted client socket to pump into (websocket-relay.ts ClientSlot). */
+  readonly client?: ClientSlot;
 }
 
 export function relaySessionWebSocket(
@@ -53,5 +55,6 @@ export function relaySessionWebSocket(
     ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids) }),
     onOpen: (relay) => ctx.onOpen(relay),
     onClose: (side, code, reason) => ctx.onClose(side, code, reason),
+    ...(ctx.client === undefined ? {} : { client: ctx.client }),
   });
 }

@@ -8,7 +8,7 @@
  * keep-alives pass through to the client.
  */
 import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
-import { closePeer, pumpMessages, socketEnd } from "./message-pump.ts";
+import { closePeer, pumpMessages, socketEnd, type Message, type MessageEnd } from "./message-pump.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
 import { originTransport } from "./transport/origin-transport.ts";
 import { originAnswer } from "../protocols/origin-response.ts";
@@ -38,6 +38,40 @@ export interface WebSocketRelayHooks {
   onClose(side: CloseSide, code: number, reason: string): void;
   /** Largest message relayed either way; a bigger one ends the relay with 1009 (message-limit.ts). */
   readonly maxMessageBytes?: number;
+  /**
+   * An already-accepted client socket (the first-message path): the relay pumps into it
+   * instead of answering 101 with a new one, and marks the slot adopted.
+   */
+  readonly client?: ClientSlot;
+}
+
+/** A client WebSocket the edge accepted itself, with what it sent before its relay opened. */
+export interface ClientSlot {
+  readonly socket: WebSocket;
+  /** Sent to the origin first, in order. */
+  readonly backlog: Array<string | ArrayBuffer>;
+  /** Set by the relay that took the socket over. */
+  adopted: boolean;
+}
+
+/**
+ * The client's end of a new relay: the slot's socket (its backlog is pumped first, as if just received),
+ * or the server side of a new pair whose other side goes back in the 101.
+ */
+export function clientEnd(hooks: WebSocketRelayHooks): { end: MessageEnd; webSocket: WebSocket | null; backlog: Message[] } {
+  const slot = hooks.client;
+  if (slot === undefined) {
+    const pair = new WebSocketPair();
+    pair[1].accept();
+    return { end: socketEnd(pair[1]), webSocket: pair[0], backlog: [] };
+  }
+  slot.adopted = true;
+  return { end: socketEnd(slot.socket), webSocket: null, backlog: slot.backlog.splice(0) };
+}
+
+/** The answer for a relay that opened: the 101 with the client's new socket, or (adopted) a plain 204. */
+export function openedResponse(webSocket: WebSocket | null, headers: Headers): Response {
+  return webSocket === null ? new Response(null, { status: 204, headers }) : new Response(null, { status: 101, headers, webSocket });
 }
 
 /** Headers the runtime sets itself for the origin handshake; forwarding them would clash. */
@@ -64,19 +98,17 @@ export async function relayWebSocketOverFetch(request: Request, link: OriginLink
   // The origin refused the upgrade (404 unknown session, 503 blocked...): its answer is the client's.
   if (origin === null) return { ok: true, response: upstream };
 
-  const pair = new WebSocketPair();
-  const client = pair[0];
-  const server = pair[1];
   origin.accept();
-  server.accept();
-  const relay = pumpMessages(socketEnd(server), socketEnd(origin), hooks);
+  const originEnd = socketEnd(origin);
+  const client = clientEnd(hooks);
+  const relay = pumpMessages(client.end, originEnd, hooks, client.backlog);
   hooks.onOpen?.(relay);
 
   const out = new Headers();
   for (const [name, value] of upstream.headers) {
     if (!HANDSHAKE_HEADERS.includes(name) && name !== "upgrade" && name !== "sec-websocket-accept") out.set(name, value);
   }
-  return { ok: true, response: new Response(null, { status: 101, headers: out, webSocket: client }) };
+  return { ok: true, response: openedResponse(client.webSocket, out) };
 }
 
 export { closeReason, sendableCode } from "./message-pump.ts";

@@ -167,9 +167,8 @@ export class SessionStore {
     this.#ensure();
     this.#sql.exec(
       `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_transport,
-         origin_session_id, state, created_at, expires_at, ended_reason, retention_ms, idle_ms)
-         origin_session_id, state, created_at, expires_at, ended_reason, relay_mode, limits)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         origin_session_id, state, created_at, expires_at, ended_reason, retention_ms, idle_ms, relay_mode, limits)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.sk,
       r.pool,
       r.adapter,

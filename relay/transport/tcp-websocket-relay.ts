@@ -9,9 +9,8 @@
  * client's by the runtime.
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
-import type { WebSocketRelayHooks } from "../websocket-relay.ts";
+import { clientEnd, openedResponse, type WebSocketRelayHooks } from "../websocket-relay.ts";
 import { pumpMessages, type EndHandlers, type MessageEnd } from "../message-pump.ts";
-import { socketEnd } from "../message-pump.ts";
 import type { Connection } from "./tcp/connection.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
@@ -53,14 +52,12 @@ export async function relayWebSocketOverTcp(
       connection.close();
       return { ok: false, reason: problem };
     }
-    const pair = new WebSocketPair();
-    const client = pair[0];
-    const server = pair[1];
-    server.accept();
-    const relay = pumpMessages(socketEnd(server), tcpEnd(connection, hooks.maxMessageBytes), hooks);
+    const originEnd = tcpEnd(connection, hooks.maxMessageBytes);
+    const client = clientEnd(hooks);
+    const relay = pumpMessages(client.end, originEnd, hooks, client.backlog);
     hooks.onOpen?.(relay);
     const headers = clientResponseHeaders(result.head.headers, ORIGIN_HANDSHAKE_HEADERS);
-    return { ok: true, response: new Response(null, { status: 101, headers, webSocket: client }) };
+    return { ok: true, response: openedResponse(client.webSocket, headers) };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }

@@ -43,8 +43,10 @@ describe("session object", () => {
   it("keeps its mapping across eviction and relays CR to the mapped origin only", async () => {
     const sk = crypto.randomUUID();
     const seen: string[] = [];
+    const routeHeaders: Array<string | null> = [];
     fakeOrigin((req) => {
       seen.push(req.url);
+      routeHeaders.push(req.headers.get(ROUTE_HEADER));
       return new Response("{}", { status: 201, headers: { "x-session-id": "origin-sid-1", "x-origin-id": "o2" } });
     });
     const stub = sessionStub(env, sk);
@@ -58,6 +60,9 @@ describe("session object", () => {
 
     const res = await stub.fetch(routed("/session/origin-sid-1/control?x=1", relay(sk), { method: "POST", body: "{}" }));
     expect(res.status).toBe(201);
+    // The edge's internal route never reaches an origin: the object takes it off on entry.
+    expect(routeHeaders.length).toBeGreaterThan(0);
+    expect(routeHeaders.every((h) => h === null)).toBe(true);
     expect(seen).toEqual([`${ORIGIN.url}/session`, `${ORIGIN.url}/session/origin-sid-1/control?x=1`]);
   });
 

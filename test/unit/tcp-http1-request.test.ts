@@ -74,7 +74,6 @@ describe("request headers over a raw connection", () => {
         "cf-ray": "abc",
         "x-forwarded-for": "203.0.113.9",
         "x-custom": "kept",
-        "x-push-edge-route": "{}",
       },
     });
     const headers = tcpOriginHeaders(request, new URL("http://origin.test:8080/s?x=1"));

@@ -10,6 +10,7 @@ import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { DEFAULT_LIMITS } from "../../../config/limits.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../../relay/transport/settings.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
+import type { ClientSlot } from "../../../relay/websocket-relay.ts";
 import { originRequest, unreachable } from "./granted-leg.ts";
 import { isolateLink } from "./isolate-link.ts";
 import { openWebSocketLeg } from "./websocket-leg.ts";
@@ -23,6 +24,7 @@ export async function createWebSocketLeg(
   adapter: ProtocolAdapter,
   outbound: OutboundRequest,
   waitUntil: (promise: Promise<unknown>) => void,
+  client?: ClientSlot,
 ): Promise<Response> {
   const leg = crypto.randomUUID();
   const isolate = isolateLink().id;
@@ -42,6 +44,7 @@ export async function createWebSocketLeg(
       token: route.token,
       announce: route.announce,
       waitUntil,
+      ...(client === undefined ? {} : { client }),
     },
     false,
   );

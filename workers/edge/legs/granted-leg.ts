@@ -9,6 +9,7 @@ import { LEG_HEADER, decodeGrant, type LegGrant } from "../../../durable-objects
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { errorMessage, log } from "../../../observability/log.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
+import type { ClientSlot } from "../../../relay/websocket-relay.ts";
 import { pumpStreamLeg } from "./stream-leg.ts";
 import { openWebSocketLeg } from "./websocket-leg.ts";
 
@@ -21,6 +22,8 @@ export interface GrantContext {
   readonly method: string;
   readonly token: string;
   readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** The first-message path's accepted client socket, pumped into directly. */
+  readonly client?: ClientSlot;
 }
 
 export async function takeGrantedLeg(response: Response, ctx: GrantContext): Promise<Response> {
@@ -39,6 +42,7 @@ export async function takeGrantedLeg(response: Response, ctx: GrantContext): Pro
     token: ctx.token,
     announce: false,
     waitUntil: ctx.waitUntil,
+    ...(ctx.client === undefined ? {} : { client: ctx.client }),
   });
   return outcome.ok ? outcome.response : unreachable(outcome.reason);
 }

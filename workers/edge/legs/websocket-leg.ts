@@ -10,7 +10,7 @@ import type { EndSignal } from "../../../protocols/adapter.ts";
 import type { RelayOutcome } from "../../../relay/http-relay.ts";
 import { relaySessionWebSocket } from "../../../relay/session-websocket.ts";
 import type { TransportSettings } from "../../../relay/transport/settings.ts";
-import type { RelayedWebSocket } from "../../../relay/websocket-relay.ts";
+import type { ClientSlot, RelayedWebSocket } from "../../../relay/websocket-relay.ts";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { isolateLink } from "./isolate-link.ts";
 
@@ -25,6 +25,8 @@ export interface WebSocketLegInput {
   readonly token: string;
   readonly announce: boolean;
   readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** The first-message path's accepted client socket, pumped into directly. */
+  readonly client?: ClientSlot;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function openWebSocketLeg(
       token: input.token,
       announce: input.announce,
       maxMessageBytes: input.origin.maxMessageBytes,
+      ...(input.client === undefined ? {} : { client: input.client }),
       originSessionId: () => originSessionId,
       learnOriginSessionId: (id) => {
         if (id === originSessionId) return;
@@ -68,7 +71,7 @@ export async function openWebSocketLeg(
       },
     },
   );
-  const opened = outcome.ok && outcome.response.status === 101 && relayed !== undefined;
+  const opened = outcome.ok && relayed !== undefined;
   if (opened && relayed !== undefined) {
     if (closed) return { outcome };
     const relay = relayed;

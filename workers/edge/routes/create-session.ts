@@ -117,7 +117,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
       const toOrigin = withForwardedToken(outbound, token);
       const response =
         pool.settings.relay === "edge" && isWebSocketUpgrade(request)
-          ? await createWebSocketLeg(env, route, adapter, toOrigin, input.waitUntil)
+          ? await createWebSocketLeg(env, route, adapter, toOrigin, input.waitUntil, input.client)
           : await takeGrantedLeg(await sessionStub(env, sk).fetch(sessionObjectRequest(toOrigin, request.method, body.value, route)), {
               env,
               sk,

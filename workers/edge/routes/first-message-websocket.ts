@@ -6,7 +6,7 @@
  * session object's WebSocket to the origin — then relays between the two with the one
  * pump (relay/message-pump.ts), starting with the opening request. Failures are told in the protocol's words, then the socket closes.
  */
-import { closeQuietly, sendQuietly } from "../../../relay/websocket-relay.ts";
+import { closeQuietly, sendQuietly, type ClientSlot } from "../../../relay/websocket-relay.ts";
 import { pumpMessages, socketEnd } from "../../../relay/message-pump.ts";
 import type { EdgeErrorCode } from "../../../protocols/errors.ts";
 import { CLOSE_MESSAGE_TOO_BIG, messageTooBig } from "../../../config/limits.ts";
@@ -31,6 +31,8 @@ export function firstMessageWebSocket(input: FirstMessageInput): Response {
   const client = pair[0];
   const server = pair[1];
   server.accept();
+  // Binary stays bytes (the standard default "blob" would make the relay await each one).
+  server.binaryType = "arraybuffer";
 
   const fail = (code: EdgeErrorCode, message: string): void => {
     try {
@@ -84,8 +86,10 @@ export function firstMessageWebSocket(input: FirstMessageInput): Response {
 }
 
 /**
- * Takes the S or CR path with the upgrade request, then relays between the client and
- * the session object's WebSocket. Messages the client sends meanwhile are queued.
+ * Takes the S or CR path with the upgrade request, handing it the accepted client socket:
+ * in relay mode `edge` the leg's relay pumps straight into it (the slot is then adopted);
+ * otherwise this relays between the client and the session object's WebSocket with the
+ * same pump. Messages the client sends meanwhile are queued and go first.
  */
 async function open(
   input: FirstMessageInput,
@@ -94,16 +98,21 @@ async function open(
   token: string | undefined,
   fail: (code: EdgeErrorCode, message: string) => void,
 ): Promise<void> {
-  const queued: Array<string | ArrayBuffer> = [opening];
+  const slot: ClientSlot = { socket: client, backlog: [opening], adopted: false };
   const queue = (event: MessageEvent): void => {
-    queued.push(event.data as string | ArrayBuffer);
+    // Once adopted, the relay's own listener carries every message.
+    if (!slot.adopted) slot.backlog.push(event.data as string | ArrayBuffer);
   };
   client.addEventListener("message", queue);
   const response =
     token === undefined
-      ? await createSession({ ...input, body: undefined })
-      : await relaySession({ ...input, token, carrier: "tlcp-session", body: undefined });
+      ? await createSession({ ...input, body: undefined, client: slot })
+      : await relaySession({ ...input, token, carrier: "tlcp-session", body: undefined, client: slot });
   client.removeEventListener("message", queue);
+  if (slot.adopted) {
+    await response.body?.cancel();
+    return;
+  }
   const session = response.webSocket;
   if (session === null) {
     // The S or CR path answered in the protocol's words: pass them on, then close.
@@ -122,7 +131,7 @@ async function open(
   }
   session.accept();
   const toSession = socketEnd(session);
-  for (const message of queued) toSession.send(message);
-  // The session's own relay (object or edge leg) reports and limits; this one only carries.
+  for (const message of slot.backlog.splice(0)) toSession.send(message);
+  // The session's own relay (in the object) reports and limits; this one only carries.
   pumpMessages(socketEnd(client), toSession, { onClose: () => {} });
 }

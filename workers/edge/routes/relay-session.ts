@@ -56,6 +56,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
     method: request.method,
     token: input.token,
     waitUntil: input.waitUntil,
+    ...(input.client === undefined ? {} : { client: input.client }),
   });
   const failure = response.headers.get(FAILURE_HEADER);
   // Passive health: what the session's origin did with a real request.

@@ -3,6 +3,7 @@ import type { PoolConfig } from "../../../config/config.ts";
 import type { RequestObservation } from "../../../observability/request-observation.ts";
 import type { Failure, ProtocolAdapter } from "../../../protocols/adapter.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
+import type { ClientSlot } from "../../../relay/websocket-relay.ts";
 import type { EdgeRuntime } from "../runtime.ts";
 
 export interface RouteContext {
@@ -18,4 +19,9 @@ export interface RouteContext {
   readonly failure: Failure;
   /** Metrics and logs of this request (observability/); hooks are one call each. */
   readonly observation: RequestObservation;
+  /**
+   * The first-message path's accepted client socket: a WebSocket leg the edge pumps itself
+   * (relay mode `edge`) goes straight into it and marks it adopted.
+   */
+  readonly client?: ClientSlot;
 }
