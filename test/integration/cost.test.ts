@@ -1,0 +1,111 @@
+// `npm run cost -- --quick`, for real: a fresh local stack per relay mode, the reference
+// session through it, figures out. Asserts that every figure printed was measured or
+// counted (no made-up values): the client's requests and messages, workerd's CPU, and —
+// where the edge exposes them — the session object's own counts; where it does not, the
+// output says why and prints no Durable Object dollars at all. The model's arithmetic is
+// checked against the issue's own example (an object pinned for an hour ≈ $0.0058).
+
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../infra/local/edge.ts";
+import { activityOfView } from "../../bench/cost/activity.ts";
+import { dollars, sessionHour } from "../../bench/cost/model.ts";
+import type { ReferenceRun } from "../../bench/cost/reference-session.ts";
+import type { ModeResult } from "../../bench/cost/report.ts";
+
+const run = promisify(execFile);
+
+describe("npm run cost -- --quick", () => {
+  it("measures the reference session in each relay mode and invents nothing", async () => {
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, "bench", "cost", "run.ts"), "--quick", "--json", "--no-save", "--prebuilt"], {
+      cwd: REPO_ROOT,
+      timeout: 400_000,
+      maxBuffer: 4 * 1024 * 1024,
+    });
+    const out = JSON.parse(stdout) as { params: { steadyS: number; crRequests: number }; results: ModeResult[] };
+    expect(out.results.map((r) => r.mode)).toEqual(["edge", "object"]);
+
+    const edge = out.results[0];
+    if (edge === undefined) throw new Error("no edge result");
+    // The default mode always runs: one message a second each way, for the whole phase.
+    expect(edge.unavailable).toBeUndefined();
+    expect(edge.measured?.messagesEachWay).toBeGreaterThanOrEqual(out.params.steadyS - 2);
+    expect(edge.hour?.workerRequests).toBe(2 + out.params.crRequests);
+    expect(edge.hour?.workerCpuMsUpper).toBeGreaterThan(0);
+    expect(edge.hour?.messagesEachWay).toBeGreaterThan(3000);
+
+    for (const r of out.results) {
+      if (r.unavailable !== undefined) {
+        // Only a build without relay modes may leave a mode out, and it must say so.
+        expect(r.mode).toBe("object");
+        expect(r.unavailable).toMatch(/settings\.relay/);
+        expect(r.dollars).toBeUndefined();
+        continue;
+      }
+      const objects = r.hour?.objects;
+      if (objects === undefined) {
+        // No counts exposed: a reason, and no Durable Object dollars (not zeros).
+        expect(r.hour?.objectsMissing).toMatch(/activity/);
+        expect(r.dollars?.objectDuration).toBeUndefined();
+        expect(r.dollars?.total).toBeUndefined();
+        continue;
+      }
+      // Counted by the objects: the session's S, WebSocket and CR requests reached it.
+      expect(objects.requests).toBeGreaterThan(0);
+      expect(objects.wakes).toBeGreaterThanOrEqual(1);
+      expect(objects.awakeS).toBeLessThanOrEqual(3600 * 1.05);
+      if (r.mode === "object") {
+        // Every byte through the object: it is awake for (most of) the whole session.
+        expect(objects.awakeS).toBeGreaterThan(3600 * 0.7);
+        expect(objects.webSocketMessages).toBeGreaterThan(3000);
+      }
+      expect(r.dollars?.total).toBeGreaterThan(0);
+    }
+  }, 420_000);
+});
+
+describe("cost model", () => {
+  const pinned: ReferenceRun = {
+    sk: "s",
+    idle: { ms: 10_000, cpuMs: 100 },
+    setup: { ms: 1_000, cpuMs: 30, workerRequests: 6, crRequests: 4, bytes: 1_000 },
+    steady: { ms: 60_000, cpuMs: 1_200, messagesEachWay: 60, bytes: 7_680, failures: [] },
+    activityAfterSetup: { ok: true, session: { wakes: 1, activeMs: 1_000, requests: 6, webSocketMessages: 0 }, hub: undefined },
+    activityAfterSteady: { ok: true, session: { wakes: 1, activeMs: 61_000, requests: 7, webSocketMessages: 120 }, hub: undefined },
+  };
+
+  it("scales the steady phase to an hour and counts the one-time part once", () => {
+    const h = sessionHour(pinned);
+    expect(h.workerRequests).toBe(6);
+    expect(h.messagesEachWay).toBeCloseTo(3600);
+    expect(h.workerCpuMsUpper).toBeCloseTo(30 + 1_200 * 60);
+    // Idle rate 10 ms/s: setup 30 − 10, steady (1,200 − 600) × 60.
+    expect(h.workerCpuMsNet).toBeCloseTo(20 + 600 * 60);
+    expect(h.objects?.awakeS).toBeCloseTo(1 + 3600);
+    expect(h.objects?.billedRequests).toBeCloseTo(6 + 60 + (120 * 60) / 20);
+  });
+
+  it("prices an object awake for an hour at the issue's ≈ $0.0058", () => {
+    const d = dollars(sessionHour(pinned), 3);
+    expect(d.objectDuration).toBeCloseTo(3601 * 0.128 * 12.5e-6, 8);
+    expect(d.objectDuration).toBeGreaterThan(0.0057);
+    expect(d.objectDuration).toBeLessThan(0.0059);
+    // ALB: the highest LCU dimension — here the bytes (0.46 MB of 1 GB an LCU-hour) over one
+    // held connection (1/3,000) — at $0.008 per LCU-hour, plus $0.0225/h shared by 10,000.
+    const bytes = 1_000 + 7_680 * 60;
+    expect(d.alb.lcu).toBeCloseTo(Math.max(6 / 3600 / 25, 1 / 3000, bytes / 1e9), 12);
+    expect(d.alb.total).toBeCloseTo((bytes / 1e9) * 0.008 + 0.0225 / 10_000, 12);
+  });
+
+  it("reports missing object counts instead of a figure", () => {
+    const read = activityOfView({ session: { sk: "s" }, openWebSockets: 1, events: [] });
+    expect(read.ok).toBe(false);
+    const h = sessionHour({ ...pinned, activityAfterSetup: read, activityAfterSteady: read });
+    expect(h.objects).toBeUndefined();
+    expect(h.objectsMissing).toMatch(/no `activity`/);
+    expect(dollars(h, 3).total).toBeUndefined();
+    expect(activityOfView({ activity: { wakes: 1, activeMs: -1, requests: 0, webSocketMessages: 0 } }).ok).toBe(false);
+  });
+});
