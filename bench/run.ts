@@ -29,6 +29,7 @@ import { renderTable, type ScenarioReport } from "./report.ts";
 import type { Mode, Scenario, TargetResult } from "./scenario.ts";
 import { crRequests } from "./scenarios/cr-requests.ts";
 import { httpStream } from "./scenarios/http-stream.ts";
+import { idleCapacity } from "./scenarios/idle-capacity.ts";
 import { idleMemory } from "./scenarios/idle-memory.ts";
 import { natBalance } from "./scenarios/nat-balance.ts";
 import { originRestart } from "./scenarios/origin-restart.ts";
@@ -56,7 +57,7 @@ import type { Target } from "./targets/target.ts";
 
 // Heaviest last: the 1,000 held sessions of idle-memory take a while to wind down in
 // workerd, and the balance scenarios start worlds of their own.
-const SCENARIOS: readonly Scenario[] = [wsEcho, wsThroughput, httpStream, crRequests, sessionCreate, tlcpUpdates, idleMemory, natBalance, originRestart, poolRecovery];
+const SCENARIOS: readonly Scenario[] = [wsEcho, wsThroughput, httpStream, crRequests, sessionCreate, tlcpUpdates, idleMemory, idleCapacity, natBalance, originRestart, poolRecovery];
 const TARGET_NAMES = ["direct", "haproxy", "nginx", "floor-worker", "floor-object", "edge", "edge-object", "edge-tcp"] as const;
 /** Past this the run is stuck: report, close what was started, exit non-zero. */
 const WATCHDOG_MS_PER_ROUND: Record<Mode, number> = { full: 1_200_000, quick: 300_000 };
