@@ -6,9 +6,10 @@
  * Modelled here, and only here: the steady phase is scaled to an hour (× 3,600 s / its
  * length); the one-time part (S, WebSocket open, CR requests) counts once, as it happens
  * once in a reference hour; prices come from prices.ts; fixed fees of a balancer are
- * shared over a fleet of FLEET_SESSIONS concurrent sessions.
+ * shared over a fleet of FLEET_SESSIONS concurrent sessions. What the admin reads added to
+ * the objects' counts (activity.ts: `own`) is taken out before anything is scaled.
  */
-import { since, type Activity, type ActivityRead } from "./activity.ts";
+import { minus, type Activity, type ActivityRead, type Counted } from "./activity.ts";
 import { ALB_LCU, CF_LB_MAX_DNS_QUERIES_PER_CLIENT_HOUR, HOURS_PER_MONTH, OBJECT_GB, PRICES, WS_MESSAGES_PER_OBJECT_REQUEST } from "./prices.ts";
 import type { ReferenceRun } from "./reference-session.ts";
 
@@ -60,14 +61,22 @@ function plus(a: Activity, b: Activity, k: number): Activity {
   return { wakes: a.wakes + b.wakes * k, activeMs: a.activeMs + b.activeMs * k, requests: a.requests + b.requests * k, webSocketMessages: a.webSocketMessages + b.webSocketMessages * k };
 }
 
+/**
+ * One object's hour from its counts after setup (`a`) and after the steady phase (`b`),
+ * without what the two reads themselves added: the one-time part is a − a.own, the steady
+ * part b − b.own − a (b's totals include a's read, which the one-time part already left out).
+ */
+function hourOf(a: Counted, b: Counted, k: number): Activity {
+  return plus(minus(a.totals, a.own), minus(minus(b.totals, b.own), a.totals), k);
+}
+
 function objectHour(after: ActivityRead, end: ActivityRead, k: number): ObjectHour | string {
   if (!after.ok) return after.reason;
   if (!end.ok) return end.reason;
-  // The one-time part as it was after setup, plus the steady part scaled to the hour.
-  let total = plus(after.session, since(after.session, end.session), k);
+  let total = hourOf(after.session, end.session, k);
+  // The hub serves every session of its isolate; in this run there is one, so all it did is this session's.
   const withHub = after.hub !== undefined && end.hub !== undefined;
-  // The hub is shared by the isolate's sessions; only what it did during this session's steady phase is its.
-  if (after.hub !== undefined && end.hub !== undefined) total = plus(total, since(after.hub, end.hub), k);
+  if (after.hub !== undefined && end.hub !== undefined) total = plus(total, hourOf(after.hub, end.hub, k), 1);
   const awakeS = total.activeMs / 1000;
   return {
     wakes: total.wakes,

@@ -113,7 +113,8 @@ export async function runReferenceSession(edge: Edge, p: ReferenceParams, progre
     const end = steadyFrom.t + p.steadyS * 1000;
     if (monoMs() < end) await sleep(end - monoMs());
     const steady = { ms: monoMs() - steadyFrom.t, cpuMs: cpuOf(edge.pids) - steadyFrom.cpu, messagesEachWay: messages, bytes: messages * 2 * p.payloadBytes, failures };
-    const activityAfterSteady = await readActivity(edge.url, edge.adminToken, sk);
+    // The hubs read after setup are read again, even if the session's legs no longer name them.
+    const activityAfterSteady = await readActivity(edge.url, edge.adminToken, sk, activityAfterSetup.ok ? activityAfterSetup.hubIsolates : []);
     return { sk, idle, setup, steady, activityAfterSetup, activityAfterSteady };
   } finally {
     await socket?.close();

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../infra/local/edge.ts";
-import { activityOfView } from "../../bench/cost/activity.ts";
+import { NO_ACTIVITY, sessionCounts } from "../../bench/cost/activity.ts";
 import { dollars, sessionHour } from "../../bench/cost/model.ts";
 import type { ReferenceRun } from "../../bench/cost/reference-session.ts";
 import type { ModeResult } from "../../bench/cost/report.ts";
@@ -72,11 +72,17 @@ describe("cost model", () => {
     idle: { ms: 10_000, cpuMs: 100 },
     setup: { ms: 1_000, cpuMs: 30, workerRequests: 6, crRequests: 4, bytes: 1_000 },
     steady: { ms: 60_000, cpuMs: 1_200, messagesEachWay: 60, bytes: 7_680, failures: [] },
-    activityAfterSetup: { ok: true, session: { wakes: 1, activeMs: 1_000, requests: 6, webSocketMessages: 0 }, hub: undefined },
-    activityAfterSteady: { ok: true, session: { wakes: 1, activeMs: 61_000, requests: 7, webSocketMessages: 120 }, hub: undefined },
+    // Each read added its own request (`own`); the second also woke the object.
+    activityAfterSetup: { ok: true, session: { totals: { wakes: 0, activeMs: 1_000, requests: 7, webSocketMessages: 0 }, own: { ...NO_ACTIVITY, requests: 1 } }, hub: undefined, hubIsolates: [] },
+    activityAfterSteady: {
+      ok: true,
+      session: { totals: { wakes: 1, activeMs: 61_000, requests: 8, webSocketMessages: 120 }, own: { ...NO_ACTIVITY, requests: 1, wakes: 1 } },
+      hub: undefined,
+      hubIsolates: [],
+    },
   };
 
-  it("scales the steady phase to an hour and counts the one-time part once", () => {
+  it("scales the steady phase to an hour, counts the one-time part once, and leaves out the reads' own requests and wakes", () => {
     const h = sessionHour(pinned);
     expect(h.workerRequests).toBe(6);
     expect(h.messagesEachWay).toBeCloseTo(3600);
@@ -84,7 +90,9 @@ describe("cost model", () => {
     // Idle rate 10 ms/s: setup 30 − 10, steady (1,200 − 600) × 60.
     expect(h.workerCpuMsNet).toBeCloseTo(20 + 600 * 60);
     expect(h.objects?.awakeS).toBeCloseTo(1 + 3600);
-    expect(h.objects?.billedRequests).toBeCloseTo(6 + 60 + (120 * 60) / 20);
+    expect(h.objects?.requests).toBeCloseTo(6);
+    expect(h.objects?.wakes).toBeCloseTo(0);
+    expect(h.objects?.billedRequests).toBeCloseTo(6 + (120 * 60) / 20);
   });
 
   it("prices an object awake for an hour at the issue's ≈ $0.0058", () => {
@@ -100,12 +108,17 @@ describe("cost model", () => {
   });
 
   it("reports missing object counts instead of a figure", () => {
-    const read = activityOfView({ session: { sk: "s" }, openWebSockets: 1, events: [] });
-    expect(read.ok).toBe(false);
+    const view = sessionCounts({ session: { sk: "s" }, openWebSockets: 1, events: [] }, 0);
+    expect(view.ok).toBe(false);
+    const read = view.ok ? { ok: false as const, reason: "" } : view;
     const h = sessionHour({ ...pinned, activityAfterSetup: read, activityAfterSteady: read });
     expect(h.objects).toBeUndefined();
     expect(h.objectsMissing).toMatch(/no `activity`/);
     expect(dollars(h, 3).total).toBeUndefined();
-    expect(activityOfView({ activity: { wakes: 1, activeMs: -1, requests: 0, webSocketMessages: 0 } }).ok).toBe(false);
+    expect(sessionCounts({ activity: { wakes: 1, activeMs: -1, requests: 0, webSocketMessages: 0 } }, 0).ok).toBe(false);
+    // A read that woke the object says so (its `woke` event is at or after the read began).
+    const woke = sessionCounts({ activity: NO_ACTIVITY, events: [{ kind: "woke", at: 2_000 }], legs: [{ isolate: "i1" }] }, 1_500);
+    expect(woke.ok && woke.activity.own).toEqual({ ...NO_ACTIVITY, requests: 1, wakes: 1 });
+    expect(woke.ok && woke.isolates).toEqual(["i1"]);
   });
 });
