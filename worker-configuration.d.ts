@@ -13,6 +13,7 @@ interface __BaseEnv_Env {
 	SESSIONS: DurableObjectNamespace<import("./workers/edge/index").SessionObject>;
 	POOL_COORDINATOR: DurableObjectNamespace<import("./workers/edge/index").PoolCoordinator>;
 	ORIGIN_SESSIONS: DurableObjectNamespace<import("./workers/edge/index").OriginSessions>;
+	ISOLATE_HUBS: DurableObjectNamespace<import("./workers/edge/index").IsolateHub>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
@@ -32,6 +33,7 @@ declare namespace Cloudflare {
 		SESSIONS: DurableObjectNamespace<import("./workers/edge/index").SessionObject>;
 		POOL_COORDINATOR: DurableObjectNamespace<import("./workers/edge/index").PoolCoordinator>;
 		ORIGIN_SESSIONS: DurableObjectNamespace<import("./workers/edge/index").OriginSessions>;
+		ISOLATE_HUBS: DurableObjectNamespace<import("./workers/edge/index").IsolateHub>;
 	}
 	interface ProductionEnv {
 		POOLS: string;
@@ -46,6 +48,7 @@ declare namespace Cloudflare {
 		SESSIONS: DurableObjectNamespace<import("./workers/edge/index").SessionObject>;
 		POOL_COORDINATOR: DurableObjectNamespace<import("./workers/edge/index").PoolCoordinator>;
 		ORIGIN_SESSIONS: DurableObjectNamespace<import("./workers/edge/index").OriginSessions>;
+		ISOLATE_HUBS: DurableObjectNamespace<import("./workers/edge/index").IsolateHub>;
 	}
 	interface Env extends __BaseEnv_Env {}
 }

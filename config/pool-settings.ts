@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "./config-error.ts";
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
+import { DEFAULT_RELAY_MODE, resolveRelayMode, type RelayMode } from "./relay-mode.ts";
 
 export interface HealthSettings {
   readonly intervalMs: number;
@@ -46,6 +47,8 @@ export interface PoolSettings {
   readonly slowStartSeconds: number;
   /** Input limits (limits.ts). */
   readonly limits: Limits;
+  /** Where long-lived legs are pumped (relay-mode.ts). */
+  readonly relay: RelayMode;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = {
@@ -56,6 +59,7 @@ export const DEFAULT_POOL_SETTINGS: PoolSettings = {
   admission: { sessionsPerSecond: 0, burst: 50 },
   slowStartSeconds: 10,
   limits: DEFAULT_LIMITS,
+  relay: DEFAULT_RELAY_MODE,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,7 +85,7 @@ function num(value: unknown, field: string, fallback: number, min: number, max =
 
 export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
   const d = DEFAULT_POOL_SETTINGS;
-  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits"]);
+  const s = section(raw, field, ["health", "maxSessionSeconds", "expiryJitter", "rebalance", "admission", "slowStartSeconds", "limits", "relay"]);
   const h = section(s.health, `${field}.health`, ["intervalMs", "timeoutMs", "rise", "fall"]);
   const r = section(s.rebalance, `${field}.rebalance`, ["enabled", "tolerance", "sessionsPerSecond", "minSessionsPerOrigin", "windowSeconds"]);
   const a = section(s.admission, `${field}.admission`, ["sessionsPerSecond", "burst"]);
@@ -110,5 +114,6 @@ export function resolvePoolSettings(raw: unknown, field: string): PoolSettings {
     },
     slowStartSeconds: num(s.slowStartSeconds, `${field}.slowStartSeconds`, d.slowStartSeconds, 0),
     limits: resolveLimits(s.limits, `${field}.limits`),
+    relay: resolveRelayMode(s.relay, `${field}.relay`),
   };
 }

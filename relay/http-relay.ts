@@ -5,7 +5,6 @@
  * as it is written, and a slow client's back-pressure reaches the origin through the
  * stream instead of piling up here.
  */
-import { ROUTE_HEADER } from "../durable-objects/session/route.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
 import { relayHttpOverTcp } from "./transport/tcp-http-relay.ts";
 
@@ -22,11 +21,12 @@ export function originTarget(requestUrl: string, originUrl: string): URL {
   return target;
 }
 
-/** Headers for the origin: the client's, minus the edge's internal route. */
+/**
+ * Headers for the origin: the client's request headers as the edge passed them on. (The
+ * edge's internal route header never gets here: the session object takes it off first.)
+ */
 export function originHeaders(request: Request): Headers {
-  const headers = new Headers(request.headers);
-  headers.delete(ROUTE_HEADER);
-  return headers;
+  return new Headers(request.headers);
 }
 
 /**

@@ -15,10 +15,21 @@ export interface PendingRequest {
 }
 
 export class OpenConnections {
-  readonly #webSockets = new Set<RelayedWebSocket>();
+  readonly #webSockets = new Map<RelayedWebSocket, () => void>();
   readonly #streams = new Set<RelayedStream>();
   readonly #pending = new Set<AbortController>();
   #endedWith: EndSignal | undefined;
+  /** Marks the object busy while a relay is open (activity.ts); returns the release. */
+  readonly #pin: () => () => void;
+
+  constructor(pin: () => () => void = () => () => {}) {
+    this.#pin = pin;
+  }
+
+  /** Whether a response's body streams (no length: SSE, TLCP streaming, chunked) and must be endable. */
+  static isStream(response: Response): boolean {
+    return response.status !== 101 && response.body !== null && !response.headers.has("content-length");
+  }
 
   get webSockets(): number {
     return this.#webSockets.size;
@@ -30,10 +41,11 @@ export class OpenConnections {
 
   addWebSocket(ws: RelayedWebSocket): void {
     if (this.#endedWith !== undefined) endWebSocket(ws, this.#endedWith);
-    else this.#webSockets.add(ws);
+    else this.#webSockets.set(ws, this.#pin());
   }
 
   removeWebSocket(ws: RelayedWebSocket): void {
+    this.#webSockets.get(ws)?.();
     this.#webSockets.delete(ws);
   }
 
@@ -43,8 +55,12 @@ export class OpenConnections {
    * complete answers and end by themselves.
    */
   track(response: Response): Response {
-    if (response.status === 101 || response.body === null || response.headers.has("content-length")) return response;
-    const stream = new RelayedStream(response.body, () => this.#streams.delete(stream));
+    if (!OpenConnections.isStream(response) || response.body === null) return response;
+    const release = this.#pin();
+    const stream = new RelayedStream(response.body, () => {
+      release();
+      this.#streams.delete(stream);
+    });
     if (this.#endedWith !== undefined) stream.end(this.#endedWith.streamText);
     else this.#streams.add(stream);
     return new Response(stream.body, response);
@@ -61,7 +77,10 @@ export class OpenConnections {
   /** Ends everything open with the protocol's signal; anything opened later ends at once. */
   endAll(signal: EndSignal): void {
     this.#endedWith = signal;
-    for (const ws of [...this.#webSockets]) endWebSocket(ws, signal);
+    for (const [ws, release] of [...this.#webSockets]) {
+      endWebSocket(ws, signal);
+      release();
+    }
     this.#webSockets.clear();
     for (const stream of [...this.#streams]) stream.end(signal.streamText);
     for (const controller of [...this.#pending]) controller.abort();

@@ -4,12 +4,13 @@
  * the origin's session id swapped for the client's token and back — and the relay handed
  * to the session's OpenConnections, so that ending the session can reach it.
  */
-import { isWebSocketUpgrade, type ProtocolAdapter, type SessionIds } from "../../protocols/adapter.ts";
+import { isWebSocketUpgrade, type ProtocolAdapter } from "../../protocols/adapter.ts";
 import { relayHttp, type RelayOutcome } from "../../relay/http-relay.ts";
 import type { OpenConnections } from "./open-connections.ts";
 import type { SessionRecord } from "./store.ts";
 import type { OriginLink } from "../../relay/transport/origin-link.ts";
-import { relayWebSocket, type CloseSide, type RelayedWebSocket } from "../../relay/websocket-relay.ts";
+import type { CloseSide, RelayedWebSocket } from "../../relay/websocket-relay.ts";
+import { relaySessionWebSocket } from "../../relay/session-websocket.ts";
 
 export interface ForwardContext {
   /** The client's name for the session. */
@@ -41,29 +42,13 @@ export function forwardToOrigin(
     proxyAuthKeys: ctx.proxyAuthKeys,
   };
   if (!isWebSocketUpgrade(request)) return relayHttp(request, link, ctx.signal);
-  // One object per relay, not per message: the origin's id is read when an adapter asks.
-  const ids: SessionIds = {
-    token: ctx.token,
-    get originSessionId() {
-      return ctx.originSessionId();
-    },
-  };
-  // Every origin message is offered to the adapter: a protocol may name the session
-  // again later (TLCP answers each WebSocket poll with a fresh CONOK).
-  const originMessage = adapter.originMessage;
-  const fromOrigin = (data: string): string => {
-    const rewritten = originMessage?.(data, ids);
-    if (rewritten === undefined) return data;
-    if (rewritten.originSessionId !== undefined) ctx.learnOriginSessionId(rewritten.originSessionId);
-    return rewritten.data;
-  };
-  const clientMessage = adapter.clientMessage;
   let relayed: RelayedWebSocket | undefined;
-  return relayWebSocket(request, link, {
+  return relaySessionWebSocket(request, link, adapter, {
+    token: ctx.token,
+    announce: ctx.announce,
+    originSessionId: () => ctx.originSessionId(),
+    learnOriginSessionId: (id) => ctx.learnOriginSessionId(id),
     ...(ctx.maxMessageBytes === undefined ? {} : { maxMessageBytes: ctx.maxMessageBytes }),
-    ...(ctx.announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token: ctx.token }) } : {}),
-    ...(originMessage === undefined ? {} : { fromOrigin }),
-    ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids) }),
     onOpen: (relay) => {
       relayed = relay;
       ctx.open.addWebSocket(relay);

@@ -5,6 +5,8 @@
  * forge a route.
  */
 import { transportFromWire, type TransportWire } from "../../relay/transport/settings.ts";
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from "../../config/limits.ts";
+import { isRelayMode, type RelayMode } from "../../config/relay-mode.ts";
 
 
 export const ROUTE_HEADER = "x-push-edge-route";
@@ -38,6 +40,15 @@ export interface CreateRoute {
   readonly token: string;
   /** The client opted in to receive its token as the first WebSocket message. */
   readonly announce: boolean;
+  /**
+   * The pool's relay mode and input limits at creation: the session object keeps them in
+   * its record (it never reads the edge's configuration). Absent (a route from an edge
+   * older than relay modes): `object`, which such an edge can serve, and the defaults.
+   */
+  readonly relay?: RelayMode;
+  readonly limits?: Limits;
+  /** The isolate that sent the request (workers/edge/legs/): where an admitted leg runs. */
+  readonly isolate?: string;
 }
 
 export interface RelayRoute {
@@ -48,6 +59,11 @@ export interface RelayRoute {
   readonly origin: string;
   /** The verified token, the client's name for the session. */
   readonly token: string;
+  /**
+   * The isolate that sent the request, which can pump a long-lived leg itself (relay
+   * mode `edge`). Absent: the object relays everything, whatever its mode.
+   */
+  readonly isolate?: string;
 }
 
 export type Route = CreateRoute | RelayRoute;
@@ -69,6 +85,7 @@ export function decodeRoute(value: string | null): Route | undefined {
   const r = raw as Record<string, unknown>;
   if (typeof r.sk !== "string" || typeof r.pool !== "string") return undefined;
   if (typeof r.token !== "string") return undefined;
+  if (r.isolate !== undefined && typeof r.isolate !== "string") return undefined;
   if (r.op === "relay" && typeof r.origin === "string") return r as unknown as RelayRoute;
   if (
     r.op === "create" &&
@@ -80,9 +97,21 @@ export function decodeRoute(value: string | null): Route | undefined {
     r.origin !== null &&
     typeof (r.origin as Record<string, unknown>).id === "string" &&
     typeof (r.origin as Record<string, unknown>).url === "string" &&
-    transportFromWire(r.origin as Record<string, unknown>) !== undefined
+    transportFromWire(r.origin as Record<string, unknown>) !== undefined &&
+    (r.relay === undefined || isRelayMode(r.relay))
   ) {
-    return r as unknown as CreateRoute;
+    const route = r as unknown as CreateRoute;
+    return r.limits === undefined ? route : { ...route, limits: limitsFromWire(r.limits) };
   }
   return undefined;
+}
+
+/** Limits as the route carries them; anything unreadable falls back to the defaults. */
+export function limitsFromWire(raw: unknown): Limits {
+  if (raw === undefined) return DEFAULT_LIMITS;
+  try {
+    return resolveLimits(raw, "route.limits");
+  } catch {
+    return DEFAULT_LIMITS;
+  }
 }

@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { adapterNamed } from "../../protocols/registry.ts";
 import { genericAdapter } from "../../protocols/generic.ts";
-import { isEndReason, type EndReason, type ProtocolAdapter } from "../../protocols/adapter.ts";
+import { isEndReason, isWebSocketUpgrade, type EndReason, type ProtocolAdapter } from "../../protocols/adapter.ts";
 import { log } from "../../observability/log.ts";
 import { webSocketEnded } from "../../observability/session-events.ts";
 import type { RelayOutcome } from "../../relay/http-relay.ts";
@@ -18,22 +18,33 @@ import { endMessage } from "../../relay/end-message.ts";
 import { register, registerOriginSessionId, unregister } from "./registration.ts";
 import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
-import { poolLimits } from "../../workers/edge/pool-limits.ts";
 import { bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
+import { DEFAULT_LIMITS } from "../../config/limits.ts";
+import { ActivityMeter, type Activity } from "../activity.ts";
+import { EdgeLegs } from "./edge-legs.ts";
+import { LEG_HEADER, encodeGrant } from "./leg-grant.ts";
+import type { Leg, LegKind } from "./legs.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
 
 export interface SessionView {
   readonly record: SessionRecord | undefined;
   readonly events: SessionEvent[];
+  /** Relayed by the object itself (mode `object`) plus legs the edge pumps (mode `edge`). */
   readonly openWebSockets: number;
   readonly openStreams: number;
+  /** The legs the edge pumps for this session, each with the isolate that pumps it. */
+  readonly legs: Leg[];
+  /** What the object itself has cost so far (durable-objects/activity.ts). */
+  readonly activity: Activity;
 }
 
 export class SessionObject extends DurableObject<Env> {
   #store: SessionStore;
   #record: SessionRecord | undefined;
-  readonly #open = new OpenConnections();
+  readonly #open: OpenConnections;
+  readonly #meter: ActivityMeter;
+  #legs: EdgeLegs;
   #pendingOriginSessionId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -41,24 +52,41 @@ export class SessionObject extends DurableObject<Env> {
     // SQLite calls are synchronous: the record is loaded before any entry point runs.
     this.#store = new SessionStore(ctx.storage.sql);
     this.#record = this.#store.load();
+    this.#meter = new ActivityMeter(ctx.storage.sql);
+    this.#legs = new EdgeLegs(ctx.storage.sql, this.#store);
+    // Relays the object pumps itself (mode `object`) keep it awake: they count as active time.
+    this.#open = new OpenConnections(() => this.#meter.pin());
+    if (this.#record !== undefined) {
+      // A constructor for an existing session: the object slept (hibernated or was evicted).
+      this.#meter.woke();
+      this.#store.record("woke", {});
+    }
   }
 
-  override async fetch(request: Request): Promise<Response> {
-    const route = decodeRoute(request.headers.get(ROUTE_HEADER));
-    if (route === undefined) {
-      return genericAdapter.failure(400, "bad_request", "session objects are reached through the edge only");
-    }
-    return route.op === "create" ? this.#create(request, route) : this.#relay(request, route);
+  override fetch(request: Request): Promise<Response> {
+    return this.#meter.run("request", () => {
+      const route = decodeRoute(request.headers.get(ROUTE_HEADER));
+      if (route === undefined) {
+        return genericAdapter.failure(400, "bad_request", "session objects are reached through the edge only");
+      }
+      // The route is for this object only: the origin never sees it.
+      const headers = new Headers(request.headers);
+      headers.delete(ROUTE_HEADER);
+      const toOrigin = new Request(request, { headers });
+      return route.op === "create" ? this.#create(toOrigin, route) : this.#relay(toOrigin, route);
+    });
   }
 
   /** RPC for the admin API: the session's record and event log. */
-  describe(): SessionView {
-    return {
+  describe(): Promise<SessionView> {
+    return this.#meter.run("request", () => ({
       record: this.#record,
       events: this.#store.events(),
-      openWebSockets: this.#open.webSockets,
-      openStreams: this.#open.streams,
-    };
+      openWebSockets: this.#open.webSockets + this.#legs.webSockets,
+      openStreams: this.#open.streams + this.#legs.streams,
+      legs: this.#legs.all(),
+      activity: this.#meter.totals(),
+    }));
   }
 
   /**
@@ -67,7 +95,11 @@ export class SessionObject extends DurableObject<Env> {
    * edge); requests still waiting for the origin are answered session_not_found, as is
    * every later request. Returns false if there was no live session to end.
    */
-  async end(reason: EndReason, detail?: string): Promise<boolean> {
+  end(reason: EndReason, detail?: string): Promise<boolean> {
+    return this.#meter.run("request", () => this.#end(reason, detail));
+  }
+
+  async #end(reason: EndReason, detail?: string): Promise<boolean> {
     if (!isEndReason(reason)) throw new TypeError(`not a reason to end a session: ${String(reason)}`);
     const record = this.#record;
     if (record === undefined || record.state === "ended") return false;
@@ -77,7 +109,9 @@ export class SessionObject extends DurableObject<Env> {
     this.#store.save(this.#record);
     this.#store.record("ended", { reason, detail: detail ?? null });
     log("session_ended", { sk: record.sk, pool: record.pool, origin: record.originId, reason, detail });
-    this.#open.endAll(adapter.endSignal(reason, endMessage(reason, detail)));
+    const signal = adapter.endSignal(reason, endMessage(reason, detail));
+    this.#open.endAll(signal);
+    await this.#legs.endAll(record.sk, this.env, signal);
     this.#store.clearDeadline("end");
     const forgetAt = this.#store.deadline("forget") ?? Number.POSITIVE_INFINITY;
     this.#store.setDeadline("forget", Math.min(forgetAt, Date.now() + RECORD_GRACE_MS));
@@ -90,17 +124,21 @@ export class SessionObject extends DurableObject<Env> {
    * The one alarm serves every deadline (store.ts DeadlineKind). Safe to run twice or
    * late: each deadline is acted on only once it is due, and acting on it again is a no-op.
    */
-  override async alarm(): Promise<void> {
+  override alarm(): Promise<void> {
+    return this.#meter.run("request", () => this.#alarm());
+  }
+
+  async #alarm(): Promise<void> {
     const now = Date.now();
     const endAt = this.#store.deadline("end");
     if (endAt !== undefined && endAt <= now) {
-      await this.end("expired", "maximum session duration reached");
+      await this.#end("expired", "maximum session duration reached");
       this.#store.clearDeadline("end");
     }
     const forgetAt = this.#store.deadline("forget");
     if (forgetAt !== undefined && forgetAt <= now) {
       // A WebSocket still open keeps its record; look again later.
-      if (this.#open.webSockets > 0) this.#store.setDeadline("forget", now + RECORD_GRACE_MS);
+      if (this.#open.webSockets + this.#legs.webSockets > 0) this.#store.setDeadline("forget", now + RECORD_GRACE_MS);
       else return this.#forget();
     }
     await this.#scheduleAlarm();
@@ -111,6 +149,8 @@ export class SessionObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     // deleteAll() drops the schema too; start again from an empty, migrated store.
     this.#store = new SessionStore(this.ctx.storage.sql);
+    this.#legs = new EdgeLegs(this.ctx.storage.sql, this.#store);
+    this.#meter.storageCleared();
     this.#record = undefined;
     // An ended session has left the registry already; removing it again costs one call.
     if (record !== undefined) await unregister(this.env, record);
@@ -140,6 +180,8 @@ export class SessionObject extends DurableObject<Env> {
       createdAt: Date.now(),
       expiresAt: route.expiresAt,
       endedReason: null,
+      relayMode: route.relay ?? "object",
+      limits: route.limits ?? DEFAULT_LIMITS,
     };
     const outcome = await this.#forward(request, record, adapter, route.token, route.announce);
     if (!outcome.ok) {
@@ -163,7 +205,61 @@ export class SessionObject extends DurableObject<Env> {
     if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
     await this.#scheduleAlarm();
     register(this.ctx, this.env, this.#record);
-    return this.#opened(created.response);
+    return this.#opened(created.response, route.isolate);
+  }
+
+  /**
+   * RPC (relay mode `edge`): the edge opened a WebSocket S request's leg to the origin
+   * itself, and the origin accepted it: the session exists from now on. False if it
+   * already did (a replayed request): the edge closes its leg.
+   */
+  createWithLeg(route: CreateRoute, leg: string, isolate: string): Promise<boolean> {
+    return this.#meter.run("request", async () => {
+      if (this.#record !== undefined) return false;
+      const adapter = adapterNamed(route.adapter) ?? genericAdapter;
+      this.#record = {
+        sk: route.sk,
+        pool: route.pool,
+        adapter: adapter.name,
+        originId: route.origin.id,
+        originUrl: route.origin.url,
+        originTransport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
+        originSessionId: this.#pendingOriginSessionId ?? null,
+        state: "active",
+        createdAt: Date.now(),
+        expiresAt: route.expiresAt,
+        endedReason: null,
+        relayMode: "edge",
+        limits: route.limits ?? DEFAULT_LIMITS,
+      };
+      this.#store.save(this.#record);
+      this.#store.record("created", { origin: route.origin.id, status: 101, originSessionId: this.#record.originSessionId });
+      this.#legs.admit("websocket", isolate, leg);
+      this.#store.setDeadline("forget", route.expiresAt + RECORD_GRACE_MS);
+      if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
+      await this.#scheduleAlarm();
+      register(this.ctx, this.env, this.#record);
+      return true;
+    });
+  }
+
+  /** RPC (relay mode `edge`): the origin named the session in a WebSocket the edge pumps. */
+  originSessionIdLearnt(originSessionId: string): Promise<void> {
+    return this.#meter.run("request", () => this.#learnOriginSessionId(originSessionId));
+  }
+
+  /** RPC (relay mode `edge`): a leg the edge pumped has ended; `side` ended it first. */
+  legClosed(leg: string, kind: LegKind, side: string, code: number, reason: string): Promise<void> {
+    return this.#meter.run("request", () => {
+      if (this.#record === undefined) return;
+      this.#legs.closed(leg, kind, side, code, reason);
+      if (kind === "websocket" && this.#record.state === "active") webSocketEnded(this.env, this.ctx, this.#record, side, code, reason);
+    });
+  }
+
+  /** RPC from an isolate hub: the isolate that pumped these legs is gone. Returns how many were live. */
+  legsLost(legs: string[], why: string): Promise<number> {
+    return this.#meter.run("request", () => (this.#record === undefined ? 0 : this.#legs.lost(legs, why)));
   }
 
   async #relay(request: Request, route: RelayRoute): Promise<Response> {
@@ -175,7 +271,11 @@ export class SessionObject extends DurableObject<Env> {
     }
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
-    const bounded = boundRelayBody(toOrigin, poolLimits(this.env, record.pool).bodyBytes);
+    if (record.relayMode === "edge" && route.isolate !== undefined && isWebSocketUpgrade(request)) {
+      // The edge pumps this WebSocket itself, straight to the origin: admitted here, not relayed.
+      return this.#grant(record, this.#legs.admit("websocket", route.isolate));
+    }
+    const bounded = boundRelayBody(toOrigin, record.limits.bodyBytes);
     const pending = this.#open.pending();
     const signal = eitherSignal(pending.signal, bounded.signal);
     const outcome = await this.#forward(bounded.request, record, adapter, route.token, false, signal).finally(pending.done);
@@ -188,8 +288,8 @@ export class SessionObject extends DurableObject<Env> {
       return sessionGone(record);
     }
     if (!outcome.ok) return this.#unreachable(adapter, record, outcome.reason);
-    if (outcome.response.status === 101 || adapter.relayed === undefined) return this.#opened(outcome.response);
-    return this.#opened(await adapter.relayed(outcome.response, ids));
+    if (outcome.response.status === 101 || adapter.relayed === undefined) return this.#opened(outcome.response, route.isolate);
+    return this.#opened(await adapter.relayed(outcome.response, ids), route.isolate);
   }
 
   #forward(
@@ -212,7 +312,7 @@ export class SessionObject extends DurableObject<Env> {
         this.#store.record("websocket_close", { side, code, reason });
         webSocketEnded(this.env, this.ctx, record, side, code, reason);
       },
-      maxMessageBytes: poolLimits(this.env, record.pool).webSocketMessageBytes,
+      maxMessageBytes: record.limits.webSocketMessageBytes,
     });
   }
 
@@ -231,10 +331,35 @@ export class SessionObject extends DurableObject<Env> {
     registerOriginSessionId(this.ctx, this.env, this.#record, originSessionId);
   }
 
-  /** A response on its way to the client: a WebSocket is logged, a stream kept so it can be ended. */
-  #opened(response: Response): Response {
+  /**
+   * A response on its way to the client: a WebSocket is logged, a stream kept so it can be
+   * ended — by the object (mode `object`), or, in mode `edge`, admitted as a leg that the
+   * requesting isolate pumps: its body goes back untouched, so the object is not kept
+   * awake by it.
+   */
+  #opened(response: Response, isolate: string | undefined): Response {
     if (response.status === 101) this.#store.record("websocket_open", {});
-    return this.#open.track(response);
+    const edge = this.#record?.relayMode === "edge" && isolate !== undefined;
+    if (!edge || !OpenConnections.isStream(response)) return this.#open.track(response);
+    const leg = this.#legs.admit("stream", isolate);
+    const out = new Response(response.body, response);
+    out.headers.set(LEG_HEADER, encodeGrant({ leg: leg.id, kind: "stream" }));
+    return out;
+  }
+
+  /** Mode `edge`: what the isolate needs to open a WebSocket leg to the origin itself. */
+  #grant(record: SessionRecord, leg: Leg): Response {
+    const grant = encodeGrant({
+      leg: leg.id,
+      kind: "websocket",
+      origin: {
+        url: record.originUrl,
+        transport: record.originTransport,
+        originSessionId: record.originSessionId,
+        maxMessageBytes: record.limits.webSocketMessageBytes,
+      },
+    });
+    return new Response(null, { status: 204, headers: { [LEG_HEADER]: grant } });
   }
 
   #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {

@@ -6,6 +6,9 @@
 
 import { migrateSchema } from "../sqlite-schema.ts";
 import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "../../relay/transport/settings.ts";
+import type { Limits } from "../../config/limits.ts";
+import type { RelayMode } from "../../config/relay-mode.ts";
+import { limitsFromWire } from "./route.ts";
 
 export type SessionState = "active" | "ended";
 
@@ -22,6 +25,10 @@ export interface SessionRecord {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly endedReason: string | null;
+  /** Where long-lived legs run (config/relay-mode.ts), fixed at creation. */
+  readonly relayMode: RelayMode;
+  /** The pool's input limits at creation: the object never reads the edge's config. */
+  readonly limits: Limits;
 }
 
 /**
@@ -67,6 +74,11 @@ const MIGRATIONS: readonly string[] = [
   // v3: deadlines for the one alarm. A v2 object's alarm was its record's cleanup.
   `CREATE TABLE deadlines (kind TEXT PRIMARY KEY, at INTEGER NOT NULL);
    INSERT INTO deadlines (kind, at) SELECT 'forget', expires_at + ${RECORD_GRACE_MS} FROM session;`,
+  // v4: relay mode and limits in the record (a v3 session was relayed by its object), the
+  // legs the edge pumps for it (legs.ts), and the object's own activity (activity.ts).
+  `ALTER TABLE session ADD COLUMN relay_mode TEXT NOT NULL DEFAULT 'object';
+   ALTER TABLE session ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';
+   CREATE TABLE legs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, isolate TEXT NOT NULL, opened_at INTEGER NOT NULL);`,
 ];
 
 export class SessionStore {
@@ -91,6 +103,8 @@ export class SessionStore {
         created_at: number;
         expires_at: number;
         ended_reason: string | null;
+        relay_mode: string;
+        limits: string;
       }>("SELECT * FROM session WHERE id = 1")
       .toArray()[0];
     if (row === undefined) return undefined;
@@ -106,13 +120,16 @@ export class SessionStore {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       endedReason: row.ended_reason,
+      relayMode: row.relay_mode === "edge" ? "edge" : "object",
+      limits: limitsFromStorage(row.limits),
     };
   }
 
   save(r: SessionRecord): void {
     this.#sql.exec(
       `INSERT OR REPLACE INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_transport,
-         origin_session_id, state, created_at, expires_at, ended_reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         origin_session_id, state, created_at, expires_at, ended_reason, relay_mode, limits)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.sk,
       r.pool,
       r.adapter,
@@ -124,6 +141,8 @@ export class SessionStore {
       r.createdAt,
       r.expiresAt,
       r.endedReason,
+      r.relayMode,
+      JSON.stringify(r.limits),
     );
   }
 
@@ -172,5 +191,14 @@ function transportFromStorage(json: string): TransportSettings {
     return transportFromWire(raw as Record<string, unknown>) ?? FETCH_TRANSPORT;
   } catch {
     return FETCH_TRANSPORT;
+  }
+}
+
+function limitsFromStorage(json: string): Limits {
+  try {
+    const raw: unknown = JSON.parse(json);
+    return limitsFromWire(typeof raw === "object" && raw !== null && Object.keys(raw).length > 0 ? raw : undefined);
+  } catch {
+    return limitsFromWire(undefined);
   }
 }

@@ -95,6 +95,8 @@ describe("session expiry", () => {
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
       sql.exec("DROP TABLE deadlines");
+      // Back to v2's shape: without v4's columns and legs table too.
+      sql.exec("ALTER TABLE session DROP COLUMN relay_mode; ALTER TABLE session DROP COLUMN limits; DROP TABLE legs");
       sql.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
       sql.exec(
         `INSERT INTO session (id, sk, pool, adapter, origin_id, origin_url, origin_session_id, state, created_at, expires_at, ended_reason)

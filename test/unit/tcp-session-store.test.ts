@@ -25,7 +25,7 @@ describe("session store, schema v2", () => {
     const stub = sessionStub(env, crypto.randomUUID());
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE IF EXISTS session; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS deadlines; DROP TABLE IF EXISTS meta;");
+      sql.exec("DROP TABLE IF EXISTS session; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS deadlines; DROP TABLE IF EXISTS legs; DROP TABLE IF EXISTS meta;");
       sql.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       sql.exec(V1_SCHEMA);
       sql.exec("INSERT INTO meta (key, value) VALUES ('schema_version', '1')");
@@ -38,8 +38,10 @@ describe("session store, schema v2", () => {
       const old = store.load();
       expect(old).toMatchObject({ sk: "old-sk", originId: "o1", originTransport: { kind: "fetch" } });
       const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value;
-      // v3 (deadlines) runs too; see session-end-expiry.test.ts for what it carries over.
-      expect(version).toBe("3");
+      // v3 (deadlines) and v4 (relay mode, limits, legs) run too; see session-end-expiry.test.ts
+      // for what v3 carries over. A session from before relay modes was relayed by its object.
+      expect(version).toBe("4");
+      expect(old).toMatchObject({ relayMode: "object", limits: { bodyBytes: 1024 * 1024 } });
 
       const tcp: SessionRecord = { ...(old as SessionRecord), originTransport: { kind: "tcp", proxy: { version: 2, authKid: "k1" } } };
       store.save(tcp);

@@ -6,6 +6,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
+import { hubStub } from "../../../durable-objects/hub/stub.ts";
 import { EdgeError } from "../../../protocols/errors.ts";
 import { adminPoolRoutes } from "./admin-pools.ts";
 import { adminSessionEndRoutes } from "./admin-session-end.ts";
@@ -65,8 +66,19 @@ export function adminRoutes(): Hono<AdminEnv> {
     const sk = c.req.param("sk");
     const view = await sessionStub(c.env, sk).describe();
     if (view.record === undefined) throw new EdgeError(404, "session_not_found", `no session with key ${sk}`);
-    return c.json({ session: view.record, openWebSockets: view.openWebSockets, events: view.events });
+    return c.json({
+      session: view.record,
+      openWebSockets: view.openWebSockets,
+      openStreams: view.openStreams,
+      legs: view.legs,
+      activity: view.activity,
+      events: view.events,
+    });
   });
+
+  // An edge isolate's hub (relay mode `edge`): its legs, sockets and activity. Isolate ids
+  // appear in a session's `legs`.
+  admin.get("/isolates/:id", async (c) => c.json({ isolate: c.req.param("id"), ...(await hubStub(c.env, c.req.param("id")).describe()) }));
 
   return admin;
 }

@@ -20,6 +20,10 @@ import { newSessionKey } from "../token/claims.ts";
 import { mintAffinityToken } from "../token/mint.ts";
 import { mintNetwork } from "../token/network.ts";
 import type { RouteContext } from "./route-context.ts";
+import { isWebSocketUpgrade } from "../../../protocols/adapter.ts";
+import { isolateLink } from "../legs/isolate-link.ts";
+import { takeGrantedLeg } from "../legs/granted-leg.ts";
+import { createWebSocketLeg } from "../legs/create-websocket-leg.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
 export const REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -100,9 +104,22 @@ export async function createSession(input: CreateInput): Promise<Response> {
         token,
         announce: outbound.announce,
         ...expiry(view.snapshot?.settings, now),
+        relay: pool.settings.relay,
+        limits: pool.settings.limits,
+        isolate: isolateLink().id,
       };
-      const stub = sessionStub(env, sk);
-      const response = await stub.fetch(sessionObjectRequest(outbound, request.method, body.value, route));
+      const response =
+        pool.settings.relay === "edge" && isWebSocketUpgrade(request)
+          ? await createWebSocketLeg(env, route, adapter, outbound, input.waitUntil)
+          : await takeGrantedLeg(await sessionStub(env, sk).fetch(sessionObjectRequest(outbound, request.method, body.value, route)), {
+              env,
+              sk,
+              adapter,
+              outbound,
+              method: request.method,
+              token,
+              waitUntil: input.waitUntil,
+            });
 
       const failure = response.headers.get(FAILURE_HEADER);
       const refused = response.status === 503;

@@ -12,6 +12,8 @@ import { clearedAffinityCookie, withForwardedToken } from "../../../protocols/to
 import { admitToken } from "../token/admit.ts";
 import { TOKEN_FAILURES } from "../token/failures.ts";
 import type { RouteContext } from "./route-context.ts";
+import { isolateLink } from "../legs/isolate-link.ts";
+import { takeGrantedLeg } from "../legs/granted-leg.ts";
 
 export interface RelayInput extends RouteContext {
   readonly token: string;
@@ -33,15 +35,27 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const { sk, o } = verified.claims;
   input.observation.routed(o, sk);
   const stub = sessionStub(env, sk);
-  const response = await stub.fetch(
-    sessionObjectRequest(withForwardedToken(outbound, input.token), request.method, input.body ?? request.body, {
+  const toObject = withForwardedToken(outbound, input.token);
+  const answer = await stub.fetch(
+    sessionObjectRequest(toObject, request.method, input.body ?? request.body, {
       op: "relay",
       sk,
       pool: pool.name,
       origin: o,
       token: input.token,
+      // In relay mode `edge` the object may hand a long-lived leg back for this isolate to pump.
+      isolate: isolateLink().id,
     }),
   );
+  const response = await takeGrantedLeg(answer, {
+    env,
+    sk,
+    adapter: input.adapter,
+    outbound: toObject,
+    method: request.method,
+    token: input.token,
+    waitUntil: input.waitUntil,
+  });
   const failure = response.headers.get(FAILURE_HEADER);
   if (failure === null) return response;
   // Passive health: the session's origin failed a real request.

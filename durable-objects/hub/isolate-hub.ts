@@ -1,0 +1,149 @@
+/**
+ * One per edge isolate, named by the isolate's random id (workers/edge/legs/isolate-link.ts):
+ * the control path between the session objects and the legs that isolate pumps (relay
+ * mode `edge`). The isolate holds one hibernatable WebSocket to it; the hub knows which
+ * legs the isolate has open, passes a session object's "end these legs" down the socket,
+ * and, when the isolate is gone (its socket closed and none came back, or — after the
+ * whole runtime restarted — no socket at all), tells each session object which of its legs
+ * are lost, so no session counts a dead leg forever.
+ *
+ * It sleeps between messages: the socket is accepted with the Hibernation API, the legs
+ * are in SQLite, and nothing else is kept in memory.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { EndSignal } from "../../protocols/adapter.ts";
+import { errorMessage, log } from "../../observability/log.ts";
+import { ActivityMeter, type Activity } from "../activity.ts";
+import { migrateSchema } from "../sqlite-schema.ts";
+import { sessionStub } from "../session/stub.ts";
+import { parseIsolateMessage, type EndLegsMessage } from "./control-messages.ts";
+
+/** How long a closed control socket may take to come back before its legs count as lost. */
+export const RECONNECT_GRACE_MS = 10_000;
+/** While legs are open, the hub checks this often that a socket is still there (restart backstop). */
+export const BACKSTOP_MS = 60_000;
+
+const MIGRATIONS = [`CREATE TABLE legs (leg TEXT PRIMARY KEY, sk TEXT NOT NULL)`];
+
+export interface HubView {
+  readonly legs: number;
+  readonly sockets: number;
+  readonly activity: Activity;
+}
+
+export class IsolateHub extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  readonly #meter: ActivityMeter;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    migrateSchema(this.#sql, MIGRATIONS);
+    this.#meter = new ActivityMeter(this.#sql);
+    if (this.#meter.totals().requests > 0) this.#meter.woke();
+  }
+
+  override fetch(request: Request): Promise<Response> {
+    return this.#meter.run("request", () => {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("control socket only", { status: 426 });
+      const pair = new WebSocketPair();
+      this.ctx.acceptWebSocket(pair[1]);
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    });
+  }
+
+  override webSocketMessage(_ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    return this.#meter.run("message", async () => {
+      const message = typeof data === "string" ? parseIsolateMessage(data) : undefined;
+      if (message === undefined) return;
+      if (message.t === "open") this.#sql.exec("INSERT OR REPLACE INTO legs (leg, sk) VALUES (?, ?)", message.leg, message.sk);
+      else if (message.t === "close") this.#sql.exec("DELETE FROM legs WHERE leg = ?", message.leg);
+      else {
+        this.#sql.exec("DELETE FROM legs");
+        for (const [sk, leg] of message.legs) this.#sql.exec("INSERT OR REPLACE INTO legs (leg, sk) VALUES (?, ?)", leg, sk);
+      }
+      if (message.t !== "close" && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
+    });
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    return this.#meter.run("close", async () => {
+      try {
+        ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+      } catch {
+        // Already closed.
+      }
+      // Another socket of the same isolate (a hand-over) keeps its legs; otherwise give it a moment to come back.
+      if (this.#openSockets(ws) === 0 && this.#legCount() > 0) await this.ctx.storage.setAlarm(Date.now() + RECONNECT_GRACE_MS);
+    });
+  }
+
+  override webSocketError(ws: WebSocket): Promise<void> {
+    return this.webSocketClose(ws, 1011, "control socket failed");
+  }
+
+  /** No socket: the isolate is gone, and so are its legs. With a socket: check again later. */
+  override alarm(): Promise<void> {
+    return this.#meter.run("request", async () => {
+      if (this.#legCount() === 0) return;
+      if (this.#openSockets() > 0) {
+        await this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
+        return;
+      }
+      await this.#reportLost("the edge isolate pumping it is gone");
+    });
+  }
+
+  /**
+   * RPC from a session object: end these legs of session `sk` with `signal`. Returns the
+   * legs the hub cannot reach (no socket from its isolate): the caller records them lost.
+   */
+  endLegs(sk: string, legs: string[], signal: EndSignal): Promise<string[]> {
+    return this.#meter.run("request", () => {
+      const sockets = this.ctx.getWebSockets();
+      for (const leg of legs) this.#sql.exec("DELETE FROM legs WHERE leg = ? AND sk = ?", leg, sk);
+      if (sockets.length === 0) return legs;
+      const message: EndLegsMessage = { t: "end", legs, signal };
+      const text = JSON.stringify(message);
+      let sent = 0;
+      for (const ws of sockets) {
+        try {
+          ws.send(text);
+          sent++;
+        } catch {
+          // Closing; another socket (or none) carries it.
+        }
+      }
+      return sent === 0 ? legs : [];
+    });
+  }
+
+  /** RPC for the admin API. */
+  describe(): Promise<HubView> {
+    return this.#meter.run("request", () => ({ legs: this.#legCount(), sockets: this.#openSockets(), activity: this.#meter.totals() }));
+  }
+
+  async #reportLost(why: string): Promise<void> {
+    const rows = this.#sql.exec<{ leg: string; sk: string }>("SELECT leg, sk FROM legs").toArray();
+    this.#sql.exec("DELETE FROM legs");
+    const bySession = new Map<string, string[]>();
+    for (const { leg, sk } of rows) bySession.set(sk, [...(bySession.get(sk) ?? []), leg]);
+    await Promise.all(
+      [...bySession].map(async ([sk, legs]) => {
+        try {
+          await sessionStub(this.env, sk).legsLost(legs, why);
+        } catch (err) {
+          log("hub_report_failed", { sk, legs: legs.length, message: errorMessage(err) }, "error");
+        }
+      }),
+    );
+  }
+
+  #legCount(): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM legs").one().n;
+  }
+
+  #openSockets(except?: WebSocket): number {
+    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN).length;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The session object's answer when it admits a long-lived leg that the edge pumps itself
+ * (relay mode `edge`): a header on its response. For a WebSocket the response carries no
+ * origin answer (the edge opens the origin's WebSocket); for a stream it is the origin's
+ * response, body untouched, which the edge passes on through a RelayedStream it can end.
+ */
+import { transportFromWire, transportToWire, type TransportSettings, type TransportWire } from "../../relay/transport/settings.ts";
+import type { LegKind } from "./legs.ts";
+
+export const LEG_HEADER = "x-push-edge-leg";
+
+export interface LegGrant {
+  readonly leg: string;
+  readonly kind: LegKind;
+  /** Everything the edge needs to open a WebSocket leg to the session's origin. */
+  readonly origin?: {
+    readonly url: string;
+    readonly transport: TransportSettings;
+    readonly originSessionId: string | null;
+    readonly maxMessageBytes: number;
+  };
+}
+
+interface GrantWire {
+  readonly leg: string;
+  readonly kind: LegKind;
+  readonly origin?: TransportWire & { url: string; originSessionId: string | null; maxMessageBytes: number };
+}
+
+export function encodeGrant(grant: LegGrant): string {
+  const wire: GrantWire = {
+    leg: grant.leg,
+    kind: grant.kind,
+    ...(grant.origin === undefined
+      ? {}
+      : {
+          origin: {
+            url: grant.origin.url,
+            originSessionId: grant.origin.originSessionId,
+            maxMessageBytes: grant.origin.maxMessageBytes,
+            ...transportToWire(grant.origin.transport),
+          },
+        }),
+  };
+  return JSON.stringify(wire);
+}
+
+/** Reads a grant the session object wrote; undefined when absent or malformed. */
+export function decodeGrant(value: string | null): LegGrant | undefined {
+  if (value === null) return undefined;
+  try {
+    const raw = JSON.parse(value) as Partial<GrantWire>;
+    if (typeof raw.leg !== "string" || (raw.kind !== "websocket" && raw.kind !== "stream")) return undefined;
+    if (raw.origin === undefined) return { leg: raw.leg, kind: raw.kind };
+    const transport = transportFromWire(raw.origin);
+    if (transport === undefined || typeof raw.origin.url !== "string" || typeof raw.origin.maxMessageBytes !== "number") return undefined;
+    return {
+      leg: raw.leg,
+      kind: raw.kind,
+      origin: { url: raw.origin.url, transport, originSessionId: raw.origin.originSessionId ?? null, maxMessageBytes: raw.origin.maxMessageBytes },
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The session object's answer to a CR request may admit a leg for this Worker to pump
+ * (relay mode `edge`, leg-grant.ts): a WebSocket to open to the origin, or a stream to pass
+ * on. Anything else is the object's (or origin's) own answer and goes back unchanged.
+ */
+import type { ProtocolAdapter } from "../../../protocols/adapter.ts";
+import { FAILURE_HEADER, ROUTE_HEADER } from "../../../durable-objects/session/route.ts";
+import { LEG_HEADER, decodeGrant } from "../../../durable-objects/session/leg-grant.ts";
+import type { OutboundRequest } from "../relay/session-request.ts";
+import { pumpStreamLeg } from "./stream-leg.ts";
+import { openWebSocketLeg } from "./websocket-leg.ts";
+
+export interface GrantContext {
+  readonly env: Env;
+  readonly sk: string;
+  readonly adapter: ProtocolAdapter;
+  /** The request as sent on toward the origin (its route header is dropped here). */
+  readonly outbound: OutboundRequest;
+  readonly method: string;
+  readonly token: string;
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+}
+
+export async function takeGrantedLeg(response: Response, ctx: GrantContext): Promise<Response> {
+  const grant = decodeGrant(response.headers.get(LEG_HEADER));
+  if (grant === undefined) return response;
+  if (grant.kind === "stream") return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, response, ctx.waitUntil);
+  await response.body?.cancel();
+  if (grant.origin === undefined) return unreachable("the session object granted a WebSocket leg without its origin");
+  const { outcome } = await openWebSocketLeg({
+    env: ctx.env,
+    sk: ctx.sk,
+    leg: grant.leg,
+    adapter: ctx.adapter,
+    request: originRequest(ctx.outbound, ctx.method),
+    origin: grant.origin,
+    token: ctx.token,
+    announce: false,
+    waitUntil: ctx.waitUntil,
+  });
+  return outcome.ok ? outcome.response : unreachable(outcome.reason);
+}
+
+/** The client's request as the origin gets it from the edge itself: no internal route. */
+export function originRequest(outbound: OutboundRequest, method: string): Request {
+  const headers = new Headers(outbound.headers);
+  headers.delete(ROUTE_HEADER);
+  return new Request(outbound.url, { method, headers });
+}
+
+/** Told to the client the way the session object tells an unreachable origin (relay-session.ts). */
+export function unreachable(reason: string): Response {
+  return new Response(reason, { status: 502, headers: { [FAILURE_HEADER]: "origin_unreachable" } });
+}
