@@ -10,7 +10,7 @@
  * Reading is not free: each read is a request to the object it reads, and wakes it when
  * it hibernates. Each read reports its own footprint (`own`), so the model can take it out:
  * one request, plus the wake when the session's event log has a `woke` at or after the
- * read began. A hub keeps no such log: a wake caused by reading it stays in its count.
+ * read began. A hub keeps no such log: model.ts infers its read's wake from the counts.
  */
 import { Agent } from "node:http";
 import { httpRequest } from "../lib/http.ts";

@@ -67,7 +67,11 @@ function plus(a: Activity, b: Activity, k: number): Activity {
  * part b − b.own − a (b's totals include a's read, which the one-time part already left out).
  */
 function hourOf(a: Counted, b: Counted, k: number): Activity {
-  return plus(minus(a.totals, a.own), minus(minus(b.totals, b.own), a.totals), k);
+  let steady = minus(minus(b.totals, b.own), a.totals);
+  // An object wakes only for a request, a socket message or a close. With none of them in
+  // the steady part, a wake there is the second read's own (a hub keeps no event log to say so).
+  if (steady.requests === 0 && steady.webSocketMessages === 0 && steady.wakes > 0 && b.own.wakes === 0) steady = { ...steady, wakes: steady.wakes - 1 };
+  return plus(minus(a.totals, a.own), steady, k);
 }
 
 function objectHour(after: ActivityRead, end: ActivityRead, k: number): ObjectHour | string {

@@ -4,6 +4,7 @@
  * prices.ts's prices, and an ALB and Cloudflare Load Balancing for the same load.
  */
 import type { Dollars, SessionHour } from "./model.ts";
+import type { ReferenceRun } from "./reference-session.ts";
 import { FLEET_SESSIONS } from "./model.ts";
 import { HOURS_PER_MONTH } from "./prices.ts";
 
@@ -13,6 +14,8 @@ export interface ModeResult {
   readonly setting: string;
   readonly measured?: { readonly steadyS: number; readonly messagesEachWay: number; readonly failures: readonly string[] };
   readonly hour?: SessionHour;
+  /** What was measured and read, before any scaling (for --json and the saved file). */
+  readonly raw?: ReferenceRun;
   readonly dollars?: Dollars;
   /** Why this mode has no figures (its stack did not start, the session failed...). */
   readonly unavailable?: string;

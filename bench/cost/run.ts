@@ -78,6 +78,7 @@ async function measureMode(mode: RelayMode, params: ReferenceParams, prebuilt: b
       measured: { steadyS: run.steady.ms / 1000, messagesEachWay: run.steady.messagesEachWay, failures: run.steady.failures },
       hour,
       dollars: dollars(hour, ORIGIN_COUNT),
+      raw: run,
     };
   } catch (err) {
     return { mode, setting: label, unavailable: `the reference session failed: ${errorMessage(err)}` };

@@ -107,6 +107,18 @@ describe("cost model", () => {
     expect(d.alb.total).toBeCloseTo((bytes / 1e9) * 0.008 + 0.0225 / 10_000, 12);
   });
 
+  it("takes a hub's wake out when nothing but the read itself reached the hub", () => {
+    const hubA = { totals: { wakes: 0, activeMs: 1, requests: 2, webSocketMessages: 1 }, own: { ...NO_ACTIVITY, requests: 1 } };
+    const hubB = { totals: { wakes: 1, activeMs: 1, requests: 3, webSocketMessages: 1 }, own: { ...NO_ACTIVITY, requests: 1 } };
+    const after = pinned.activityAfterSetup;
+    const end = pinned.activityAfterSteady;
+    if (!after.ok || !end.ok) throw new Error("fixture");
+    const h = sessionHour({ ...pinned, activityAfterSetup: { ...after, hub: hubA }, activityAfterSteady: { ...end, hub: hubB } });
+    expect(h.objects?.withHub).toBe(true);
+    expect(h.objects?.wakes).toBeCloseTo(0);
+    expect(h.objects?.requests).toBeCloseTo(6 + 1);
+  });
+
   it("reports missing object counts instead of a figure", () => {
     const view = sessionCounts({ session: { sk: "s" }, openWebSockets: 1, events: [] }, 0);
     expect(view.ok).toBe(false);
