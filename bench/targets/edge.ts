@@ -22,7 +22,10 @@ export function edgeColumn(relay: RelayMode | undefined): { name: string; settin
 export function edgeClient(edgeUrl: string, pids?: () => number[], name = "edge"): Target {
   return {
     name,
-    path: `client → edge (workerd) → session DO → origin${name === "edge-object" ? " (relay: object)" : ""}`,
+    path:
+      name === "edge-object"
+        ? 'client → edge (workerd) → session DO → origin (relay: "object": every leg through the object)'
+        : "client → edge (workerd) → origin (relay: the pool's default — \"edge\": the Worker pumps the legs the session DO admitted; CR requests through the DO)",
     nextBase: () => edgeUrl,
     affinity(created) {
       const token = headerValue(created.headers, TOKEN_HEADER);
