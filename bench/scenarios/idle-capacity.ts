@@ -10,7 +10,7 @@
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { monoMs } from "../lib/clock.ts";
 import { EchoSocket } from "../lib/echo-socket.ts";
-import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
+import { inFreshHop } from "../lib/balance-world.ts";
 import { openFiles, totalRssKiB } from "../lib/procs.ts";
 import { errorMessage, inParallel } from "../lib/time.ts";
 import { wsBase, type Target } from "../targets/target.ts";
@@ -34,20 +34,10 @@ export const idleCapacity: Scenario = {
     return {
       params: { ...p },
       summary: `idle WebSocket sessions opened ${p.parallel} at a time until the first refusal or ${p.cap} held; ended: 1 = refused with 503, 0 = cap reached, −1 = failed otherwise`,
-      run: (target, progress) => runIdleCapacity(target, p, progress),
+      run: (target, progress) => inFreshHop(target, (hop) => fill(target.name, hop, p, progress)),
     };
   },
 };
-
-async function runIdleCapacity(outer: Target, p: IdleCapacityParams, progress: (line: string) => void): Promise<TargetResult> {
-  if (outer.inFrontOf === undefined) return { target: outer.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
-  const world = await startBalanceWorld(outer, 3, { log: hopLog }, hopLog);
-  try {
-    return await fill(outer.name, world.hop.target, p, progress);
-  } finally {
-    await world.close();
-  }
-}
 
 async function fill(name: string, target: Target, p: IdleCapacityParams, progress: (line: string) => void): Promise<TargetResult> {
   const started = monoMs();

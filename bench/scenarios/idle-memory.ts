@@ -13,7 +13,7 @@
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { monoMs } from "../lib/clock.ts";
 import { EchoSocket } from "../lib/echo-socket.ts";
-import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
+import { inFreshHop } from "../lib/balance-world.ts";
 import { openFiles, totalRssKiB } from "../lib/procs.ts";
 import { errorMessage, inParallel, sleep } from "../lib/time.ts";
 import { wsBase, type Target } from "../targets/target.ts";
@@ -43,20 +43,10 @@ export const idleMemory: Scenario = {
     return {
       params: { ...p },
       summary: `${p.sessions} idle WebSocket sessions held ${p.idleMs / 1000} s by a fresh hop (after ${p.warmup} opened and closed); (RSS after − RSS before) / sessions held, and the same for open files`,
-      run: (target, progress) => runIdleMemory(target, p, progress),
+      run: (target, progress) => inFreshHop(target, (hop) => measure(target.name, hop, p, progress)),
     };
   },
 };
-
-async function runIdleMemory(outer: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
-  if (outer.inFrontOf === undefined) return { target: outer.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
-  const world = await startBalanceWorld(outer, 3, { log: hopLog }, hopLog);
-  try {
-    return await measure(outer.name, world.hop.target, p, progress);
-  } finally {
-    await world.close();
-  }
-}
 
 async function measure(name: string, target: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
   const started = monoMs();
