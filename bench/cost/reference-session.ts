@@ -3,8 +3,8 @@
  * one WebSocket to the session (`/session/:id/ws`, a CR request with the affinity
  * token), `crRequests` small CR requests (`GET /session/:id`), then `steadyS` seconds of
  * one message a second each way (the client sends one, the origin echoes it). Before it,
- * workerd's CPU is read over an idle spell of the same stack (its background: health
- * checks, the pool coordinator); around each phase, workerd's CPU (/proc) and the session
+ * workerd's CPU is read over an idle spell of the same stack after a warm-up S request
+ * (its background: health checks, the pool coordinator); around each phase, workerd's CPU (/proc) and the session
  * object's counts (admin view) are read. Everything is bounded; nothing here is modelled.
  */
 import { Agent } from "node:http";
@@ -66,7 +66,28 @@ function cpuOf(pids: readonly number[]): number {
   return ms;
 }
 
+/**
+ * The edge's pool machinery (the coordinator's health checks and alarms) starts with the
+ * first S request and then runs whatever the sessions do: one S request (a session with no
+ * leg and no traffic, left alone) starts it before the idle spell, so the idle rate is the
+ * background a session adds to, not a fresh workerd's silence.
+ */
+async function warmUp(edge: Edge, timeoutMs: number): Promise<void> {
+  const agent = new Agent({ keepAlive: false });
+  try {
+    const res = await httpRequest(`${edge.url}/session`, { method: "POST", agent, timeoutMs });
+    if (res.status !== 201) throw new Error(`warm-up POST /session: HTTP ${res.status} ${res.body.slice(0, 160)}`);
+  } finally {
+    agent.destroy();
+  }
+  await sleep(WARM_UP_SETTLE_MS);
+}
+
+/** After the warm-up S request, before the idle spell: its own work done, the machinery running. */
+const WARM_UP_SETTLE_MS = 3_000;
+
 export async function runReferenceSession(edge: Edge, p: ReferenceParams, progress: (line: string) => void): Promise<ReferenceRun> {
+  await warmUp(edge, p.timeoutMs);
   const idleFrom = { t: monoMs(), cpu: cpuOf(edge.pids) };
   await sleep(p.idleS * 1000);
   const idle = { ms: monoMs() - idleFrom.t, cpuMs: cpuOf(edge.pids) - idleFrom.cpu };

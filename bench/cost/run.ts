@@ -27,8 +27,8 @@ const MODES: readonly RelayMode[] = ["edge", "object"];
 /** The reference hour's "few" CR requests: the same in every run, so runs compare. */
 const CR_REQUESTS = 4;
 const PARAMS: Record<"full" | "quick", ReferenceParams> = {
-  full: { steadyS: 90, crRequests: CR_REQUESTS, payloadBytes: 64, idleS: 20, timeoutMs: 5_000 },
-  quick: { steadyS: 20, crRequests: CR_REQUESTS, payloadBytes: 64, idleS: 5, timeoutMs: 5_000 },
+  full: { steadyS: 90, crRequests: CR_REQUESTS, payloadBytes: 64, idleS: 30, timeoutMs: 5_000 },
+  quick: { steadyS: 20, crRequests: CR_REQUESTS, payloadBytes: 64, idleS: 10, timeoutMs: 5_000 },
 };
 /** One origin: the reference session needs one, and fewer processes mean less background CPU. */
 const ORIGIN_COUNT = 1;
@@ -69,7 +69,7 @@ async function measureMode(mode: RelayMode, params: ReferenceParams, prebuilt: b
   stacks.push(stack);
   try {
     const pids = childPids("workerd").filter((p) => !before.has(p));
-    progress(`${mode}: edge ${stack.edgeUrl} (workerd ${pids.join(",") || "?"}); ${params.idleS} s idle, then the reference session`);
+    progress(`${mode}: edge ${stack.edgeUrl} (workerd ${pids.join(",") || "?"}); a warm-up S request, ${params.idleS} s idle, then the reference session`);
     const run = await runReferenceSession({ url: stack.edgeUrl, adminToken: stack.adminToken, pids }, params, (line) => progress(`${mode}: ${line}`));
     const hour = sessionHour(run);
     return {
