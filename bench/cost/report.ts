@@ -36,7 +36,11 @@ export function costTarget(results: readonly ModeResult[]): CostTarget {
   const edge = results.find((r) => r.mode === "edge")?.dollars?.total;
   const object = results.find((r) => r.mode === "object")?.dollars?.total;
   if (edge === undefined || object === undefined) return { goal, met: undefined, figure: "not measured in this run (a mode without figures or object counts)" };
-  return { goal, met: edge <= object / 100, figure: `${usd(edge)} vs ${usd(object)} (1/${(object / Math.max(edge, Number.MIN_VALUE)).toFixed(0)})` };
+  const ratio = (a: number, b: number): string => `1/${(b / Math.max(a, Number.MIN_VALUE)).toFixed(0)}`;
+  const upper = results.find((r) => r.mode === "edge")?.dollars?.totalUpper;
+  const objectUpper = results.find((r) => r.mode === "object")?.dollars?.totalUpper;
+  const withUpper = upper === undefined || objectUpper === undefined ? "" : `; with the upper-bound CPU ${usd(upper)} vs ${usd(objectUpper)} (${ratio(upper, objectUpper)})`;
+  return { goal, met: edge <= object / 100, figure: `with the session's net CPU ${usd(edge)} vs ${usd(object)} (${ratio(edge, object)})${withUpper}` };
 }
 
 export function renderCost(results: readonly ModeResult[], header: readonly string[]): string {
