@@ -12,9 +12,10 @@ import { runScenario, scenarioLimitMs, type Scenario, type ScenarioResult } from
 import { SCENARIOS } from "./scenarios/index.ts";
 import { runSlowConsumer, slowConsumerReport } from "./slow-consumer.ts";
 
-const USAGE = `usage: npm run chaos -- [--quick] [--scenario NAME ...] [--json] [--verbose]
+const USAGE = `usage: npm run chaos -- [--quick] [--scenario NAME ...] [--relay edge|object] [--json] [--verbose]
   --quick          a few seconds of fault per scenario (about 2 minutes in all)
   --scenario NAME  run only this one (repeatable): ${[...SCENARIOS.map((s) => s.name), "slow-consumer"].join(", ")}
+  --relay MODE     the pool's relay mode: edge (the default) or object (docs/relay-modes.md)
   --json           print the results as JSON
   --verbose        show the edge's and origins' output
 Exit code 1 if any scenario lost, duplicated or misrouted anything, hung, leaked, or its fault had no effect.`;
@@ -24,7 +25,13 @@ const values = parseCommandLine(USAGE, {
   scenario: { type: "string", multiple: true },
   json: { type: "boolean", default: false },
   verbose: { type: "boolean", default: false },
+  relay: { type: "string" },
 });
+const relay = values.relay;
+if (relay !== undefined && relay !== "edge" && relay !== "object") {
+  console.error(`--relay: expected edge or object, got ${JSON.stringify(relay)}`);
+  process.exit(2);
+}
 
 const names = values.scenario ?? [];
 const known = [...SCENARIOS.map((s) => s.name), "slow-consumer"];
@@ -50,7 +57,7 @@ for (const scenario of picked) {
   const limit = scenarioLimitMs(quick);
   let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
-    runScenario(scenario, { quick, log }),
+    runScenario(scenario, { quick, log, ...(relay === undefined ? {} : { relay }) }),
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`scenario ${scenario.name} exceeded its ${limit} ms limit`)), limit);
     }),

@@ -15,6 +15,8 @@ import { ChaosClient } from "./lib/session-client.ts";
 export interface RunSettings {
   readonly quick: boolean;
   readonly log: (line: string) => void;
+  /** The pool's relay mode (config/relay-mode.ts); the pool's default when absent. */
+  readonly relay?: "edge" | "object";
 }
 
 /** A claim a scenario makes about its own fault's effect. */
@@ -82,6 +84,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     originCount: 3,
     maxSessionSeconds: dim.maxSessionSeconds,
     ...(scenario.persist === true ? { persist: true } : {}),
+    ...(settings.relay === undefined ? {} : { relay: settings.relay }),
     log: settings.log,
   });
   const clients = Array.from(

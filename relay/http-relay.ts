@@ -6,7 +6,7 @@
  * stream instead of piling up here.
  */
 import type { OriginLink } from "./transport/origin-link.ts";
-import { relayHttpOverTcp } from "./transport/tcp-http-relay.ts";
+import { originTransport } from "./transport/origin-transport.ts";
 
 export type RelayOutcome =
   | { readonly ok: true; readonly response: Response }
@@ -30,12 +30,16 @@ export function originHeaders(request: Request): Headers {
 }
 
 /**
- * Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection.
+ * Relays over the origin's transport (fetch() below, or a PROXY-protocol TCP connection).
  * `signal` abandons a request still waiting for the origin's answer (the session ended
  * meanwhile; an Engine.IO long-poll may wait for tens of seconds).
  */
-export async function relayHttp(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
-  if (link.transport.kind === "tcp") return relayHttpOverTcp(request, link, link.transport.proxy, signal);
+export function relayHttp(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
+  return originTransport(link.transport).exchange(request, link, signal);
+}
+
+/** The `fetch` transport's exchange (transport/origin-transport.ts). */
+export async function relayHttpOverFetch(request: Request, link: OriginLink, signal?: AbortSignal): Promise<RelayOutcome> {
   const target = originTarget(request.url, link.url);
   try {
     const response = await fetch(target, {

@@ -8,9 +8,9 @@
  * keep-alives pass through to the client.
  */
 import { originHeaders, originTarget, type RelayOutcome } from "./http-relay.ts";
-import { endTooBig, overMessageLimit } from "./message-limit.ts";
+import { closePeer, pumpMessages, socketEnd } from "./message-pump.ts";
 import type { OriginLink } from "./transport/origin-link.ts";
-import { relayWebSocketOverTcp } from "./transport/tcp-websocket-relay.ts";
+import { originTransport } from "./transport/origin-transport.ts";
 
 /** Who ended a relay first: one of its two ends, or the edge itself (the session ended). */
 export type CloseSide = "client" | "origin" | "edge";
@@ -39,15 +39,16 @@ export interface WebSocketRelayHooks {
   readonly maxMessageBytes?: number;
 }
 
-/** What the origin hears when the edge ends the session: the client is going away. */
-const ORIGIN_END_CODE = 1001;
-
 /** Headers the runtime sets itself for the origin handshake; forwarding them would clash. */
 const HANDSHAKE_HEADERS = ["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "connection"];
 
-/** Relays over the origin's transport: fetch() below, or a PROXY-protocol TCP connection. */
-export async function relayWebSocket(request: Request, link: OriginLink, hooks: WebSocketRelayHooks): Promise<RelayOutcome> {
-  if (link.transport.kind === "tcp") return relayWebSocketOverTcp(request, link, link.transport.proxy, hooks);
+/** Relays over the origin's transport (fetch() below, or a PROXY-protocol TCP connection). */
+export function relayWebSocket(request: Request, link: OriginLink, hooks: WebSocketRelayHooks): Promise<RelayOutcome> {
+  return originTransport(link.transport).webSocket(request, link, hooks);
+}
+
+/** The `fetch` transport's WebSocket (transport/origin-transport.ts). */
+export async function relayWebSocketOverFetch(request: Request, link: OriginLink, hooks: WebSocketRelayHooks): Promise<RelayOutcome> {
   const target = originTarget(request.url, link.url);
   const headers = originHeaders(request);
   for (const h of HANDSHAKE_HEADERS) headers.delete(h);
@@ -65,19 +66,10 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
   const pair = new WebSocketPair();
   const client = pair[0];
   const server = pair[1];
-  // Binary frames must stay bytes: with the standard default ("blob"), forwarding would
-  // have to await each Blob, and a Blob passed to send() as-is is sent as its string form.
-  origin.binaryType = "arraybuffer";
-  server.binaryType = "arraybuffer";
   origin.accept();
   server.accept();
-  if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);
-
-  const closing = reportOnce(hooks.onClose);
-  const onClose = closing.report;
-  pipe(server, origin, "client", onClose, hooks.fromClient, hooks.maxMessageBytes);
-  pipe(origin, server, "origin", onClose, hooks.fromOrigin, hooks.maxMessageBytes);
-  hooks.onOpen?.(endableRelay(closing, server, (reason) => closeQuietly(origin, ORIGIN_END_CODE, reason)));
+  const relay = pumpMessages(socketEnd(server), socketEnd(origin), hooks);
+  hooks.onOpen?.(relay);
 
   const out = new Headers();
   for (const [name, value] of upstream.headers) {
@@ -86,83 +78,7 @@ export async function relayWebSocket(request: Request, link: OriginLink, hooks: 
   return { ok: true, response: new Response(null, { status: 101, headers: out, webSocket: client }) };
 }
 
-/** Forwards messages from `from` to `to`, and `from`'s close to `to`. Never throws. */
-function pipe(
-  from: WebSocket,
-  to: WebSocket,
-  side: "client" | "origin",
-  onClose: (side: "client" | "origin", code: number, reason: string) => void,
-  rewrite: ((data: string) => string) | undefined,
-  maxMessageBytes?: number,
-): void {
-  from.addEventListener("message", (event) => {
-    if (overMessageLimit(event.data, maxMessageBytes)) return endTooBig(side, onClose, maxMessageBytes ?? 0, [from, to]);
-    try {
-      to.send(rewrite !== undefined && typeof event.data === "string" ? rewrite(event.data) : event.data);
-    } catch {
-      // `to` is already closing; its own close event ends the relay.
-    }
-  });
-  from.addEventListener("close", (event) => {
-    onClose(side, event.code, event.reason);
-    closeQuietly(to, event.code, event.reason);
-  });
-  from.addEventListener("error", () => {
-    onClose(side, 1011, "transport error");
-    closeQuietly(to, 1011, `${side} connection failed`);
-  });
-}
-
-/** Close codes that may be sent on the wire (1005/1006/1015 are reserved for reporting). */
-/** A relay ends once, whichever side closes (or fails) first: the hook hears only that. */
-export function reportOnce(onClose: WebSocketRelayHooks["onClose"]): { report: WebSocketRelayHooks["onClose"]; ended(): boolean } {
-  let ended = false;
-  return {
-    report(side, code, reason) {
-      if (ended) return;
-      ended = true;
-      onClose(side, code, reason);
-    },
-    ended: () => ended,
-  };
-}
-
-/**
- * The handle by which the session object ends a relayed WebSocket on purpose: the client
- * hears `message` and the close; the origin side is closed by `closeOrigin`.
- */
-export function endableRelay(
-  closing: ReturnType<typeof reportOnce>,
-  client: WebSocket,
-  closeOrigin: (reason: string) => void,
-): RelayedWebSocket {
-  return {
-    end(message, code, reason) {
-      if (closing.ended()) return;
-      closing.report("edge", code, reason);
-      if (message !== undefined) sendQuietly(client, message);
-      closeQuietly(client, code, reason);
-      closeOrigin(reason);
-    },
-  };
-}
-
-export function sendableCode(code: number): number | undefined {
-  if (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) {
-    return code;
-  }
-  return undefined;
-}
-
-/** A close reason fits in 123 UTF-8 bytes (RFC 6455 §5.5); longer ones are cut, whole characters only. */
-export function closeReason(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  if (bytes.length <= 123) return reason;
-  let cut = 123;
-  // Back up to the start of a character (continuation bytes are 10xxxxxx).
-  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
-  return new TextDecoder().decode(bytes.subarray(0, cut));
-}
+export { closeReason, sendableCode } from "./message-pump.ts";
 
 export function sendQuietly(ws: WebSocket, message: string): void {
   try {
@@ -172,14 +88,7 @@ export function sendQuietly(ws: WebSocket, message: string): void {
   }
 }
 
+/** Closes `ws` as its peer should hear `code` (message-pump.ts closePeer). Never throws. */
 export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    const sendable = sendableCode(code);
-    // 1006 (abnormal end) becomes 1011 so the peer learns the far side failed, not that all is well.
-    if (sendable !== undefined) ws.close(sendable, closeReason(reason));
-    else if (code === 1006) ws.close(1011, "peer connection lost");
-    else ws.close();
-  } catch {
-    // Already closed.
-  }
+  closePeer({ send: () => {}, close: (c, r) => (c === undefined ? ws.close() : ws.close(c, r)), listen: () => {} }, code, reason);
 }

@@ -32,6 +32,8 @@ export interface ChaosStackOptions {
   readonly direct?: boolean;
   readonly prebuilt?: boolean;
   readonly originArgs?: readonly string[];
+  /** The pool's relay mode (`edge` is the default). */
+  readonly relay?: "edge" | "object";
   readonly log?: (line: string) => void;
 }
 
@@ -96,6 +98,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         // Rebalancing would cut sessions on purpose after an origin recovers; the chaos
         // suite wants to see what the faults alone do.
         rebalance: { enabled: false },
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
       },
       ...(persistDir === undefined ? {} : { persistDir }),
       log,

@@ -23,7 +23,12 @@ export const RECONNECT_GRACE_MS = 10_000;
 /** While legs are open, the hub checks this often that a socket is still there (restart backstop). */
 export const BACKSTOP_MS = 60_000;
 
-const MIGRATIONS = [`CREATE TABLE legs (leg TEXT PRIMARY KEY, sk TEXT NOT NULL)`];
+const MIGRATIONS = [
+  `CREATE TABLE legs (leg TEXT PRIMARY KEY, sk TEXT NOT NULL)`,
+  // v2: an end sent but not yet confirmed by the leg's close: sent again to a socket that
+  // announces the leg later (the isolate was handing its socket over when the end went out).
+  `ALTER TABLE legs ADD COLUMN ending TEXT`,
+];
 
 export interface HubView {
   readonly legs: number;
@@ -52,16 +57,13 @@ export class IsolateHub extends DurableObject<Env> {
     });
   }
 
-  override webSocketMessage(_ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+  override webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     return this.#meter.run("message", async () => {
       const message = typeof data === "string" ? parseIsolateMessage(data) : undefined;
       if (message === undefined) return;
-      if (message.t === "open") this.#sql.exec("INSERT OR REPLACE INTO legs (leg, sk) VALUES (?, ?)", message.leg, message.sk);
+      if (message.t === "open") this.#sql.exec("INSERT OR IGNORE INTO legs (leg, sk) VALUES (?, ?)", message.leg, message.sk);
       else if (message.t === "close") this.#sql.exec("DELETE FROM legs WHERE leg = ?", message.leg);
-      else {
-        this.#sql.exec("DELETE FROM legs");
-        for (const [sk, leg] of message.legs) this.#sql.exec("INSERT OR REPLACE INTO legs (leg, sk) VALUES (?, ?)", leg, sk);
-      }
+      else this.#hello(ws, message.legs);
       if (message.t !== "close" && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
     });
   }
@@ -101,19 +103,15 @@ export class IsolateHub extends DurableObject<Env> {
   endLegs(sk: string, legs: string[], signal: EndSignal): Promise<string[]> {
     return this.#meter.run("request", () => {
       const sockets = this.ctx.getWebSockets();
-      for (const leg of legs) this.#sql.exec("DELETE FROM legs WHERE leg = ? AND sk = ?", leg, sk);
-      if (sockets.length === 0) return legs;
-      const message: EndLegsMessage = { t: "end", legs, signal };
-      const text = JSON.stringify(message);
-      let sent = 0;
-      for (const ws of sockets) {
-        try {
-          ws.send(text);
-          sent++;
-        } catch {
-          // Closing; another socket (or none) carries it.
-        }
+      if (sockets.length === 0) {
+        for (const leg of legs) this.#sql.exec("DELETE FROM legs WHERE leg = ? AND sk = ?", leg, sk);
+        return legs;
       }
+      // Kept until the leg's close is reported: a socket that announces it later gets the end again.
+      const text = JSON.stringify({ t: "end", legs, signal } satisfies EndLegsMessage);
+      for (const leg of legs) this.#sql.exec("INSERT OR REPLACE INTO legs (leg, sk, ending) VALUES (?, ?, ?)", leg, sk, JSON.stringify(signal));
+      let sent = 0;
+      for (const ws of sockets) if (sendQuietly(ws, text)) sent++;
       return sent === 0 ? legs : [];
     });
   }
@@ -121,6 +119,22 @@ export class IsolateHub extends DurableObject<Env> {
   /** RPC for the admin API. */
   describe(): Promise<HubView> {
     return this.#meter.run("request", () => ({ legs: this.#legCount(), sockets: this.#openSockets(), activity: this.#meter.totals() }));
+  }
+
+  /**
+   * A (re)connected socket lists the isolate's live legs: they replace the hub's list, and
+   * legs whose end went out meanwhile (maybe on the socket being handed over) get it again.
+   */
+  #hello(ws: WebSocket, legs: ReadonlyArray<readonly [string, string]>): void {
+    const live = new Set(legs.map(([, leg]) => leg));
+    const known = this.#sql.exec<{ leg: string; sk: string; ending: string | null }>("SELECT leg, sk, ending FROM legs").toArray();
+    for (const row of known) if (!live.has(row.leg)) this.#sql.exec("DELETE FROM legs WHERE leg = ?", row.leg);
+    for (const [sk, leg] of legs) this.#sql.exec("INSERT OR IGNORE INTO legs (leg, sk) VALUES (?, ?)", leg, sk);
+    for (const row of known) {
+      if (row.ending === null || !live.has(row.leg)) continue;
+      const signal = JSON.parse(row.ending) as EndSignal;
+      sendQuietly(ws, JSON.stringify({ t: "end", legs: [row.leg], signal } satisfies EndLegsMessage));
+    }
   }
 
   async #reportLost(why: string): Promise<void> {
@@ -145,5 +159,15 @@ export class IsolateHub extends DurableObject<Env> {
 
   #openSockets(except?: WebSocket): number {
     return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN).length;
+  }
+}
+
+function sendQuietly(ws: WebSocket, text: string): boolean {
+  try {
+    ws.send(text);
+    return true;
+  } catch {
+    // Closing; another socket (or a later hello) carries it.
+    return false;
   }
 }

@@ -3,7 +3,8 @@
  * `state` (draining/blocked), `sessions`, `capacity` and `instance` are read when present. A
  * PROXY-only origin is checked over its own transport (a plain fetch would be refused).
  */
-import { tcpHealthFetch, type HealthFetch } from "../../relay/transport/tcp-health-fetch.ts";
+import type { HealthFetch } from "../../relay/transport/tcp-health-fetch.ts";
+import { originTransport } from "../../relay/transport/origin-transport.ts";
 import type { TransportSettings } from "../../relay/transport/settings.ts";
 
 const MAX_INSTANCE_CHARS = 200;
@@ -26,7 +27,7 @@ export async function checkHealth(
   fetcher: HealthFetch = fetch,
 ): Promise<HealthReport> {
   try {
-    const check = transport.kind === "tcp" ? tcpHealthFetch(transport.proxy) : fetcher;
+    const check = originTransport(transport).healthFetch(fetcher);
     const res = await check(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return { ok: false, error: `health check answered ${res.status}` };
     // A body that times out or is not a JSON object is its own failure: "answered 200"

@@ -9,9 +9,18 @@ import type { LegKind } from "./legs.ts";
 
 export const LEG_HEADER = "x-push-edge-leg";
 
+/**
+ * A stream handed back before the protocol adapter's rewrite (`created`: an S answer,
+ * `relayed`: a CR answer): the edge applies it, so no part of the stream runs through the
+ * object. `originSessionId` is the object's, for the adapter.
+ */
+export type StreamRewrite = "created" | "relayed";
+
 export interface LegGrant {
   readonly leg: string;
   readonly kind: LegKind;
+  readonly rewrite?: StreamRewrite;
+  readonly originSessionId?: string | null;
   /** Everything the edge needs to open a WebSocket leg to the session's origin. */
   readonly origin?: {
     readonly url: string;
@@ -24,6 +33,8 @@ export interface LegGrant {
 interface GrantWire {
   readonly leg: string;
   readonly kind: LegKind;
+  readonly rewrite?: StreamRewrite;
+  readonly originSessionId?: string | null;
   readonly origin?: TransportWire & { url: string; originSessionId: string | null; maxMessageBytes: number };
 }
 
@@ -31,6 +42,7 @@ export function encodeGrant(grant: LegGrant): string {
   const wire: GrantWire = {
     leg: grant.leg,
     kind: grant.kind,
+    ...(grant.rewrite === undefined ? {} : { rewrite: grant.rewrite, originSessionId: grant.originSessionId ?? null }),
     ...(grant.origin === undefined
       ? {}
       : {
@@ -51,7 +63,11 @@ export function decodeGrant(value: string | null): LegGrant | undefined {
   try {
     const raw = JSON.parse(value) as Partial<GrantWire>;
     if (typeof raw.leg !== "string" || (raw.kind !== "websocket" && raw.kind !== "stream")) return undefined;
-    if (raw.origin === undefined) return { leg: raw.leg, kind: raw.kind };
+    if (raw.origin === undefined) {
+      if (raw.rewrite !== "created" && raw.rewrite !== "relayed") return { leg: raw.leg, kind: raw.kind };
+      const originSessionId = typeof raw.originSessionId === "string" ? raw.originSessionId : null;
+      return { leg: raw.leg, kind: raw.kind, rewrite: raw.rewrite, originSessionId };
+    }
     const transport = transportFromWire(raw.origin);
     if (transport === undefined || typeof raw.origin.url !== "string" || typeof raw.origin.maxMessageBytes !== "number") return undefined;
     return {

@@ -22,7 +22,7 @@ import { bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-lim
 import { DEFAULT_LIMITS } from "../../config/limits.ts";
 import { ActivityMeter, type Activity } from "../activity.ts";
 import { EdgeLegs } from "./edge-legs.ts";
-import { LEG_HEADER, encodeGrant } from "./leg-grant.ts";
+import { LEG_HEADER, encodeGrant, type StreamRewrite } from "./leg-grant.ts";
 import type { Leg, LegKind } from "./legs.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
@@ -193,8 +193,11 @@ export class SessionObject extends DurableObject<Env> {
     if (outcome.response.status >= 400) return outcome.response;
     // Over HTTP the origin names its session in this answer; over a WebSocket, in a
     // message still to come (then #learnOriginSessionId records it).
+    // Mode `edge`: a stream goes back before the adapter's rewrite, which the edge applies
+    // (and tells the object what the origin calls the session before the client hears it).
+    const handOff = this.#handsOff(record, route.isolate, outcome.response);
     const created =
-      outcome.response.status === 101
+      outcome.response.status === 101 || handOff
         ? { response: outcome.response, originSessionId: undefined }
         : await adapter.created(outcome.response, route.token);
     const originSessionId = created.originSessionId ?? this.#pendingOriginSessionId ?? null;
@@ -205,7 +208,7 @@ export class SessionObject extends DurableObject<Env> {
     if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
     await this.#scheduleAlarm();
     register(this.ctx, this.env, this.#record);
-    return this.#opened(created.response, route.isolate);
+    return this.#opened(created.response, route.isolate, handOff ? "created" : undefined);
   }
 
   /**
@@ -289,6 +292,7 @@ export class SessionObject extends DurableObject<Env> {
     }
     if (!outcome.ok) return this.#unreachable(adapter, record, outcome.reason);
     if (outcome.response.status === 101 || adapter.relayed === undefined) return this.#opened(outcome.response, route.isolate);
+    if (this.#handsOff(record, route.isolate, outcome.response)) return this.#opened(outcome.response, route.isolate, "relayed");
     return this.#opened(await adapter.relayed(outcome.response, ids), route.isolate);
   }
 
@@ -337,14 +341,20 @@ export class SessionObject extends DurableObject<Env> {
    * requesting isolate pumps: its body goes back untouched, so the object is not kept
    * awake by it.
    */
-  #opened(response: Response, isolate: string | undefined): Response {
+  #opened(response: Response, isolate: string | undefined, rewrite?: StreamRewrite): Response {
     if (response.status === 101) this.#store.record("websocket_open", {});
-    const edge = this.#record?.relayMode === "edge" && isolate !== undefined;
-    if (!edge || !OpenConnections.isStream(response)) return this.#open.track(response);
+    const record = this.#record;
+    if (record === undefined || isolate === undefined || !this.#handsOff(record, isolate, response)) return this.#open.track(response);
     const leg = this.#legs.admit("stream", isolate);
     const out = new Response(response.body, response);
-    out.headers.set(LEG_HEADER, encodeGrant({ leg: leg.id, kind: "stream" }));
+    const grant = rewrite === undefined ? { leg: leg.id, kind: "stream" as const } : { leg: leg.id, kind: "stream" as const, rewrite, originSessionId: record.originSessionId };
+    out.headers.set(LEG_HEADER, encodeGrant(grant));
     return out;
+  }
+
+  /** Mode `edge`, and the answer streams: the requesting isolate pumps it, not the object. */
+  #handsOff(record: SessionRecord, isolate: string | undefined, response: Response): isolate is string {
+    return record.relayMode === "edge" && isolate !== undefined && OpenConnections.isStream(response);
   }
 
   /** Mode `edge`: what the isolate needs to open a WebSocket leg to the origin itself. */

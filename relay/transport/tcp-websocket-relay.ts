@@ -2,14 +2,17 @@
  * The `tcp` counterpart of relayWebSocket(): the opening handshake on the raw connection
  * (checked: Sec-WebSocket-Accept, no unoffered extension or subprotocol), then messages
  * both ways between the client's WebSocket and our RFC 6455 client — text stays text,
- * binary stays binary, close codes and reasons cross, the same hooks run.
+ * binary stays binary, close codes and reasons cross, the same hooks run — through the
+ * same pump (message-pump.ts), with our client as the origin's end.
  *
  * Pings are per hop here too: the origin's pings are answered by our client, the
  * client's by the runtime.
  */
 import { originTarget, type RelayOutcome } from "../http-relay.ts";
-import { closeQuietly, closeReason, endableRelay, reportOnce, sendableCode, type WebSocketRelayHooks } from "../websocket-relay.ts";
-import { endTooBig, overMessageLimit } from "../message-limit.ts";
+import type { WebSocketRelayHooks } from "../websocket-relay.ts";
+import { pumpMessages, type EndHandlers, type MessageEnd } from "../message-pump.ts";
+import { socketEnd } from "../message-pump.ts";
+import type { Connection } from "./tcp/connection.ts";
 import type { OriginLink } from "./origin-link.ts";
 import type { ProxySettings } from "./settings.ts";
 import { exchange } from "./tcp/http1-client.ts";
@@ -53,46 +56,9 @@ export async function relayWebSocketOverTcp(
     const pair = new WebSocketPair();
     const client = pair[0];
     const server = pair[1];
-    server.binaryType = "arraybuffer";
     server.accept();
-    if (hooks.firstMessage !== undefined) server.send(hooks.firstMessage);
-
-    const closing = reportOnce(hooks.onClose);
-    const onClose = closing.report;
-    const origin = new TcpWebSocket(connection, {
-      onMessage(data) {
-        try {
-          server.send(hooks.fromOrigin !== undefined && typeof data === "string" ? hooks.fromOrigin(data) : data);
-        } catch {
-          // The client is already closing; its close event ends the relay.
-        }
-      },
-      onClose(code, reason) {
-        onClose("origin", code, reason);
-        closeQuietly(server, code, reason);
-      },
-    }, hooks.maxMessageBytes === undefined ? {} : { maxMessageBytes: hooks.maxMessageBytes });
-    server.addEventListener("message", (event) => {
-      const data = event.data;
-      if (overMessageLimit(data, hooks.maxMessageBytes)) return endTooBig("client", onClose, hooks.maxMessageBytes ?? 0, [server, origin]);
-      try {
-        origin.send(hooks.fromClient !== undefined && typeof data === "string" ? hooks.fromClient(data) : data);
-      } catch (err) {
-        // A rewrite that throws loses that one message, not the session.
-        console.error("client → origin message dropped:", err);
-      }
-    });
-    server.addEventListener("close", (event) => {
-      onClose("client", event.code, event.reason);
-      closeOrigin(origin, event.code, event.reason);
-    });
-    server.addEventListener("error", () => {
-      onClose("client", 1011, "transport error");
-      origin.close(1011, "client connection failed");
-    });
-    origin.start();
-    // The client is going away, as far as the origin is concerned.
-    hooks.onOpen?.(endableRelay(closing, server, (reason) => origin.close(1001, closeReason(reason))));
+    const relay = pumpMessages(socketEnd(server), tcpEnd(connection, hooks.maxMessageBytes), hooks);
+    hooks.onOpen?.(relay);
     const headers = clientResponseHeaders(result.head.headers, ORIGIN_HANDSHAKE_HEADERS);
     return { ok: true, response: new Response(null, { status: 101, headers, webSocket: client }) };
   } catch (err) {
@@ -100,10 +66,26 @@ export async function relayWebSocketOverTcp(
   }
 }
 
-/** The client's close, as the origin should hear it (1006 — the client vanished — as 1011). */
-function closeOrigin(origin: TcpWebSocket, code: number, reason: string): void {
-  const sendable = sendableCode(code);
-  if (sendable !== undefined) origin.close(sendable, reason);
-  else if (code === 1006) origin.close(1011, "peer connection lost");
-  else origin.close();
+/**
+ * The tcp transport's RFC 6455 client as one end of the pump. It starts reading once the
+ * pump listens, so no message arrives before there is somewhere to send it.
+ */
+function tcpEnd(connection: Connection, maxMessageBytes: number | undefined): MessageEnd {
+  let handlers: EndHandlers | undefined;
+  const origin = new TcpWebSocket(
+    connection,
+    {
+      onMessage: (data) => handlers?.message(data),
+      onClose: (code, reason) => handlers?.close(code, reason),
+    },
+    maxMessageBytes === undefined ? {} : { maxMessageBytes },
+  );
+  return {
+    send: (data) => origin.send(data),
+    close: (code, reason) => (code === undefined ? origin.close() : origin.close(code, reason ?? "")),
+    listen(h) {
+      handlers = h;
+      origin.start();
+    },
+  };
 }

@@ -14,6 +14,7 @@ import { httpJson, openSse, openWebSocket, type SseStream, type WsClient } from 
 import { describeSession, endSession } from "./support/session-end.ts";
 import { testStack } from "./support/stack.ts";
 import { sleep, withTimeout } from "./support/wait.ts";
+import { connectClient } from "./support/lightstreamer-client.ts";
 
 /** Local workerd hibernates an object with nothing in flight after ~10 s; this waits past it. */
 const IDLE_MS = 13_000;
@@ -128,5 +129,33 @@ for (const mode of ["edge", "object"] as const) {
       expect(kinds.indexOf("ended")).toBeGreaterThan(mode === "edge" ? kinds.indexOf("woke") : 0);
       if (mode === "edge") expect(after.legs).toEqual([]);
     });
+
+    if (mode === "edge") {
+      it("TLCP over HTTP-STREAMING: the object sleeps under a live stream, and END,48 still reaches the client", { timeout: 120_000 }, async () => {
+        const client = connectClient(stack.edgeUrl, "HTTP-STREAMING", (c) => c.connectionOptions.setCookieHandlingRequired(false));
+        try {
+          await client.status("CONNECTED:HTTP-STREAMING");
+          const token = client.client.connectionDetails.getSessionId() ?? "";
+          const clock = client.subscribe("MERGE", ["clock"], ["seq", "origin"], "no");
+          await clock.subscribed();
+          let body: SessionBody | undefined;
+          for (let look = 0; look < LOOKS; look++) {
+            await sleep(IDLE_MS);
+            body = (await describeSession(stack, token)).body as SessionBody;
+            if (body.activity.wakes > 0) break;
+          }
+          expect(body?.activity.wakes).toBeGreaterThanOrEqual(1);
+          expect(body?.legs.map((l) => l.kind)).toContain("stream");
+          // Updates still flow on the stream the edge pumps.
+          await clock.next("a clock update after the idle period");
+          expect((await endSession(stack, token, "admin")).body).toMatchObject({ ended: true });
+          // END,48 makes the client retry with a new session.
+          await client.status("DISCONNECTED:WILL-RETRY");
+          expect(client.serverErrors).toEqual([]);
+        } finally {
+          await client.close();
+        }
+      });
+    }
   });
 }

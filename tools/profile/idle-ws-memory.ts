@@ -6,8 +6,13 @@
  * process's resident memory, which also holds the runtime's own socket buffers. The origin
  * runs in its own process and is not counted.
  *
- *   node tools/profile/idle-ws-memory.ts [--build .build/edge] [--sessions 500] [--batches 2]
+ * It also reports the growth in workerd's open files. `--relay` sets the pool's relay mode
+ * (docs/relay-modes.md); `--settle-ms` how long sessions sit idle before each reading
+ * (past ~10 s, local workerd hibernates session objects that can hibernate).
+ *
+ *   node tools/profile/idle-ws-memory.ts [--build .build/edge] [--sessions 500] [--batches 2] [--relay edge|object] [--settle-ms 3000]
  */
+import { readdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { startEdge } from "../../infra/local/edge.ts";
@@ -21,6 +26,8 @@ const { values } = parseArgs({
     build: { type: "string", default: ".build/edge" },
     sessions: { type: "string", default: "500" },
     batches: { type: "string", default: "2" },
+    relay: { type: "string", default: "edge" },
+    "settle-ms": { type: "string", default: "3000" },
   },
 });
 const perBatch = Number(values.sessions);
@@ -33,7 +40,7 @@ const { value: edge, pid } = await withNewWorkerd(() => startEdge({
   prebuilt: true,
   buildDir: values.build,
   vars: {
-    POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins: [{ id: origin.id, url: origin.url }] }] }),
+    POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins: [{ id: origin.id, url: origin.url }], settings: { relay: values.relay } }] }),
     AFFINITY_KEYS: DEV_AFFINITY_KEYS,
     AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
     ADMIN_TOKEN: DEV_ADMIN_TOKEN,
@@ -53,16 +60,17 @@ try {
   await settle();
   let rss = await rssKiB(pid);
   let heap = await heapKiB();
-  console.log(`after warm-up (50 sessions): JS heap ${heap.toFixed(0)} KiB, workerd RSS ${rss} KiB`);
+  let files = await openFiles(pid);
+  console.log(`relay mode ${values.relay}; after warm-up (50 sessions): JS heap ${heap.toFixed(0)} KiB, workerd RSS ${rss} KiB, ${files} open files`);
   for (let b = 0; b < Number(values.batches); b++) {
     await openMany(wsUrl, perBatch);
     await settle();
-    const [rssNow, heapNow] = [await rssKiB(pid), await heapKiB()];
+    const [rssNow, heapNow, filesNow] = [await rssKiB(pid), await heapKiB(), await openFiles(pid)];
     console.log(
       `+${perBatch} idle sessions (${sockets.length} open): per session JS heap ${((heapNow - heap) / perBatch).toFixed(1)} KiB, ` +
-        `workerd RSS ${((rssNow - rss) / perBatch).toFixed(1)} KiB`,
+        `workerd RSS ${((rssNow - rss) / perBatch).toFixed(1)} KiB, open files ${((filesNow - files) / perBatch).toFixed(2)}`,
     );
-    [rss, heap] = [rssNow, heapNow];
+    [rss, heap, files] = [rssNow, heapNow, filesNow];
   }
   inspector.close();
 } finally {
@@ -93,5 +101,10 @@ function openOne(url: string): Promise<WebSocket> {
 
 /** Let garbage collection and deferred work (registry writes) run before reading RSS. */
 async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await new Promise((resolve) => setTimeout(resolve, Number(values["settle-ms"])));
+}
+
+/** Open file descriptors of a process (Linux /proc). */
+async function openFiles(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length;
 }

@@ -5,7 +5,9 @@
  */
 import type { ProtocolAdapter } from "../../../protocols/adapter.ts";
 import { FAILURE_HEADER, ROUTE_HEADER } from "../../../durable-objects/session/route.ts";
-import { LEG_HEADER, decodeGrant } from "../../../durable-objects/session/leg-grant.ts";
+import { LEG_HEADER, decodeGrant, type LegGrant } from "../../../durable-objects/session/leg-grant.ts";
+import { sessionStub } from "../../../durable-objects/session/stub.ts";
+import { errorMessage, log } from "../../../observability/log.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
 import { pumpStreamLeg } from "./stream-leg.ts";
 import { openWebSocketLeg } from "./websocket-leg.ts";
@@ -24,7 +26,7 @@ export interface GrantContext {
 export async function takeGrantedLeg(response: Response, ctx: GrantContext): Promise<Response> {
   const grant = decodeGrant(response.headers.get(LEG_HEADER));
   if (grant === undefined) return response;
-  if (grant.kind === "stream") return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, response, ctx.waitUntil);
+  if (grant.kind === "stream") return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, await rewritten(response, grant, ctx), ctx.waitUntil);
   await response.body?.cancel();
   if (grant.origin === undefined) return unreachable("the session object granted a WebSocket leg without its origin");
   const { outcome } = await openWebSocketLeg({
@@ -39,6 +41,27 @@ export async function takeGrantedLeg(response: Response, ctx: GrantContext): Pro
     waitUntil: ctx.waitUntil,
   });
   return outcome.ok ? outcome.response : unreachable(outcome.reason);
+}
+
+/**
+ * The protocol adapter's rewrite of a handed-off stream, done here so that no byte of the
+ * stream passes through the session object. On S, the origin's session id found in the
+ * answer reaches the object before the client can see the answer (and send a CR request
+ * that needs it).
+ */
+async function rewritten(response: Response, grant: LegGrant, ctx: GrantContext): Promise<Response> {
+  const { adapter } = ctx;
+  if (grant.rewrite === "relayed") {
+    return adapter.relayed === undefined ? response : adapter.relayed(response, { token: ctx.token, originSessionId: grant.originSessionId ?? null });
+  }
+  if (grant.rewrite !== "created") return response;
+  const created = await adapter.created(response, ctx.token);
+  if (created.originSessionId !== undefined) {
+    await sessionStub(ctx.env, ctx.sk)
+      .originSessionIdLearnt(created.originSessionId)
+      .catch((err: unknown) => log("origin_session_id_unsaved", { sk: ctx.sk, message: errorMessage(err) }, "error"));
+  }
+  return created.response;
 }
 
 /** The client's request as the origin gets it from the edge itself: no internal route. */

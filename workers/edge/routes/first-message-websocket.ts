@@ -3,10 +3,11 @@
  * session (TLCP: `create_session` / `bind_session` sent after the upgrade). The edge
  * accepts the client's WebSocket itself, answers preliminaries (`wsok`), and on the
  * opening request takes the S or CR path like any other request — which opens the
- * session object's WebSocket to the origin — then relays between the two, starting with
- * the opening request. Failures are told in the protocol's words, then the socket closes.
+ * session object's WebSocket to the origin — then relays between the two with the one
+ * pump (relay/message-pump.ts), starting with the opening request. Failures are told in the protocol's words, then the socket closes.
  */
 import { closeQuietly, sendQuietly } from "../../../relay/websocket-relay.ts";
+import { pumpMessages, socketEnd } from "../../../relay/message-pump.ts";
 import type { EdgeErrorCode } from "../../../protocols/errors.ts";
 import { CLOSE_MESSAGE_TOO_BIG, messageTooBig } from "../../../config/limits.ts";
 import { createSession } from "./create-session.ts";
@@ -120,19 +121,8 @@ async function open(
     return;
   }
   session.accept();
-  for (const message of queued) session.send(message);
-  client.addEventListener("message", (event) => forward(session, event.data));
-  session.addEventListener("message", (event) => forward(client, event.data));
-  client.addEventListener("close", (event) => closeQuietly(session, event.code, event.reason));
-  session.addEventListener("close", (event) => closeQuietly(client, event.code, event.reason));
-  client.addEventListener("error", () => closeQuietly(session, 1011, "client connection failed"));
-  session.addEventListener("error", () => closeQuietly(client, 1011, "session connection failed"));
-}
-
-function forward(to: WebSocket, data: string | ArrayBuffer): void {
-  try {
-    to.send(data);
-  } catch {
-    // `to` is closing; its close event ends the relay.
-  }
+  const toSession = socketEnd(session);
+  for (const message of queued) toSession.send(message);
+  // The session's own relay (object or edge leg) reports and limits; this one only carries.
+  pumpMessages(socketEnd(client), toSession, { onClose: () => {} });
 }
