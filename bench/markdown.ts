@@ -1,6 +1,6 @@
 /**
  * The run as Markdown: what ran where, the figures (mean of the rounds ± half their range),
- * ratios to direct and to HAProxy, the targets met or missed, and the errors. The same
+ * ratios to direct, to HAProxy and to the platform floors, the targets met or missed, and the errors. The same
  * text goes to stdout, to bench/results/<time>.md, and (with --write-doc) between the
  * markers in docs/performance.md.
  */
@@ -80,6 +80,18 @@ export function renderMarkdown(h: RunHeader, agg: Aggregate, goals: readonly Goa
     for (const f of agg.figures) {
       if (f.unit === "count") continue;
       out.push(row([f.key, ...others.map((t) => `${ratioCell(f, t, "direct")} / ${t === "haproxy" ? "1" : ratioCell(f, t, "haproxy")}`)]));
+    }
+  }
+  const floors = ["floor-worker", "floor-object"].filter((n) => names.includes(n));
+  const edges = names.filter((n) => n.startsWith("edge"));
+  if (floors.length > 0 && edges.length > 0) {
+    // "As fast as the platform allows" as a number: each edge column over each floor.
+    const heads = edges.flatMap((e) => floors.map((fl) => `${e} ÷ ${fl}`));
+    out.push("", "Ratios to the platform floors (same run; for rates higher is better, for everything else lower is):", "");
+    out.push(row(["", ...heads]), row(["---", ...heads.map(() => "---")]));
+    for (const f of agg.figures) {
+      if (f.unit === "count" || floors.every((fl) => f.values[fl] === undefined)) continue;
+      out.push(row([f.key, ...edges.flatMap((e) => floors.map((fl) => ratioCell(f, e, fl)))]));
     }
   }
   out.push("", "Targets (push-edge = the `edge` column):", "");

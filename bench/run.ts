@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: the same client workloads sent straight to the reference origins
  * (`direct`), through HAProxy and nginx (Debian's packages, installed when missing),
- * through push-edge with the fetch transport (`edge`: the deploy bundle in standalone
- * workerd, the same runner as `npm start`) and with the tcp transport (`edge-tcp`),
+ * through two platform floors (`floor-worker`, `floor-object`: bench/floors/), through
+ * push-edge with the fetch transport (`edge`: the deploy bundle in standalone workerd, the
+ * same runner as `npm start`; `edge-object`: the same with `relay: "object"`) and with the
+ * tcp transport (`edge-tcp`),
  * side by side, in `--rounds` rounds; mean ± noise, ratios to direct and to HAProxy, and
  * the issue's targets met or missed.
  *
@@ -27,6 +29,7 @@ import { renderTable, type ScenarioReport } from "./report.ts";
 import type { Mode, Scenario, TargetResult } from "./scenario.ts";
 import { crRequests } from "./scenarios/cr-requests.ts";
 import { httpStream } from "./scenarios/http-stream.ts";
+import { idleCapacity } from "./scenarios/idle-capacity.ts";
 import { idleMemory } from "./scenarios/idle-memory.ts";
 import { natBalance } from "./scenarios/nat-balance.ts";
 import { originRestart } from "./scenarios/origin-restart.ts";
@@ -38,6 +41,7 @@ import { wsThroughput } from "./scenarios/ws-throughput.ts";
 import { monoMs } from "./lib/clock.ts";
 import { childPids, pinProcess, proxyCpu } from "./lib/procs.ts";
 import { startTcpStack } from "./lib/tcp-stack.ts";
+import { startEdgeObjectColumn, startFloorColumns, type ColumnContext } from "./lib/more-columns.ts";
 import { errorMessage, sleep, within } from "./lib/time.ts";
 import { startHaproxy } from "./peers/haproxy.ts";
 import { ensurePeerBinaries, type PeerBinary } from "./peers/install.ts";
@@ -53,8 +57,8 @@ import type { Target } from "./targets/target.ts";
 
 // Heaviest last: the 1,000 held sessions of idle-memory take a while to wind down in
 // workerd, and the balance scenarios start worlds of their own.
-const SCENARIOS: readonly Scenario[] = [wsEcho, wsThroughput, httpStream, crRequests, sessionCreate, tlcpUpdates, idleMemory, natBalance, originRestart, poolRecovery];
-const TARGET_NAMES = ["direct", "haproxy", "nginx", "edge", "edge-tcp"] as const;
+const SCENARIOS: readonly Scenario[] = [wsEcho, wsThroughput, httpStream, crRequests, sessionCreate, tlcpUpdates, idleMemory, idleCapacity, natBalance, originRestart, poolRecovery];
+const TARGET_NAMES = ["direct", "haproxy", "nginx", "floor-worker", "floor-object", "edge", "edge-object", "edge-tcp"] as const;
 /** Past this the run is stuck: report, close what was started, exit non-zero. */
 const WATCHDOG_MS_PER_ROUND: Record<Mode, number> = { full: 1_200_000, quick: 300_000 };
 /** Origins must not refuse sessions for being full: the bench creates a few thousand. */
@@ -311,7 +315,11 @@ async function main(): Promise<number> {
         progress(`${name} ready: ${started.peer.url} (pid ${started.peer.pids().join(",")})`);
       }
     }
+    const columns: ColumnContext = { wanted: cli.targets, origins: stack.origins, cpu, log, progress, closers, unavailable };
+    targets.push(...(await startFloorColumns(columns)));
     targets.push(edgeTarget(stack.edgeUrl, () => edgePids));
+    const edgeObject = await startEdgeObjectColumn(columns);
+    if (edgeObject !== undefined) targets.push(edgeObject);
     if (cli.targets.has("edge-tcp")) {
       const before = new Set(childPids("workerd"));
       // The bundle is built by now: the tcp stack reuses it.

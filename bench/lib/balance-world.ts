@@ -5,6 +5,7 @@
  */
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import { openFileLimit } from "./procs.ts";
+import type { TargetResult } from "../scenario.ts";
 import type { Hop, HopOptions, Target } from "../targets/target.ts";
 
 /** Idle sessions must outlive the scenario; origins must not refuse for being full. */
@@ -54,6 +55,21 @@ export async function startBalanceWorld(target: Target, originCount: number, opt
       await Promise.all(origins.map((o) => o.stop()));
     },
   };
+}
+
+/**
+ * Runs `measure` against a fresh hop of `outer`'s kind in front of 3 fresh origins, and
+ * closes both after: for scenarios that must see a first fill (memory, capacity). A target
+ * that cannot start another hop (direct, edge-tcp) gets an empty column.
+ */
+export async function inFreshHop(outer: Target, measure: (hop: Target) => Promise<TargetResult>): Promise<TargetResult> {
+  if (outer.inFrontOf === undefined) return { target: outer.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
+  const world = await startBalanceWorld(outer, 3, { log: hopLog }, hopLog);
+  try {
+    return await measure(world.hop.target);
+  } finally {
+    await world.close();
+  }
 }
 
 /**

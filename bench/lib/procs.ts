@@ -95,3 +95,35 @@ export function openFileLimit(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** USER_HZ (getconf CLK_TCK): 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system, all threads) `pids` have used, in ms; undefined if any is unreadable. */
+export function cpuMs(pids: readonly number[]): number | undefined {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: utime and stime are the 14th and 15th of the line.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  return pids.length === 0 ? undefined : (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Open file descriptors of `pids` together (/proc/<pid>/fd); undefined if any is unreadable. */
+export function openFiles(pids: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      return undefined;
+    }
+  }
+  return pids.length === 0 ? undefined : sum;
+}

@@ -1,8 +1,10 @@
 /**
- * Memory per held idle WebSocket session: the resident memory (RSS, /proc) of the hop's
- * processes — workerd for push-edge, haproxy, nginx master + worker — before and after
- * `sessions` idle S WebSockets (`/ws?interval_ms=0`, no traffic) are open, divided by the
- * number held. Each column gets a fresh hop (and fresh origins, lib/balance-world.ts): in a
+ * Memory and open files per held idle WebSocket session: the resident memory (RSS, /proc)
+ * and open file descriptors of the hop's processes — workerd for push-edge and the
+ * floors, haproxy, nginx master + worker — before and after `sessions` idle S WebSockets
+ * (`/ws?interval_ms=0`, no traffic) are open and have been held past the runtime's idle
+ * period (`idleMs`: workerd hibernates or evicts an idle object after ~10 s), divided by
+ * the number held. Each column gets a fresh hop (and fresh origins, lib/balance-world.ts): in a
  * process that has held sessions before, the allocator reuses freed memory and the delta
  * comes out far lower than a first fill — so every column and round measures a first fill.
  * A direct connection has no hop, and `edge-tcp` shares the edge's process model: their
@@ -11,8 +13,8 @@
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { monoMs } from "../lib/clock.ts";
 import { EchoSocket } from "../lib/echo-socket.ts";
-import { hopLog, startBalanceWorld } from "../lib/balance-world.ts";
-import { totalRssKiB } from "../lib/procs.ts";
+import { inFreshHop } from "../lib/balance-world.ts";
+import { openFiles, totalRssKiB } from "../lib/procs.ts";
 import { errorMessage, inParallel, sleep } from "../lib/time.ts";
 import { wsBase, type Target } from "../targets/target.ts";
 
@@ -23,12 +25,14 @@ export interface IdleMemoryParams {
   readonly warmup: number;
   /** Pause after opening, so lazily freed memory settles before RSS is read. */
   readonly settleMs: number;
+  /** How long the sessions are held idle before RSS is read: past workerd's ~10 s idle period. */
+  readonly idleMs: number;
   readonly timeoutMs: number;
 }
 
 export const IDLE_MEMORY_PARAMS: Record<Mode, IdleMemoryParams> = {
-  full: { sessions: 1_000, parallel: 16, warmup: 20, settleMs: 2_000, timeoutMs: 10_000 },
-  quick: { sessions: 50, parallel: 8, warmup: 10, settleMs: 500, timeoutMs: 10_000 },
+  full: { sessions: 1_000, parallel: 16, warmup: 20, settleMs: 2_000, idleMs: 12_000, timeoutMs: 10_000 },
+  quick: { sessions: 50, parallel: 8, warmup: 10, settleMs: 500, idleMs: 11_000, timeoutMs: 10_000 },
 };
 
 export const idleMemory: Scenario = {
@@ -38,21 +42,11 @@ export const idleMemory: Scenario = {
     const p = IDLE_MEMORY_PARAMS[mode];
     return {
       params: { ...p },
-      summary: `${p.sessions} idle WebSocket sessions held by a fresh hop (after ${p.warmup} opened and closed); (RSS after − RSS before) / sessions held`,
-      run: (target, progress) => runIdleMemory(target, p, progress),
+      summary: `${p.sessions} idle WebSocket sessions held ${p.idleMs / 1000} s by a fresh hop (after ${p.warmup} opened and closed); (RSS after − RSS before) / sessions held, and the same for open files`,
+      run: (target, progress) => inFreshHop(target, (hop) => measure(target.name, hop, p, progress)),
     };
   },
 };
-
-async function runIdleMemory(outer: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
-  if (outer.inFrontOf === undefined) return { target: outer.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
-  const world = await startBalanceWorld(outer, 3, { log: hopLog }, hopLog);
-  try {
-    return await measure(outer.name, world.hop.target, p, progress);
-  } finally {
-    await world.close();
-  }
-}
 
 async function measure(name: string, target: Target, p: IdleMemoryParams, progress: (line: string) => void): Promise<TargetResult> {
   const started = monoMs();
@@ -72,12 +66,14 @@ async function measure(name: string, target: Target, p: IdleMemoryParams, progre
   await sleep(p.settleMs);
   const pids = target.pids();
   const before = totalRssKiB(pids);
+  const filesBefore = openFiles(pids);
   if (before === undefined) {
     errors.add(`cannot read RSS of ${pids.join(", ") || "no process"} (/proc)`);
     return { target: name, metrics: [], errorCount: errors.count, errors: errors.messages(), elapsedMs: 0 };
   }
   const sockets: EchoSocket[] = [];
   let perSession = Number.NaN;
+  let filesPerSession = Number.NaN;
   try {
     let next = 0;
     await inParallel(p.parallel, async () => {
@@ -90,12 +86,14 @@ async function measure(name: string, target: Target, p: IdleMemoryParams, progre
         }
       }
     });
-    await sleep(p.settleMs);
+    await sleep(Math.max(p.settleMs, p.idleMs));
     const held = sockets.filter((s) => s.usable).length;
     const after = totalRssKiB(target.pids());
+    const filesAfter = openFiles(target.pids());
     if (after === undefined) errors.add("the hop's process ended while sessions were held");
     else if (held > 0) perSession = (after - before) / held;
-    progress(`${name}: ${held} held, RSS ${before} → ${after ?? "?"} KiB`);
+    if (held > 0 && filesBefore !== undefined && filesAfter !== undefined) filesPerSession = (filesAfter - filesBefore) / held;
+    progress(`${name}: ${held} held ${p.idleMs / 1000} s, RSS ${before} → ${after ?? "?"} KiB, open files ${filesBefore ?? "?"} → ${filesAfter ?? "?"}`);
   } finally {
     await inParallel(p.parallel, async (w) => {
       for (let i = w; i < sockets.length; i += p.parallel) await sockets[i]?.close();
@@ -103,7 +101,10 @@ async function measure(name: string, target: Target, p: IdleMemoryParams, progre
   }
   return {
     target: name,
-    metrics: [{ kind: "rate", key: "per-session", label: "KiB per held session", unit: "KiB", value: perSession }],
+    metrics: [
+      { kind: "rate", key: "per-session", label: "KiB per held session", unit: "KiB", value: perSession },
+      { kind: "rate", key: "files-per-session", label: "open files per held session", unit: "×", value: filesPerSession },
+    ],
     errorCount: errors.count,
     errors: errors.messages(),
     elapsedMs: monoMs() - started,

@@ -48,7 +48,7 @@ export const natBalance: Scenario = {
 };
 
 async function runNatBalance(target: Target, p: NatBalanceParams, progress: (line: string) => void): Promise<TargetResult> {
-  if (target.inFrontOf === undefined) return { target: target.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
+  if (target.inFrontOf === undefined || target.floor === true) return { target: target.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
   const started = monoMs();
   const errors = new ErrorLog();
   const world = await startBalanceWorld(target, p.origins, { log: hopLog }, hopLog);

@@ -46,7 +46,7 @@ export const originRestart: Scenario = {
 };
 
 async function runOriginRestart(target: Target, p: OriginRestartParams, progress: (line: string) => void): Promise<TargetResult> {
-  if (target.inFrontOf === undefined) return { target: target.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
+  if (target.inFrontOf === undefined || target.floor === true) return { target: target.name, metrics: [], errorCount: 0, errors: [], elapsedMs: 0 };
   const started = monoMs();
   const errors = new ErrorLog();
   const poolSettings = {

@@ -1,7 +1,8 @@
 /**
  * Client → edge (Worker in workerd) → session Durable Object → origin. The edge places S
  * requests itself and answers with an affinity token, which CR requests carry back in
- * the `X-Affinity-Token` header.
+ * the `X-Affinity-Token` header. Two columns: `edge` (the pool's default relay mode) and
+ * `edge-object` (`settings.relay: "object"`: every byte through the session object).
  */
 import { startStack } from "../../infra/local/stack.ts";
 import { childPids } from "../lib/procs.ts";
@@ -9,11 +10,22 @@ import { headerValue, type Target } from "./target.ts";
 
 const TOKEN_HEADER = "x-affinity-token";
 
+/** The pool setting that picks the relay mode (branch relay); absent: the default. */
+export type RelayMode = "edge" | "object";
+
+/** The edge column's name and pool settings for a relay mode (undefined: the pool's default). */
+export function edgeColumn(relay: RelayMode | undefined): { name: string; settings: Record<string, unknown> } {
+  return relay === "object" ? { name: "edge-object", settings: { relay: "object" } } : { name: "edge", settings: {} };
+}
+
 /** The edge's request handling, without the ability to start another one. */
-export function edgeClient(edgeUrl: string, pids?: () => number[]): Target {
+export function edgeClient(edgeUrl: string, pids?: () => number[], name = "edge"): Target {
   return {
-    name: "edge",
-    path: "client → edge (workerd) → session DO → origin",
+    name,
+    path:
+      name === "edge-object"
+        ? 'client → edge (workerd) → session DO → origin (relay: "object": every leg through the object)'
+        : "client → edge (workerd) → origin (relay: the pool's default — \"edge\": the Worker pumps the legs the session DO admitted; CR requests through the DO)",
     nextBase: () => edgeUrl,
     affinity(created) {
       const token = headerValue(created.headers, TOKEN_HEADER);
@@ -24,21 +36,23 @@ export function edgeClient(edgeUrl: string, pids?: () => number[]): Target {
   };
 }
 
-export function edgeTarget(edgeUrl: string, pids?: () => number[]): Target {
+export function edgeTarget(edgeUrl: string, pids?: () => number[], relay?: RelayMode): Target {
+  const column = edgeColumn(relay);
   return {
-    ...edgeClient(edgeUrl, pids),
+    ...edgeClient(edgeUrl, pids, column.name),
     async inFrontOf(origins, options) {
       // The deploy bundle is built by now (the run's own stack built it).
       const before = new Set(childPids("workerd"));
+      const poolSettings = { ...options.poolSettings, ...column.settings };
       const stack = await startStack({
         port: 0,
         origins,
         prebuilt: true,
-        ...(options.poolSettings === undefined ? {} : { poolSettings: options.poolSettings }),
+        ...(Object.keys(poolSettings).length === 0 ? {} : { poolSettings }),
         ...(options.log === undefined ? {} : { log: options.log }),
       });
       const pids = childPids("workerd").filter((p) => !before.has(p));
-      return { target: edgeClient(stack.edgeUrl, () => pids), close: () => stack.close() };
+      return { target: edgeClient(stack.edgeUrl, () => pids, column.name), close: () => stack.close() };
     },
   };
 }

@@ -23,6 +23,8 @@ export interface Target {
   createHeaders?(): Record<string, string>;
   /** The processes of the hop in front of the origins (workerd, haproxy, nginx), for memory per held session. */
   pids?(): number[];
+  /** A platform floor (bench/floors/): measured for speed and memory, not for balancing. */
+  readonly floor?: boolean;
   /** A base URL that balances by client address (HAProxy `balance source`, nginx `ip_hash`), for the NAT scenario. */
   readonly sourceBase?: string;
   /**
