@@ -42,9 +42,12 @@ beforeAll(async () => {
   fetchOrigin = await startRecordingOrigin(hostile);
   tcpOrigin = await startRecordingOrigin(hostile);
   front = await startProxyFront(tcpOrigin.url);
+  // `POST /claims-create` opens a session here (the generic protocol's default is only
+  // `POST /session`): the hostile origin's headers must meet the S path too.
+  const settings = { sessionStart: { requests: [{ methods: ["POST"], path: "/session" }, { methods: ["POST"], path: "/claims-create" }] } };
   const pools = [
-    { name: "viafetch", hosts: ["*"], origins: [{ id: "rec-fetch", url: fetchOrigin.url }] },
-    { name: "viatcp", hosts: ["tcp.test"], origins: [{ id: "rec-tcp", url: front.url, transport: "tcp", proxy: { version: 2 } }] },
+    { name: "viafetch", hosts: ["*"], origins: [{ id: "rec-fetch", url: fetchOrigin.url }], settings },
+    { name: "viatcp", hosts: ["tcp.test"], origins: [{ id: "rec-tcp", url: front.url, transport: "tcp", proxy: { version: 2 } }], settings },
   ];
   stack = await testStack({ origins: [], vars: { POOLS: JSON.stringify({ pools }) } });
 });

@@ -17,11 +17,17 @@ export interface LoggedRequest {
   readonly websocket?: boolean;
 }
 
-/** What reached each origin (their /_debug/requests rings, on each origin's admin listener). */
-export async function originRequests(stack: RunningStack): Promise<Map<string, LoggedRequest[]>> {
+/**
+ * What reached each origin (their /_debug/requests rings, on each origin's admin listener).
+ * `processes`: the reference origins behind the stack, when the test started them itself.
+ */
+export async function originRequests(
+  stack: RunningStack,
+  processes: ReadonlyArray<{ readonly id: string; readonly adminUrl: string | undefined }> = stack.processes,
+): Promise<Map<string, LoggedRequest[]>> {
   const out = new Map<string, LoggedRequest[]>();
   for (const o of stack.origins) {
-    const adminUrl = stack.processes.find((p) => p.id === o.id)?.adminUrl;
+    const adminUrl = processes.find((p) => p.id === o.id)?.adminUrl;
     if (adminUrl === undefined) throw new Error(`origin ${o.id} has no admin listener`);
     const res = await fetch(`${adminUrl}/_debug/requests`);
     out.set(o.id, (await res.json()) as LoggedRequest[]);
