@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { AdminClient } from "./client.ts";
-import { GLOBAL_HELP, GLOBAL_OPTIONS, type Command, type CommandContext, type Values } from "./command.ts";
+import { GLOBAL_HELP, GLOBAL_OPTIONS, type Command, type CommandContext, type Options, type Values } from "./command.ts";
 import { drain } from "./commands/drain.ts";
 import { originStateCommand } from "./commands/origin-state.ts";
 import { session } from "./commands/session.ts";
@@ -50,7 +50,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   let positionals: string[];
   let values: Values;
   try {
-    const parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    const options = { ...GLOBAL_OPTIONS, ...command.options };
+    const parsed = parseArgs({ args: dashedPositionals(rest, options), options, allowPositionals: true, strict: true });
     positionals = parsed.positionals;
     // No option is declared `multiple`, so no value is an array.
     values = parsed.values as Values;
@@ -81,6 +82,38 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
   }
+}
+
+/**
+ * The arguments with every positional placed after a `--`, so that one starting with "-"
+ * stays a positional. Session keys are base64url (workers/edge/token/claims.ts): one in 64
+ * starts with "-", and origin session ids may too; parseArgs would read `session -Qx…` as
+ * the short flags -Q -x … and refuse it. Only an argument of three or more characters
+ * with a single leading "-" that is no declared short flag is taken this way; `--name`,
+ * `--name=value`, `-h`, a string flag's value and anything after a `--` are as before.
+ */
+export function dashedPositionals(args: readonly string[], options: Options): string[] {
+  const shorts = new Map<string, string>();
+  for (const [name, o] of Object.entries(options)) if (o.short !== undefined) shorts.set(`-${o.short}`, name);
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    const long = arg.startsWith("--") ? arg.slice(2) : undefined;
+    const name = long ?? shorts.get(arg);
+    if (name !== undefined || (arg.startsWith("-") && arg.length <= 2)) {
+      flags.push(arg);
+      // A string flag's value is the next argument, whatever it looks like.
+      if (name !== undefined && !name.includes("=") && options[name]?.type === "string" && i + 1 < args.length) flags.push(args[++i] as string);
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return positionals.length > 0 ? [...flags, "--", ...positionals] : flags;
 }
 
 function usage(message: string, help: string): ExitCode {

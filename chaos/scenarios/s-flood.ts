@@ -87,7 +87,9 @@ async function legitClient(edgeUrl: string, address: string): Promise<number | s
 async function floodObjects(ctx: ScenarioContext): Promise<number> {
   let n = 0;
   for (const o of ctx.stack.origins) {
-    const res = await fetch(`${o.directUrl}/_debug/requests`, { signal: AbortSignal.timeout(10_000) });
+    // On the origin's admin listener: the session listener no longer serves it (issue 16 F2).
+    const res = await fetch(`${o.adminUrl}/_debug/requests`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`${o.id} ${o.adminUrl}/_debug/requests answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
     const entries = (await res.json()) as Array<{ method: string; path: string; client?: string }>;
     n += entries.filter((e) => e.client === FLOOD_ADDRESS).length;
   }

@@ -236,6 +236,11 @@ describe("push-edge session / tail", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no session with key no-such-session");
     expect(parseJson<{ error: string }>(unknown.stdout).error).toBe("session_not_found");
+    // Session keys are base64url: one in 64 starts with "-". Such a key is still the
+    // positional, not a cluster of short flags (a usage error, exit 2).
+    const dashed = await runCli(["session", "-no-such-session", "--json"], env);
+    expect(dashed.code, dashed.stderr).toBe(1);
+    expect(dashed.stderr).toContain("no session with key -no-such-session");
   });
 
   it("finds the session from what the user has — its key, the origin's X-Session-Id, or the whole token — and says which", async () => {
