@@ -52,13 +52,13 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Sessions per origin as the page shows them. */
+/** Sessions per origin as the page shows them: the edge's count (the origin's own report, shown beside it, may lag). */
 async function shown(page: Page): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const rows = page.locator("tr[data-origin]");
   for (let i = 0; i < (await rows.count()); i++) {
     const row = rows.nth(i);
-    out[(await row.getAttribute("data-origin")) ?? ""] = Number(await row.locator(".sessions").textContent());
+    out[(await row.getAttribute("data-origin")) ?? ""] = Number(await row.locator(".sessions .count").textContent());
   }
   return out;
 }

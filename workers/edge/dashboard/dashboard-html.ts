@@ -226,7 +226,10 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         el("td", { className: "origin", text: o.id, title: o.url }),
         el("td", { className: "health" }),
         el("td", { className: "state" }),
-        el("td", { className: "num sessions" }),
+        // The edge's own count, then (when it differs) what the origin reports: an origin
+        // keeps a session it was not told about until its own idle timeout, so after a
+        // drain it may report sessions the edge has already moved.
+        el("td", { className: "num sessions" }, [el("span", { className: "count" }), el("span", { className: "reported" })]),
         el("td", { className: "num capacity" }),
         el("td", {}, [el("div", { className: "bar" }, [el("div", {})])]),
         el("td", { className: "num drain-progress" }),
@@ -246,7 +249,8 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     var state = tr.querySelector(".state");
     state.className = "state state-" + o.state;
     state.textContent = o.state + (o.reportedState !== "active" && o.reportedState !== "unknown" ? " / reports " + o.reportedState : "");
-    tr.querySelector(".sessions").textContent = String(o.sessions) + (o.reportedSessions != null && o.reportedSessions !== o.sessions ? " (origin: " + o.reportedSessions + ")" : "");
+    tr.querySelector(".sessions .count").textContent = String(o.sessions);
+    tr.querySelector(".sessions .reported").textContent = o.reportedSessions != null && o.reportedSessions !== o.sessions ? " (origin: " + o.reportedSessions + ")" : "";
     tr.querySelector(".capacity").textContent = String(o.capacity);
     var load = Math.max(0, Math.min(1, o.capacity > 0 ? o.sessions / o.capacity : 0));
     var bar = tr.querySelector(".bar");
