@@ -26,6 +26,9 @@ interface LocalLeg {
 
 /** How many end requests for legs not (yet) registered here are remembered. */
 const EARLY_ENDS = 256;
+/** Reconnect delays after a failed connect to the hub: 250 ms, doubling, at most 10 s. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 10_000;
 
 class IsolateLink {
   readonly id: string = crypto.randomUUID();
@@ -35,6 +38,8 @@ class IsolateLink {
   #socket: WebSocket | undefined;
   #owner: string | undefined;
   #outbox: string[] = [];
+  /** Failed connects in a row (for the retry delay). */
+  #failures = 0;
   /** Wakes the owner's request to flush the outbox (see post()). */
   #wake: (() => void) | undefined;
 
@@ -74,6 +79,11 @@ class IsolateLink {
 
   #closed(leg: string): void {
     if (!this.#legs.delete(leg)) return;
+    if (this.#owner === undefined && this.#socket === undefined) {
+      // No socket (a connect failed and its retry timer may have died with this request).
+      this.#legs.values().next().value?.claim();
+      return;
+    }
     if (this.#owner !== leg) return this.#post({ t: "close", leg });
     // This request owns the socket and is about to finish: hand the socket over.
     const socket = this.#socket;
@@ -106,9 +116,13 @@ class IsolateLink {
       log("hub_connect_failed", { isolate: this.id, message: errorMessage(err) }, "error");
     }
     if (socket === null || this.#owner !== owner) {
-      if (this.#owner === owner) this.#owner = undefined;
+      if (this.#owner === owner) {
+        this.#owner = undefined;
+        this.#retryLater();
+      }
       return;
     }
+    this.#failures = 0;
     socket.accept();
     this.#socket = socket;
     this.#outbox = [];
@@ -130,6 +144,19 @@ class IsolateLink {
     socket.addEventListener("close", lost);
     socket.addEventListener("error", lost);
     this.#armMailbox(socket);
+  }
+
+  /**
+   * The hub could not be reached (overloaded, restarting): without a socket no end reaches
+   * this isolate's legs, so try again — from this request's timer, with a growing delay,
+   * through any live leg's request. A leg closing meanwhile re-claims in #closed.
+   */
+  #retryLater(): void {
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.#failures++);
+    setTimeout(() => {
+      if (this.#socket !== undefined || this.#owner !== undefined) return;
+      this.#legs.values().next().value?.claim();
+    }, delay);
   }
 
   #endLegs(legs: readonly string[], signal: EndSignal): void {
