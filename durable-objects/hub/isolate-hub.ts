@@ -101,18 +101,23 @@ export class IsolateHub extends DurableObject<Env> {
    * legs the hub cannot reach (no socket from its isolate): the caller records them lost.
    */
   endLegs(sk: string, legs: string[], signal: EndSignal): Promise<string[]> {
-    return this.#meter.run("request", () => {
-      const sockets = this.ctx.getWebSockets();
+    return this.#meter.run("request", async () => {
+      const sockets = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
       if (sockets.length === 0) {
-        for (const leg of legs) this.#sql.exec("DELETE FROM legs WHERE leg = ? AND sk = ?", leg, sk);
-        return legs;
+        // Between two sockets of a hand-over (the leg owning the socket ended; another leg's
+        // request is opening the next) or a reconnect: legs the isolate announced keep
+        // their end, which the next hello gets; if no socket comes back within the grace,
+        // the alarm reports them lost. Legs never announced here cannot be reached.
+        const known = legs.filter((leg) => this.#sql.exec("SELECT 1 FROM legs WHERE leg = ? AND sk = ?", leg, sk).toArray().length > 0);
+        for (const leg of known) this.#sql.exec("UPDATE legs SET ending = ? WHERE leg = ?", JSON.stringify(signal), leg);
+        if (known.length > 0 && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RECONNECT_GRACE_MS);
+        return legs.filter((leg) => !known.includes(leg));
       }
       // Kept until the leg's close is reported: a socket that announces it later gets the end again.
       const text = JSON.stringify({ t: "end", legs, signal } satisfies EndLegsMessage);
       for (const leg of legs) this.#sql.exec("INSERT OR REPLACE INTO legs (leg, sk, ending) VALUES (?, ?, ?)", leg, sk, JSON.stringify(signal));
-      let sent = 0;
-      for (const ws of sockets) if (sendQuietly(ws, text)) sent++;
-      return sent === 0 ? legs : [];
+      for (const ws of sockets) sendQuietly(ws, text);
+      return [];
     });
   }
 

@@ -140,6 +140,28 @@ describe("ending legs through the isolate hubs", () => {
     expect(view.events.find((e) => e.kind === "leg_lost")?.detail).toMatchObject({ leg, kind: "websocket" });
   });
 
+  it("keeps an end that arrives between two control sockets of a hand-over, and the next socket gets it", async () => {
+    const { sk, stub } = await edgeSession();
+    const isolate = crypto.randomUUID();
+    const first = await controlSocket(isolate);
+    const res = await stub.fetch(routed("/session/x/ws", { ...relayRoute(sk), isolate }, upgrade));
+    const leg = decodeGrant(res.headers.get(LEG_HEADER))?.leg ?? "";
+    first.socket.send(JSON.stringify({ t: "hello", legs: [[sk, leg]] }));
+    const hub = hubStub(env, isolate);
+    await eventually(async () => ((await hub.describe()).legs === 1 ? true : undefined), "the hub to know the leg");
+    // The leg that owned the socket ended: its socket closes before the next one opens.
+    first.socket.close(1000, "hand-over");
+    await eventually(async () => ((await hub.describe()).sockets === 0 ? true : undefined), "the hub to see the close");
+
+    expect(await stub.end("drain")).toBe(true);
+    expect((await stub.describe()).events.map((e) => e.kind)).not.toContain("leg_lost");
+    const second = await controlSocket(isolate);
+    second.socket.send(JSON.stringify({ t: "hello", legs: [[sk, leg]] }));
+    const end = await eventually(() => second.ends[0], "the end on the next socket");
+    expect(end).toMatchObject({ legs: [leg], signal: { closeCode: 1012 } });
+    second.socket.close(1000, "done");
+  });
+
   it("reports an isolate's legs lost to their sessions once its socket is gone for good", async () => {
     const { sk, stub } = await edgeSession();
     const isolate = crypto.randomUUID();
