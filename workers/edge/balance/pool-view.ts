@@ -101,6 +101,20 @@ export class PoolView {
     this.#failed.set(id, reason);
   }
 
+  /**
+   * Takes `snapshot` as this isolate's view, unless it is older than the one held: an
+   * admin change made through this isolate (a drain begun) is placed with at once, and a
+   * refresh that was already in flight must not bring the old state back — a drained
+   * session's client reconnecting in that window would land on the draining origin again.
+   */
+  adopt(snapshot: PoolSnapshot): void {
+    if (this.#snapshot !== undefined && snapshot.takenAt < this.#snapshot.takenAt) return;
+    this.#snapshot = snapshot;
+    this.#fetchedAt = Date.now();
+    this.#placed.clear();
+    this.#failed.clear();
+  }
+
   /** Fetches a fresh snapshot (carrying this isolate's metrics); concurrent callers share one fetch. */
   refresh(coordinator: DurableObjectStub<PoolCoordinator>): Promise<void> {
     this.#refreshing ??= this.#fetch(coordinator);
@@ -115,12 +129,7 @@ export class PoolView {
         if (metrics !== undefined) restoreDelta(this.pool.name, metrics);
         throw err;
       })
-      .then((snapshot) => {
-        this.#snapshot = snapshot;
-        this.#fetchedAt = Date.now();
-        this.#placed.clear();
-        this.#failed.clear();
-      })
+      .then((snapshot) => this.adopt(snapshot))
       .finally(() => {
         this.#refreshing = undefined;
       });

@@ -14,7 +14,7 @@ import { Hono, type Context } from "hono";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
 import type { AdminState, PoolSnapshot } from "../../../durable-objects/pool/snapshot.ts";
 import { loadOf } from "../balance/pick.ts";
-import { capacityOf, configHash, liveSessions } from "../balance/pool-view.ts";
+import { capacityOf, configHash, liveSessions, poolView } from "../balance/pool-view.ts";
 import { ConfigError, resolveOrigin, type OriginConfig, type PoolConfig } from "../../../config/config.ts";
 import { describeHealthCheck, effectiveHealth, mergeHealth, resolveHealthOverride } from "../../../config/health-settings.ts";
 import type { PoolSettings } from "../../../config/pool-settings.ts";
@@ -156,6 +156,8 @@ export function adminPoolRoutes(): Hono<EdgeEnv> {
     }
     const snapshot = await (await coordinatorOf(c, pool)).setOriginState(id, state, rate);
     if (snapshot === undefined) throw new EdgeError(404, "not_found", `pool ${pool.name} has no origin ${id}`);
+    // This isolate places with the new state from now on (other isolates within their snapshot's age).
+    poolView(pool).adopt(snapshot);
     return c.json(describePool(pool, snapshot));
   });
 
