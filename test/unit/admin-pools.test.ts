@@ -67,6 +67,24 @@ describe("admin API: origins at runtime", () => {
     expect(view.candidates(Date.now()).filter((c) => c.eligible).map((c) => c.id)).toEqual(["o1", "o2", "o3"]);
   });
 
+  it("places with a state change at once, and an older snapshot arriving later does not undo it", async () => {
+    const config = resolveConfig(env).pools[0];
+    if (config === undefined) throw new Error("no pool");
+    const coordinator = coordinatorStub(env, "default");
+    const view = new PoolView(config);
+    await view.refresh(coordinator);
+    const before = view.snapshot;
+    if (before === undefined) throw new Error("no snapshot");
+    // A refresh taken before the drain may land after it (it was in flight).
+    await new Promise((r) => setTimeout(r, 5));
+    const drained = await coordinator.setOriginState("o2", "draining", 5);
+    if (drained === undefined) throw new Error("no origin o2");
+    view.adopt(drained);
+    view.adopt(before);
+    expect(view.candidates(Date.now()).filter((c) => c.eligible).map((c) => c.id)).toEqual(["o1", "o3"]);
+    await coordinator.setOriginState("o2", "active");
+  });
+
   it("ramps a newly joined origin's weight up (slow start)", async () => {
     await admin("POST", "/pools/default/origins", { id: "o9", url: "http://127.0.0.1:9009" });
     const coordinator = coordinatorStub(env, "default");
