@@ -42,11 +42,19 @@ export interface PoolConfig {
 export interface EdgeConfig {
   readonly pools: readonly PoolConfig[];
   readonly tokenTtlSeconds: number;
+  /** Open relays one isolate holds before it refuses new sessions (0: no limit). */
+  readonly maxOpenRelays: number;
 }
 
 export const DEFAULT_ORIGIN_WEIGHT = 1;
 export const DEFAULT_ORIGIN_CAPACITY = 10_000;
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * A Worker isolate has 128 MB; an idle relayed WebSocket costs it tens of KiB (docs/performance.md),
+ * so 4,000 leaves room for traffic. Refusing an S request costs one retry; an isolate
+ * past its memory is killed with every session it pumps.
+ */
+export const DEFAULT_MAX_OPEN_RELAYS = 4_000;
 
 export { ConfigError };
 
@@ -145,7 +153,7 @@ function resolvePool(raw: unknown, field: string, authKids: ReadonlySet<string>)
 }
 
 /** Parses and validates the edge configuration. Throws ConfigError naming the bad field. */
-export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string; PROXY_AUTH_KEYS?: string }): EdgeConfig {
+export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string; PROXY_AUTH_KEYS?: string; MAX_OPEN_RELAYS?: string }): EdgeConfig {
   const proxyKeys = parseProxyAuthKeys(vars.PROXY_AUTH_KEYS);
   if (!proxyKeys.ok) throw new ConfigError(proxyKeys.field, proxyKeys.message);
   const authKids = new Set(proxyKeys.keys.keys());
@@ -178,7 +186,12 @@ export function resolveConfig(vars: { POOLS?: string; TOKEN_TTL_SECONDS?: string
   if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 60) {
     throw new ConfigError("TOKEN_TTL_SECONDS", "must be an integer number of seconds >= 60");
   }
-  return { pools, tokenTtlSeconds };
+  const relaysRaw = vars.MAX_OPEN_RELAYS;
+  const maxOpenRelays = relaysRaw === undefined || relaysRaw === "" ? DEFAULT_MAX_OPEN_RELAYS : Number(relaysRaw);
+  if (!Number.isInteger(maxOpenRelays) || maxOpenRelays < 0) {
+    throw new ConfigError("MAX_OPEN_RELAYS", "must be an integer >= 0 (0: no limit)");
+  }
+  return { pools, tokenTtlSeconds, maxOpenRelays };
 }
 
 /**

@@ -12,7 +12,7 @@ import { count, observe, scheduleFlush } from "./metrics.ts";
 
 export type RequestKind = "S" | "CR" | "first_message" | "stateless";
 
-export type RefusalReason = "rate_limit" | "no_origin" | "network_budget";
+export type RefusalReason = "rate_limit" | "no_origin" | "network_budget" | "edge_busy";
 
 export class RequestObservation {
   readonly kind: RequestKind;

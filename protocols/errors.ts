@@ -15,6 +15,7 @@ export type EdgeErrorCode =
   | "token_expired"
   | "token_wrong_pool"
   | "no_origin_available"
+  | "edge_busy"
   | "too_many_sessions"
   | "not_a_session_request"
   | "origin_unreachable"

@@ -8,6 +8,7 @@
  */
 import { endTooBig, overMessageLimit } from "./message-limit.ts";
 import type { CloseSide, RelayedWebSocket, WebSocketRelayHooks } from "./websocket-relay.ts";
+import { relayOpened } from "./open-relays.ts";
 
 export type Message = string | ArrayBuffer;
 
@@ -52,9 +53,11 @@ export function socketEnd(ws: WebSocket): MessageEnd {
  */
 export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebSocketRelayHooks, clientBacklog: readonly Message[] = []): RelayedWebSocket {
   let ended = false;
+  const released = relayOpened();
   const report = (side: CloseSide, code: number, reason: string): void => {
     if (ended) return;
     ended = true;
+    released();
     hooks.onClose(side, code, reason);
   };
   if (hooks.firstMessage !== undefined) sendQuietly(client, hooks.firstMessage);

@@ -10,12 +10,16 @@
  * owner of the origin's reader.)
  */
 
+import { relayOpened } from "./open-relays.ts";
+
 const LF = 0x0a;
 
 export class RelayedStream {
   readonly body: ReadableStream<Uint8Array>;
   readonly #source: ReadableStreamDefaultReader<Uint8Array>;
   readonly #onDone: () => void;
+  /** Counts this stream out of the isolate's open relays (open-relays.ts). */
+  readonly #released = relayOpened();
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #done = false;
   /** Whether the last byte passed on ended a line (true before any). */
@@ -87,6 +91,7 @@ export class RelayedStream {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#released();
     this.#onDone();
   }
 }

@@ -6,6 +6,7 @@ import { DEV_ADMIN_TOKEN, DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "./dev-secre
 import { startDemoSite, type DemoSite } from "./demo-site.ts";
 import { startEdge, type RunningEdge } from "./edge.ts";
 import { startOriginProcess, type OriginProcess } from "./origin-process.ts";
+import { localRelayLimit } from "./relay-limit.ts";
 
 /** How the edge reaches an origin (POOLS `transport` / `proxy`); absent: fetch. */
 export interface OriginTransportOptions {
@@ -69,6 +70,12 @@ export const DEFAULT_DEMO_PORT = 8788;
  */
 export const ADMIN_LISTENER = "admin=127.0.0.1:0,proxy=refuse,proxy-auth=off";
 
+/** Below the open-file limit workerd inherits (relay-limit.ts); wrangler.toml's value where it is unknown. */
+function relayLimitVar(): Record<string, string> {
+  const limit = localRelayLimit();
+  return limit === undefined ? {} : { MAX_OPEN_RELAYS: String(limit) };
+}
+
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => {});
@@ -94,6 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       AFFINITY_KEYS: DEV_AFFINITY_KEYS,
       AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
       ADMIN_TOKEN: DEV_ADMIN_TOKEN,
+      ...relayLimitVar(),
       ...options.vars,
     };
     const edgeOptions = (port: number, prebuilt: boolean) => ({

@@ -48,7 +48,7 @@ function requestKind(url: URL): RequestKind | undefined {
 /** The TLCP code for an edge failure: session problems are "session not found" (retry with a new one). */
 function tlcpCode(code: EdgeErrorCode): number {
   if (LIMIT_CODES.includes(code)) return MALFORMED_REQUEST;
-  return code === "no_origin_available" || code === "too_many_sessions" ? NEW_SESSIONS_BLOCKED : SESSION_NOT_FOUND;
+  return code === "no_origin_available" || code === "too_many_sessions" || code === "edge_busy" ? NEW_SESSIONS_BLOCKED : SESSION_NOT_FOUND;
 }
 
 /**

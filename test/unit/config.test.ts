@@ -25,6 +25,14 @@ describe("edge configuration", () => {
       settings: DEFAULT_POOL_SETTINGS,
     });
     expect(config.tokenTtlSeconds).toBe(86_400);
+    expect(config.maxOpenRelays).toBe(4_000);
+  });
+
+  it("reads MAX_OPEN_RELAYS (0: no limit) and names it when it is not a count", () => {
+    const base = pools({ pools: [{ name: "p", origins: [origin("a")] }] });
+    expect(resolveConfig({ ...base, MAX_OPEN_RELAYS: "0" }).maxOpenRelays).toBe(0);
+    expect(resolveConfig({ ...base, MAX_OPEN_RELAYS: "2375" }).maxOpenRelays).toBe(2_375);
+    for (const bad of ["-1", "1.5", "many"]) expect(fieldOf(() => resolveConfig({ ...base, MAX_OPEN_RELAYS: bad }))).toBe("MAX_OPEN_RELAYS");
   });
 
   it("names the bad field", () => {

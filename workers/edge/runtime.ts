@@ -11,7 +11,7 @@ export interface EdgeRuntime {
 }
 
 /** The vars the runtime is parsed from; a change to any of them parses again. */
-const SOURCES = ["POOLS", "TOKEN_TTL_SECONDS", "AFFINITY_KEYS", "AFFINITY_SIGNING_KID", "PROXY_AUTH_KEYS"] as const;
+const SOURCES = ["POOLS", "TOKEN_TTL_SECONDS", "MAX_OPEN_RELAYS", "AFFINITY_KEYS", "AFFINITY_SIGNING_KID", "PROXY_AUTH_KEYS"] as const;
 
 let cached: { env: Env; raw: readonly unknown[]; runtime: EdgeRuntime } | undefined;
 

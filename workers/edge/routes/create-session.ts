@@ -28,6 +28,7 @@ import { isWebSocketUpgrade } from "../../../protocols/adapter.ts";
 import { isolateLink } from "../legs/isolate-link.ts";
 import { takeGrantedLeg } from "../legs/granted-leg.ts";
 import { createWebSocketLeg } from "../legs/create-websocket-leg.ts";
+import { openRelays } from "../../../relay/open-relays.ts";
 
 /** S bodies up to this size are kept so the request can be re-placed; larger ones stream once. */
 export const REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -48,6 +49,15 @@ export async function createSession(input: CreateInput): Promise<Response> {
   if (overBudget !== undefined) {
     input.observation.refused("network_budget");
     return overBudget;
+  }
+  // This isolate's own ceiling: past it, a new session would push it toward its memory (or,
+  // locally, open-file) limit, where every session it holds is lost at once.
+  const max = runtime.config.maxOpenRelays;
+  if (max > 0 && openRelays() >= max) {
+    input.observation.refused("edge_busy");
+    return input.failure(503, "edge_busy", `this edge holds ${max} open connections, its limit; retry shortly`, {
+      "retry-after": String(RETRY_AFTER_SECONDS),
+    });
   }
   const view = await readyView(env, pool, input.waitUntil);
   const coordinator = coordinatorStub(env, pool.name);
