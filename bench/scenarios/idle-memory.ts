@@ -4,9 +4,11 @@
  * floors, haproxy, nginx master + worker — before and after `sessions` idle S WebSockets
  * (`/ws?interval_ms=0`, no traffic) are open and have been held past the runtime's idle
  * period (`idleMs`: workerd hibernates or evicts an idle object after ~10 s), divided by
- * the number held. Each column gets a fresh hop (and fresh origins, lib/balance-world.ts): in a
- * process that has held sessions before, the allocator reuses freed memory and the delta
- * comes out far lower than a first fill — so every column and round measures a first fill.
+ * the number held. Each column gets a fresh hop (and fresh origins, lib/balance-world.ts):
+ * in a process that has held sessions before, the allocator reuses freed memory and the
+ * delta comes out far lower than a first fill — so every column and round measures a first
+ * fill. Then, once those sessions are closed and the hop sat idle, a second fill of as many
+ * measures exactly that lower figure: the steady state of a fleet whose sessions come and go.
  * A direct connection has no hop, and `edge-tcp` shares the edge's process model: their
  * columns are empty.
  */
@@ -42,7 +44,7 @@ export const idleMemory: Scenario = {
     const p = IDLE_MEMORY_PARAMS[mode];
     return {
       params: { ...p },
-      summary: `${p.sessions} idle WebSocket sessions held ${p.idleMs / 1000} s by a fresh hop (after ${p.warmup} opened and closed); (RSS after − RSS before) / sessions held, and the same for open files`,
+      summary: `${p.sessions} idle WebSocket sessions held ${p.idleMs / 1000} s by a fresh hop (after ${p.warmup} opened and closed); (RSS after − RSS before) / sessions held, and the same for open files; then, once those are closed and the hop sat idle ${p.idleMs / 1000} s, a second fill of as many`,
       run: (target, progress) => inFreshHop(target, (hop) => measure(target.name, hop, p, progress)),
     };
   },
@@ -64,16 +66,45 @@ async function measure(name: string, target: Target, p: IdleMemoryParams, progre
   }
   await Promise.all(warm.map((w) => w.close()));
   await sleep(p.settleMs);
-  const pids = target.pids();
+  const first = await holdFill(name, "first fill", target, p, errors, progress);
+  // The same number again, once the first fill's sessions are closed and the hop has been
+  // idle past its idle period: what a session costs a hop that has held as many before —
+  // the steady state of a fleet whose sessions come and go, where the first fill's
+  // high-water mark (allocator and heap growth, every new object awake at once) is reused.
+  await sleep(p.idleMs);
+  const second = first === undefined ? undefined : await holdFill(name, "second fill", target, p, errors, progress);
+  return {
+    target: name,
+    metrics: [
+      { kind: "rate", key: "per-session", label: "KiB per held session", unit: "KiB", value: first?.kib ?? Number.NaN },
+      { kind: "rate", key: "files-per-session", label: "open files per held session", unit: "×", value: first?.files ?? Number.NaN },
+      { kind: "rate", key: "per-session-refill", label: "KiB per held session, second fill", unit: "KiB", value: second?.kib ?? Number.NaN },
+    ],
+    errorCount: errors.count,
+    errors: errors.messages(),
+    elapsedMs: monoMs() - started,
+  };
+}
+
+/** Opens `p.sessions`, holds them past the idle period, reads RSS and files per session, closes them. */
+async function holdFill(
+  name: string,
+  what: string,
+  target: Target,
+  p: IdleMemoryParams,
+  errors: ErrorLog,
+  progress: (line: string) => void,
+): Promise<{ kib: number; files: number } | undefined> {
+  const pids = target.pids?.() ?? [];
   const before = totalRssKiB(pids);
   const filesBefore = openFiles(pids);
   if (before === undefined) {
     errors.add(`cannot read RSS of ${pids.join(", ") || "no process"} (/proc)`);
-    return { target: name, metrics: [], errorCount: errors.count, errors: errors.messages(), elapsedMs: 0 };
+    return undefined;
   }
   const sockets: EchoSocket[] = [];
-  let perSession = Number.NaN;
-  let filesPerSession = Number.NaN;
+  let kib = Number.NaN;
+  let files = Number.NaN;
   try {
     let next = 0;
     await inParallel(p.parallel, async () => {
@@ -88,25 +119,16 @@ async function measure(name: string, target: Target, p: IdleMemoryParams, progre
     });
     await sleep(Math.max(p.settleMs, p.idleMs));
     const held = sockets.filter((s) => s.usable).length;
-    const after = totalRssKiB(target.pids());
-    const filesAfter = openFiles(target.pids());
+    const after = totalRssKiB(target.pids?.() ?? []);
+    const filesAfter = openFiles(target.pids?.() ?? []);
     if (after === undefined) errors.add("the hop's process ended while sessions were held");
-    else if (held > 0) perSession = (after - before) / held;
-    if (held > 0 && filesBefore !== undefined && filesAfter !== undefined) filesPerSession = (filesAfter - filesBefore) / held;
-    progress(`${name}: ${held} held ${p.idleMs / 1000} s, RSS ${before} → ${after ?? "?"} KiB, open files ${filesBefore ?? "?"} → ${filesAfter ?? "?"}`);
+    else if (held > 0) kib = (after - before) / held;
+    if (held > 0 && filesBefore !== undefined && filesAfter !== undefined) files = (filesAfter - filesBefore) / held;
+    progress(`${name} ${what}: ${held} held ${p.idleMs / 1000} s, RSS ${before} → ${after ?? "?"} KiB, open files ${filesBefore ?? "?"} → ${filesAfter ?? "?"}`);
   } finally {
     await inParallel(p.parallel, async (w) => {
       for (let i = w; i < sockets.length; i += p.parallel) await sockets[i]?.close();
     });
   }
-  return {
-    target: name,
-    metrics: [
-      { kind: "rate", key: "per-session", label: "KiB per held session", unit: "KiB", value: perSession },
-      { kind: "rate", key: "files-per-session", label: "open files per held session", unit: "×", value: filesPerSession },
-    ],
-    errorCount: errors.count,
-    errors: errors.messages(),
-    elapsedMs: monoMs() - started,
-  };
+  return Number.isNaN(kib) ? undefined : { kib, files };
 }
