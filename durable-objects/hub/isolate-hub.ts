@@ -98,7 +98,8 @@ export class IsolateHub extends DurableObject<Env> {
 
   /**
    * RPC from a session object: end these legs of session `sk` with `signal`. Returns the
-   * legs the hub cannot reach (no socket from its isolate): the caller records them lost.
+   * legs the hub cannot reach (no socket open and never announced by its isolate): the
+   * caller records them lost. Announced legs without a socket are reported by the alarm.
    */
   endLegs(sk: string, legs: string[], signal: EndSignal): Promise<string[]> {
     return this.#meter.run("request", async () => {
