@@ -23,8 +23,8 @@ const QUEUE_BYTES = 256 * KiB;
 const MESSAGE_BYTES = 256 * KiB;
 /** 40 MiB: far more than the kernel's and the runtime's buffers between edge and client hold. */
 const MESSAGES = 160;
-/** Pushes by the origin: 400 × 48 KiB = 18.75 MiB at most. */
-const EMITS = 400;
+/** Pushes by the origin: 600 × 48 KiB = 28 MiB at most, well past every buffer on the way. */
+const EMITS = 600;
 /** The relay must end within this, however loaded the machine. */
 const END_MS = 30_000;
 
@@ -107,14 +107,16 @@ for (const transport of ["fetch", "tcp"] as const) {
             // The edge never ended it: it stopped reading the origin, whose own queue then
             // passed the reference origin's 4 MiB limit for a peer that does not read, and
             // the origin dropped the connection (the edge's 1011 "peer connection lost").
+            // What the client finally got includes the kernel's buffers on both hops (the
+            // edge reads its own once the client reads again); the rest of what the origin
+            // pushed never left it.
             expect(end).toEqual({ code: 1011, reason: "peer connection lost" });
-            // What the origin pushed and the client never got stayed with the origin.
             expect(pushed).toBeGreaterThan(received);
           } else {
             expect(end).toEqual({ code: 1013, reason: `client is not reading: over ${QUEUE_BYTES} bytes queued for it` });
+            // The budget plus the socket buffers between edge and client.
+            expect(received).toBeLessThan(9 * MiB);
           }
-          // The budget plus the socket buffers on the way, not the origin's 18.75 MiB.
-          expect(received).toBeLessThan(9 * MiB);
         },
       );
     });
