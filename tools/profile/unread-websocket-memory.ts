@@ -10,11 +10,14 @@
  * `--read` is the control: the same traffic to a client that reads it all.
  *
  *   node tools/profile/unread-websocket-memory.ts [--messages 200] [--modes edge,object] [--transports fetch,tcp]
- *        [--queue-bytes N] [--build .build/edge] [--prebuilt]
+ *        [--pace-ms 0] [--read] [--queue-bytes N] [--build .build/edge] [--prebuilt]
  *
  * Each run starts its own workerd, so one run's garbage does not count against the next.
- * `--queue-bytes` sets the pool's `limits.webSocketQueueBytes`; `--build` with `--prebuilt`
- * runs a bundle built before (e.g. of the code before a change).
+ * `--pace-ms` waits between the client's messages (so the origin's echo keeps up and the
+ * queue toward the client fills first); `--queue-bytes` sets the pool's
+ * `limits.webSocketQueueBytes`; `--build` with `--prebuilt` runs a bundle built before
+ * (e.g. of the code before a change). Random bytes, because workerd holds a message queued
+ * for a client that negotiated permessage-deflate compressed.
  */
 import { randomFillSync } from "node:crypto";
 import { parseArgs } from "node:util";
