@@ -8,10 +8,11 @@
  * holds), check that it stopped growing, and sample workerd's RSS. Then the clients read
  * again and the origin must write again.
  *
- * WebSocket: the Workers WebSocket API has no back-pressure signal (no bufferedAmount,
- * send() never blocks — workerd issue #988), so a client that reads nothing lets the
- * origin's messages pile up inside workerd. We measure that growth (origin bytes sent,
- * workerd RSS) up to a fixed cap, and what is given back once the client is gone.
+ * WebSocket: send() never blocks, so a client that reads nothing would let the origin's
+ * messages pile up inside workerd; the relay's queue budget (relay/queue-budget.ts, issue
+ * 16 F5) ends such a relay with 1013 once the pool's `webSocketQueueBytes` wait for the
+ * client. We measure what the origin got to send (it sends while its own buffer is small,
+ * up to a fixed cap), workerd's RSS, and how the client's WebSocket ended once it reads again.
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
@@ -42,7 +43,10 @@ export interface SlowConsumerResult {
   };
   readonly ws: {
     readonly sockets: number;
+    /** All sockets together: what the origin got to send while its clients read nothing. */
     readonly sentWhilePausedMiB: number;
+    /** How each client's WebSocket ended once it read again (1013: the queue budget). */
+    readonly closeCodes: readonly number[];
     readonly capMiB: number;
     readonly workerdRssBeforeMiB: number;
     readonly workerdRssPeakMiB: number;
@@ -113,9 +117,14 @@ export async function runSlowConsumer(options: { quick: boolean; log: (line: str
     }
     const wsSeconds = (Date.now() - wsStart) / 1000;
     const sentWhilePaused = total(origin.wsSent) - sent0;
+    // Reading again, each client finds what was queued for it, then how its relay ended.
+    const closeCodes = await Promise.all(clients.map((c) => closeCodeOf(c, 10_000)));
     for (const c of clients) c.terminate();
     await sleep(2_000);
     const wsAfter = rss();
+    const sentMax = Math.max(...origin.wsSent.slice(-sockets)) / MiB;
+    if (!(sentMax < wsCap / MiB / 4)) failures.push(`a WebSocket's origin sent ${sentMax.toFixed(1)} MiB to a client that read nothing`);
+    if (closeCodes.some((code) => code !== 1013)) failures.push(`WebSockets of clients that read nothing ended with ${closeCodes.join(", ")}, not 1013`);
 
     return {
       pauseSeconds: pauseMs / 1000,
@@ -133,6 +142,7 @@ export async function runSlowConsumer(options: { quick: boolean; log: (line: str
       ws: {
         sockets,
         sentWhilePausedMiB: sentWhilePaused / MiB,
+        closeCodes,
         capMiB: wsCap / MiB,
         workerdRssBeforeMiB: wsBefore,
         workerdRssPeakMiB: wsPeak,
@@ -167,10 +177,10 @@ export function slowConsumerReport(r: SlowConsumerResult): string {
         [
           "WebSocket",
           r.ws.sockets,
-          `${f(r.ws.sentWhilePausedMiB)} (cap ${r.ws.capMiB} each)`,
+          `${f(r.ws.sentWhilePausedMiB)} in all (cap ${r.ws.capMiB} each)`,
           `workerd +${f(r.ws.growthMiBPerSecond)}`,
           `${f(r.ws.workerdRssBeforeMiB)} → ${f(r.ws.workerdRssPeakMiB)} (after close ${f(r.ws.workerdRssAfterCloseMiB)})`,
-          "no back-pressure (measured)",
+          r.passed ? `relay ended ${r.ws.closeCodes.join(", ")} (queue budget)` : "FAIL",
         ],
       ],
     ),
@@ -224,6 +234,18 @@ function openPausedStream(url: string): Promise<PausedStream> {
       reject(err);
     });
     req.end();
+  });
+}
+
+/** Resumes a paused WebSocket and waits (bounded) for its close code; 0 if it did not close. */
+function closeCodeOf(ws: WebSocket, ms: number): Promise<number> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(0), ms);
+    ws.once("close", (code: number) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    ws.resume();
   });
 }
 

@@ -19,6 +19,9 @@
  * - body read 30 s: a whole S or CR body (1 MiB at most by default) arrives in well under
  *   a second on any working link; a client that trickles one holds connections no longer
  *   (issue 16 F9; nginx's `client_body_timeout` is 60 s between reads).
+ * - WebSocket queue 4 MiB: what the edge may hold for one side of one relay that is not
+ *   reading (issue 16 F5) — four messages of the largest size; a push client 4 MiB behind
+ *   is half a minute behind on a 1 Mbit/s link, far past any use of the data.
  *
  * Configurable per pool in `POOLS` (`"settings": {"limits": {...}}`); errors name the field.
  */
@@ -45,6 +48,13 @@ export interface Limits {
    * → 408 body_timeout, the origin request cut (relay/body-limit.ts)
    */
   readonly bodyReadMs: number;
+  /**
+   * WebSocket bytes the edge may hold queued toward one side of one relay: sent to it, not
+   * yet taken by its connection (relay/queue-budget.ts). Over it, the tcp transport stops
+   * reading the origin until the client catches up; anything else ends the relay.
+   * → close 1013 on both legs
+   */
+  readonly webSocketQueueBytes: number;
 }
 
 export const KiB = 1024;
@@ -57,6 +67,7 @@ export const DEFAULT_LIMITS: Limits = {
   webSocketMessageBytes: 1 * MiB,
   protocolLineBytes: 64 * KiB,
   bodyReadMs: 30_000,
+  webSocketQueueBytes: 4 * MiB,
 };
 
 /** The smallest value each limit may be set to: below it, ordinary clients would break. */
@@ -67,6 +78,7 @@ const MINIMUMS: Limits = {
   webSocketMessageBytes: 1 * KiB,
   protocolLineBytes: 1 * KiB,
   bodyReadMs: 1_000,
+  webSocketQueueBytes: 64 * KiB,
 };
 
 /**
@@ -81,12 +93,15 @@ const MAXIMUMS: Limits = {
   webSocketMessageBytes: 1 * MiB,
   protocolLineBytes: 1 * MiB,
   bodyReadMs: 600_000,
+  webSocketQueueBytes: 64 * MiB,
 };
 
 const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>;
 
 /** The WebSocket close code for a message over the limit (RFC 6455 §7.4.1 "message too big"). */
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
+/** The close code for a relay whose queue toward one side is full (1013 "try again later"). */
+export const CLOSE_QUEUE_FULL = 1013;
 
 /** Resolves `settings.limits`; every error names the field. */
 export function resolveLimits(raw: unknown, field: string): Limits {

@@ -4,16 +4,17 @@
  * first-message path between a client and its session) and whatever carries the origin's
  * side (a runtime WebSocket from fetch(), or the tcp transport's RFC 6455 client): text
  * stays text, binary stays binary, each side's close code and reason reach the other, the
- * message limit and the protocol's rewrites apply, and the relay ends once.
+ * message limit, the queue budget and the protocol's rewrites apply, and the relay ends once.
  */
 import { endTooBig, overMessageLimit } from "./message-limit.ts";
+import { CLOSE_QUEUE_FULL, bufferedAmountOf, watchQueue, type QueueWatch, type QueuedEnd } from "./queue-budget.ts";
 import type { CloseSide, RelayedWebSocket, WebSocketRelayHooks } from "./websocket-relay.ts";
 import { relayOpened } from "./open-relays.ts";
 
 export type Message = string | ArrayBuffer;
 
 /** One end of a relay: what the pump needs of a WebSocket, whoever implements it. */
-export interface MessageEnd {
+export interface MessageEnd extends QueuedEnd {
   send(data: Message): void;
   /** Closes with a code that may go on the wire (the pump maps reserved ones first); none: no status. */
   close(code?: number, reason?: string): void;
@@ -37,6 +38,7 @@ export function socketEnd(ws: WebSocket): MessageEnd {
   ws.binaryType = "arraybuffer";
   return {
     send: (data) => ws.send(data),
+    queuedBytes: () => bufferedAmountOf(ws),
     close: (code, reason) => (code === undefined ? ws.close() : ws.close(code, reason)),
     listen(handlers) {
       ws.addEventListener("message", (event) => handlers.message(event.data as Message));
@@ -54,15 +56,30 @@ export function socketEnd(ws: WebSocket): MessageEnd {
 export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebSocketRelayHooks, clientBacklog: readonly Message[] = []): RelayedWebSocket {
   let ended = false;
   const released = relayOpened();
+  const watches: QueueWatch[] = [];
   const report = (side: CloseSide, code: number, reason: string): void => {
     if (ended) return;
     ended = true;
     released();
+    for (const watch of watches) watch.stop();
     hooks.onClose(side, code, reason);
   };
+  /** The queue toward `side` stays within the budget (queue-budget.ts): the source paused, or the relay ended with 1013. */
+  const budget = (side: "client" | "origin", source: MessageEnd, target: MessageEnd): QueueWatch | undefined => {
+    const maxBytes = hooks.maxQueuedBytes;
+    if (maxBytes === undefined) return undefined;
+    const watch = watchQueue(side, source, target, maxBytes, (reason) => {
+      report(side, CLOSE_QUEUE_FULL, reason);
+      closePeer(client, CLOSE_QUEUE_FULL, reason);
+      closePeer(origin, CLOSE_QUEUE_FULL, reason);
+    });
+    watches.push(watch);
+    return watch;
+  };
   if (hooks.firstMessage !== undefined) sendQuietly(client, hooks.firstMessage);
-  const forward = (from: "client" | "origin", to: MessageEnd, rewrite: ((data: string) => string) | undefined): EndHandlers => ({
+  const forward = (from: "client" | "origin", to: MessageEnd, rewrite: ((data: string) => string) | undefined, queue: QueueWatch | undefined): EndHandlers => ({
     message(data) {
+      if (ended) return;
       if (overMessageLimit(data, hooks.maxMessageBytes)) return endTooBig(from, report, hooks.maxMessageBytes ?? 0, [closer(client), closer(origin)]);
       try {
         to.send(rewrite !== undefined && typeof data === "string" ? rewrite(data) : data);
@@ -70,6 +87,7 @@ export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebS
         // `to` is already closing (its own close ends the relay), or a rewrite threw: that
         // one message is lost, not the session.
       }
+      queue?.afterSend();
     },
     close(code, reason) {
       report(from, code, reason);
@@ -80,9 +98,9 @@ export function pumpMessages(client: MessageEnd, origin: MessageEnd, hooks: WebS
       closePeer(to, 1011, `${from} connection failed`);
     },
   });
-  const fromClient = forward("client", origin, hooks.fromClient);
+  const fromClient = forward("client", origin, hooks.fromClient, budget("origin", client, origin));
   client.listen(fromClient);
-  origin.listen(forward("origin", client, hooks.fromOrigin));
+  origin.listen(forward("origin", client, hooks.fromOrigin, budget("client", origin, client)));
   // What the client sent before the relay opened goes first, the same way as the rest.
   for (const message of clientBacklog) fromClient.message(message);
   return {

@@ -19,6 +19,8 @@ export interface SessionWebSocketContext {
   learnOriginSessionId(originSessionId: string): void;
   /** The pool's WebSocket message limit (config/limits.ts). */
   readonly maxMessageBytes?: number;
+  /** The pool's WebSocket queue budget (config/limits.ts, relay/queue-budget.ts). */
+  readonly maxQueuedBytes?: number;
   onOpen(relay: RelayedWebSocket): void;
   onClose(side: CloseSide, code: number, reason: string): void;
   /** An already-accepted client socket to pump into (websocket-relay.ts ClientSlot). */
@@ -50,6 +52,7 @@ export function relaySessionWebSocket(
   const clientMessage = adapter.clientMessage;
   return relayWebSocket(request, link, {
     ...(ctx.maxMessageBytes === undefined ? {} : { maxMessageBytes: ctx.maxMessageBytes }),
+    ...(ctx.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: ctx.maxQueuedBytes }),
     ...(ctx.announce ? { firstMessage: JSON.stringify({ type: "push-edge.affinity", token: ctx.token }) } : {}),
     ...(originMessage === undefined ? {} : { fromOrigin }),
     ...(clientMessage === undefined ? {} : { fromClient: (data: string) => clientMessage(data, ids) }),

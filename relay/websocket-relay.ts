@@ -39,6 +39,11 @@ export interface WebSocketRelayHooks {
   /** Largest message relayed either way; a bigger one ends the relay with 1009 (message-limit.ts). */
   readonly maxMessageBytes?: number;
   /**
+   * Most bytes held queued toward either side that is not reading (queue-budget.ts): over
+   * it the tcp origin is paused, else the relay ends with 1013. None: no budget.
+   */
+  readonly maxQueuedBytes?: number;
+  /**
    * An already-accepted client socket (the first-message path): the relay pumps into it
    * instead of answering 101 with a new one, and marks the slot adopted.
    */
@@ -123,5 +128,5 @@ export function sendQuietly(ws: WebSocket, message: string): void {
 
 /** Closes `ws` as its peer should hear `code` (message-pump.ts closePeer). Never throws. */
 export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  closePeer({ send: () => {}, close: (c, r) => (c === undefined ? ws.close() : ws.close(c, r)), listen: () => {} }, code, reason);
+  closePeer({ send: () => {}, queuedBytes: () => 0, close: (c, r) => (c === undefined ? ws.close() : ws.close(c, r)), listen: () => {} }, code, reason);
 }

@@ -4,6 +4,7 @@
  * origin answer (the edge opens the origin's WebSocket); for a stream it is the origin's
  * response, body untouched, which the edge passes on through a RelayedStream it can end.
  */
+import { DEFAULT_LIMITS } from "../../config/limits.ts";
 import { transportFromWire, transportToWire, type TransportSettings, type TransportWire } from "../../relay/transport/settings.ts";
 import type { LegKind } from "./legs.ts";
 
@@ -27,6 +28,7 @@ export interface LegGrant {
     readonly transport: TransportSettings;
     readonly originSessionId: string | null;
     readonly maxMessageBytes: number;
+    readonly maxQueuedBytes: number;
   };
 }
 
@@ -35,7 +37,8 @@ interface GrantWire {
   readonly kind: LegKind;
   readonly rewrite?: StreamRewrite;
   readonly originSessionId?: string | null;
-  readonly origin?: TransportWire & { url: string; originSessionId: string | null; maxMessageBytes: number };
+  /** `maxQueuedBytes` absent: a grant written before the queue budget existed (the default applies). */
+  readonly origin?: TransportWire & { url: string; originSessionId: string | null; maxMessageBytes: number; maxQueuedBytes?: number };
 }
 
 export function encodeGrant(grant: LegGrant): string {
@@ -50,6 +53,7 @@ export function encodeGrant(grant: LegGrant): string {
             url: grant.origin.url,
             originSessionId: grant.origin.originSessionId,
             maxMessageBytes: grant.origin.maxMessageBytes,
+            maxQueuedBytes: grant.origin.maxQueuedBytes,
             ...transportToWire(grant.origin.transport),
           },
         }),
@@ -70,10 +74,11 @@ export function decodeGrant(value: string | null): LegGrant | undefined {
     }
     const transport = transportFromWire(raw.origin);
     if (transport === undefined || typeof raw.origin.url !== "string" || typeof raw.origin.maxMessageBytes !== "number") return undefined;
+    const maxQueuedBytes = typeof raw.origin.maxQueuedBytes === "number" ? raw.origin.maxQueuedBytes : DEFAULT_LIMITS.webSocketQueueBytes;
     return {
       leg: raw.leg,
       kind: raw.kind,
-      origin: { url: raw.origin.url, transport, originSessionId: raw.origin.originSessionId ?? null, maxMessageBytes: raw.origin.maxMessageBytes },
+      origin: { url: raw.origin.url, transport, originSessionId: raw.origin.originSessionId ?? null, maxMessageBytes: raw.origin.maxMessageBytes, maxQueuedBytes },
     };
   } catch {
     return undefined;

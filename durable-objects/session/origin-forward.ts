@@ -27,6 +27,8 @@ export interface ForwardContext {
   webSocketClosed(side: CloseSide, code: number, reason: string): void;
   /** The pool's WebSocket message limit (config/limits.ts). */
   readonly maxMessageBytes?: number;
+  /** The pool's WebSocket queue budget (config/limits.ts). */
+  readonly maxQueuedBytes?: number;
 }
 
 export function forwardToOrigin(
@@ -49,6 +51,7 @@ export function forwardToOrigin(
     originSessionId: () => ctx.originSessionId(),
     learnOriginSessionId: (id) => ctx.learnOriginSessionId(id),
     ...(ctx.maxMessageBytes === undefined ? {} : { maxMessageBytes: ctx.maxMessageBytes }),
+    ...(ctx.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: ctx.maxQueuedBytes }),
     onOpen: (relay) => {
       relayed = relay;
       ctx.open.addWebSocket(relay);

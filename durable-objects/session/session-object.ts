@@ -357,6 +357,7 @@ export class SessionObject extends DurableObject<Env> {
         webSocketEnded(this.env, this.ctx, record, side, code, reason);
       },
       maxMessageBytes: record.limits.webSocketMessageBytes,
+      maxQueuedBytes: record.limits.webSocketQueueBytes,
     });
   }
 
@@ -407,6 +408,7 @@ export class SessionObject extends DurableObject<Env> {
         transport: record.originTransport,
         originSessionId: record.originSessionId,
         maxMessageBytes: record.limits.webSocketMessageBytes,
+        maxQueuedBytes: record.limits.webSocketQueueBytes,
       },
     });
     return new Response(null, { status: 204, headers: { [LEG_HEADER]: grant } });

@@ -35,6 +35,10 @@ export interface StackOptions {
   readonly vars?: Record<string, string>;
   /** The edge bundle is already built. */
   readonly prebuilt?: boolean;
+  /** Where the edge bundle is (default: .build/edge); a profile compares two builds this way. */
+  readonly buildDir?: string;
+  /** Open workerd's DevTools inspector here (tools/profile/). */
+  readonly inspectorPort?: number;
   /** Also serve the demo site (a Lightstreamer web client page) on this port; 0 = any free. */
   readonly demoPort?: number;
   /** Keep Durable Object storage here, so it survives `restartEdge()` (default: in memory, lost on restart). */
@@ -109,6 +113,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       port,
       prebuilt,
       log,
+      ...(options.buildDir === undefined ? {} : { buildDir: options.buildDir }),
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       vars,
       ...(options.persistDir === undefined ? {} : { persistDir: options.persistDir }),
     });

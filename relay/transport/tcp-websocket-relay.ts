@@ -65,7 +65,9 @@ export async function relayWebSocketOverTcp(
 
 /**
  * The tcp transport's RFC 6455 client as one end of the pump. It starts reading once the
- * pump listens, so no message arrives before there is somewhere to send it.
+ * pump listens, so no message arrives before there is somewhere to send it. It is the one
+ * end whose reading can be paused: while the client's queue is over its budget the origin
+ * is not read, and meets TCP back-pressure (queue-budget.ts).
  */
 function tcpEnd(connection: Connection, maxMessageBytes: number | undefined): MessageEnd {
   let handlers: EndHandlers | undefined;
@@ -79,6 +81,9 @@ function tcpEnd(connection: Connection, maxMessageBytes: number | undefined): Me
   );
   return {
     send: (data) => origin.send(data),
+    queuedBytes: () => origin.queuedBytes,
+    pause: () => origin.pause(),
+    resume: () => origin.resume(),
     close: (code, reason) => (code === undefined ? origin.close() : origin.close(code, reason ?? "")),
     listen(h) {
       handlers = h;

@@ -59,7 +59,7 @@ async function readClientFrame(peer: Peer): Promise<ClientFrame> {
   return { fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, masked, lengthForm, payload };
 }
 
-function openClient(options: { maxMessageBytes?: number } = {}) {
+function openClient(options: { maxMessageBytes?: number; closeTimeoutMs?: number } = {}) {
   const { connection, peer } = memoryPipe();
   const messages: Array<string | ArrayBuffer> = [];
   const waiters: Array<() => void> = [];
@@ -227,5 +227,47 @@ describe("tcp WebSocket client: limits and protocol errors", () => {
     await peer.write(serverFrame(TEXT, bytes("a"), false));
     await peer.write(serverFrame(TEXT, bytes("b"), true));
     expect((await closed()).code).toBe(1002);
+  });
+});
+
+/** Lets the client's pending reads and writes run. */
+function settle(ms = 50): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe("tcp WebSocket client: a server that does not read, a client that pauses (issue 16 F5)", () => {
+  it("counts the bytes the server has not taken, down to 0 once it reads them", async () => {
+    const { ws, peer } = openClient();
+    for (let i = 0; i < 3; i++) ws.send(new Uint8Array(1000));
+    await settle();
+    // Three 1000-byte binary frames: 2 + 2 (length) + 4 (mask) + 1000 bytes each; the
+    // in-memory pipe takes at most one before its reader reads.
+    expect(ws.queuedBytes).toBeGreaterThanOrEqual(2 * 1008);
+    expect(ws.queuedBytes).toBeLessThanOrEqual(3 * 1008);
+    for (let i = 0; i < 3; i++) expect((await readClientFrame(peer)).payload.length).toBe(1000);
+    await settle();
+    expect(ws.queuedBytes).toBe(0);
+  });
+
+  it("reads nothing from the server while paused, and delivers it in order on resume", async () => {
+    const { ws, peer, messages, nextMessage } = openClient();
+    ws.pause();
+    void peer.write(serverFrame(TEXT, bytes("one")));
+    void peer.write(serverFrame(TEXT, bytes("two")));
+    await settle(100);
+    expect(messages).toEqual([]);
+    ws.resume();
+    expect(await nextMessage()).toBe("one");
+    expect(await nextMessage()).toBe("two");
+  });
+
+  it("drops the connection within its close timeout when the server takes none of its frames", async () => {
+    const { ws, peer, closed } = openClient({ closeTimeoutMs: 200 });
+    for (let i = 0; i < 4; i++) ws.send(new Uint8Array(1000));
+    ws.close(1000, "done");
+    // No close frame comes back and nothing is read: the close times out, and the
+    // connection is dropped even though frames are still queued for the server.
+    expect((await closed()).code).toBe(1000);
+    expect(await peer.clientClosed()).toBe(true);
   });
 });

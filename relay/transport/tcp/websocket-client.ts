@@ -6,6 +6,11 @@
  *
  * It never throws at its caller: protocol errors by the server end the connection with
  * the matching close code, and `onClose` reports every ending exactly once.
+ *
+ * It counts the bytes its socket has not taken yet (`queuedBytes`: a server that does not
+ * read leaves them queued in this process), can stop reading the server (`pause()`, so
+ * the server meets TCP back-pressure), and once the WebSocket is over it drops the
+ * connection within `closeTimeoutMs` even when queued frames cannot go out, which frees them.
  */
 import type { Connection } from "./connection.ts";
 import {
@@ -55,6 +60,11 @@ export class TcpWebSocket {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last frame written: writes keep their order, so when it settles all have. */
   #lastWrite: Promise<void> = Promise.resolve();
+  /** Bytes of frames handed to the connection whose write has not settled. */
+  #queued = 0;
+  /** While paused: the read loop waits on this; `#unpause` lets it go. */
+  #paused: Promise<void> | undefined;
+  #unpause: (() => void) | undefined;
 
   constructor(connection: Connection, handlers: TcpWebSocketHandlers, options: Partial<TcpWebSocketOptions> = {}) {
     this.#connection = connection;
@@ -78,6 +88,26 @@ export class TcpWebSocket {
     else this.#write(OPCODE.binary, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
+  /** Bytes sent that the connection has not taken yet (the server is not reading them). */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Stops reading the server's frames until resume(); a chunk already read waits unparsed. */
+  pause(): void {
+    if (this.#paused !== undefined || this.#finished) return;
+    this.#paused = new Promise((resolve) => {
+      this.#unpause = resolve;
+    });
+  }
+
+  resume(): void {
+    const unpause = this.#unpause;
+    this.#paused = undefined;
+    this.#unpause = undefined;
+    unpause?.();
+  }
+
   ping(payload: Uint8Array = new Uint8Array(0)): void {
     if (!this.#closeSent && !this.#finished) this.#write(OPCODE.ping, payload);
   }
@@ -95,10 +125,19 @@ export class TcpWebSocket {
 
   async #readLoop(): Promise<void> {
     while (!this.#finished) {
+      if (this.#paused !== undefined) {
+        await this.#paused;
+        continue;
+      }
       const chunk = await this.#connection.source.read();
       if (chunk === undefined) {
         this.#finish(ABNORMAL, "connection closed without a close frame");
         return;
+      }
+      // Paused while the read was pending: the chunk waits, unparsed, for resume().
+      if (this.#paused !== undefined) {
+        this.#connection.source.unread(chunk);
+        continue;
       }
       let frames: Frame[];
       try {
@@ -208,9 +247,15 @@ export class TcpWebSocket {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    // Frames queued before this (our close frame) still go out: the connection is only
-    // closed once the last of them is written.
-    const close = (): void => this.#connection.close();
+    this.resume();
+    // Frames queued before this (our close frame) still go out: the connection is closed
+    // once the last of them is written — or, when the server does not take them, after
+    // closeTimeoutMs, which drops them and frees them.
+    const drop = setTimeout(() => this.#connection.close(), this.#options.closeTimeoutMs);
+    const close = (): void => {
+      clearTimeout(drop);
+      this.#connection.close();
+    };
     void this.#lastWrite.then(close, close);
     try {
       this.#handlers.onClose(code, reason);
@@ -223,6 +268,11 @@ export class TcpWebSocket {
     const frame = encodeFrame(opcode, payload, true, crypto.getRandomValues(new Uint8Array(4)));
     const written = this.#connection.write(frame);
     this.#lastWrite = written;
+    this.#queued += frame.length;
+    const taken = (): void => {
+      this.#queued -= frame.length;
+    };
+    void written.then(taken, taken);
     void written.catch(() => this.#finish(ABNORMAL, "connection failed"));
   }
 }

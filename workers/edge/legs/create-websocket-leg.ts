@@ -28,6 +28,7 @@ export async function createWebSocketLeg(
 ): Promise<Response> {
   const leg = crypto.randomUUID();
   const isolate = isolateLink().id;
+  const limits = route.limits ?? DEFAULT_LIMITS;
   const { outcome, relay } = await openWebSocketLeg(
     {
       env,
@@ -39,7 +40,8 @@ export async function createWebSocketLeg(
         url: route.origin.url,
         transport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
         originSessionId: null,
-        maxMessageBytes: (route.limits ?? DEFAULT_LIMITS).webSocketMessageBytes,
+        maxMessageBytes: limits.webSocketMessageBytes,
+        maxQueuedBytes: limits.webSocketQueueBytes,
       },
       token: route.token,
       announce: route.announce,

@@ -21,7 +21,13 @@ export interface WebSocketLegInput {
   readonly adapter: ProtocolAdapter;
   /** The upgrade request as the origin should get it (route header gone, carriers stripped). */
   readonly request: Request;
-  readonly origin: { readonly url: string; readonly transport: TransportSettings; readonly originSessionId: string | null; readonly maxMessageBytes: number };
+  readonly origin: {
+    readonly url: string;
+    readonly transport: TransportSettings;
+    readonly originSessionId: string | null;
+    readonly maxMessageBytes: number;
+    readonly maxQueuedBytes: number;
+  };
   readonly token: string;
   readonly announce: boolean;
   readonly waitUntil: (promise: Promise<unknown>) => void;
@@ -54,6 +60,7 @@ export async function openWebSocketLeg(
       token: input.token,
       announce: input.announce,
       maxMessageBytes: input.origin.maxMessageBytes,
+      maxQueuedBytes: input.origin.maxQueuedBytes,
       ...(input.client === undefined ? {} : { client: input.client }),
       originSessionId: () => originSessionId,
       learnOriginSessionId: (id) => {

@@ -132,6 +132,8 @@ async function open(
   session.accept();
   const toSession = socketEnd(session);
   for (const message of slot.backlog.splice(0)) toSession.send(message);
-  // The session's own relay (in the object) reports and limits; this one only carries.
-  pumpMessages(socketEnd(client), toSession, { onClose: () => {} });
+  // The session's own relay (in the object) reports and limits; this one carries, and
+  // keeps to the queue budget itself: it reads the object's socket eagerly, so a client
+  // that does not read makes this hop hold the backlog, not the object.
+  pumpMessages(socketEnd(client), toSession, { onClose: () => {}, maxQueuedBytes: input.pool.settings.limits.webSocketQueueBytes });
 }
