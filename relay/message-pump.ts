@@ -7,7 +7,8 @@
  * message limit, the queue budget and the protocol's rewrites apply, and the relay ends once.
  */
 import { endTooBig, overMessageLimit } from "./message-limit.ts";
-import { CLOSE_QUEUE_FULL, bufferedAmountOf, watchQueue, type QueueWatch, type QueuedEnd } from "./queue-budget.ts";
+import { CLOSE_QUEUE_FULL } from "../config/limits.ts";
+import { bufferedAmountOf, watchQueue, type QueueWatch, type QueuedEnd } from "./queue-budget.ts";
 import type { CloseSide, RelayedWebSocket, WebSocketRelayHooks } from "./websocket-relay.ts";
 import { relayOpened } from "./open-relays.ts";
 
@@ -148,7 +149,7 @@ export function closeReason(reason: string): string {
  * Passes a close on as the peer should hear it: 1006 (the other side vanished) becomes
  * 1011 so the peer learns the far side failed; other reserved codes close without one.
  */
-export function closePeer(end: MessageEnd, code: number, reason: string): void {
+export function closePeer(end: Pick<MessageEnd, "close">, code: number, reason: string): void {
   try {
     const sendable = sendableCode(code);
     if (sendable !== undefined) end.close(sendable, closeReason(reason));

@@ -17,10 +17,6 @@
  * queued behind it, so up to the budget (plus the message that crossed it) stays held
  * until that peer reads or its connection ends.
  */
-import { CLOSE_QUEUE_FULL } from "../config/limits.ts";
-
-export { CLOSE_QUEUE_FULL };
-
 /** How often a paused source looks whether its peer has caught up (the runtime has no "drain" event). */
 export const RESUME_POLL_MS = 50;
 

@@ -128,5 +128,5 @@ export function sendQuietly(ws: WebSocket, message: string): void {
 
 /** Closes `ws` as its peer should hear `code` (message-pump.ts closePeer). Never throws. */
 export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  closePeer({ send: () => {}, queuedBytes: () => 0, close: (c, r) => (c === undefined ? ws.close() : ws.close(c, r)), listen: () => {} }, code, reason);
+  closePeer({ close: (c, r) => (c === undefined ? ws.close() : ws.close(c, r)) }, code, reason);
 }

@@ -38,6 +38,19 @@ async function controlSocket(isolate: string): Promise<{ socket: WebSocket; ends
   return { socket, ends };
 }
 
+/** An edge-mode session with a WebSocket leg of a new isolate, which announced it on its control socket. */
+async function announcedLeg() {
+  const { sk, stub } = await edgeSession();
+  const isolate = crypto.randomUUID();
+  const control = await controlSocket(isolate);
+  const res = await stub.fetch(routed("/session/x/ws", { ...relayRoute(sk), isolate }, upgrade));
+  const leg = decodeGrant(res.headers.get(LEG_HEADER))?.leg ?? "";
+  control.socket.send(JSON.stringify({ t: "hello", legs: [[sk, leg]] }));
+  const hub = hubStub(env, isolate);
+  await eventually(async () => ((await hub.describe()).legs === 1 ? true : undefined), "the hub to know the leg");
+  return { sk, stub, isolate, control, leg, hub };
+}
+
 describe("leg admission (relay mode edge)", () => {
   it("grants a WebSocket leg without contacting the origin, and keeps it across eviction", async () => {
     const { sk, stub } = await edgeSession();
@@ -141,14 +154,7 @@ describe("ending legs through the isolate hubs", () => {
   });
 
   it("keeps an end that arrives between two control sockets of a hand-over, and the next socket gets it", async () => {
-    const { sk, stub } = await edgeSession();
-    const isolate = crypto.randomUUID();
-    const first = await controlSocket(isolate);
-    const res = await stub.fetch(routed("/session/x/ws", { ...relayRoute(sk), isolate }, upgrade));
-    const leg = decodeGrant(res.headers.get(LEG_HEADER))?.leg ?? "";
-    first.socket.send(JSON.stringify({ t: "hello", legs: [[sk, leg]] }));
-    const hub = hubStub(env, isolate);
-    await eventually(async () => ((await hub.describe()).legs === 1 ? true : undefined), "the hub to know the leg");
+    const { sk, stub, isolate, control: first, leg, hub } = await announcedLeg();
     // The leg that owned the socket ended: its socket closes before the next one opens.
     first.socket.close(1000, "hand-over");
     await eventually(async () => ((await hub.describe()).sockets === 0 ? true : undefined), "the hub to see the close");
@@ -163,14 +169,7 @@ describe("ending legs through the isolate hubs", () => {
   });
 
   it("reports an isolate's legs lost to their sessions once its socket is gone for good", async () => {
-    const { sk, stub } = await edgeSession();
-    const isolate = crypto.randomUUID();
-    const control = await controlSocket(isolate);
-    const res = await stub.fetch(routed("/session/x/ws", { ...relayRoute(sk), isolate }, upgrade));
-    const leg = decodeGrant(res.headers.get(LEG_HEADER))?.leg ?? "";
-    control.socket.send(JSON.stringify({ t: "hello", legs: [[sk, leg]] }));
-    const hub = hubStub(env, isolate);
-    await eventually(async () => ((await hub.describe()).legs === 1 ? true : undefined), "the hub to know the leg");
+    const { stub, control, leg, hub } = await announcedLeg();
     // An alarm while the socket is open changes nothing: the isolate is alive.
     expect(await runDurableObjectAlarm(hub)).toBe(true);
     expect((await stub.describe()).legs).toHaveLength(1);

@@ -269,11 +269,15 @@ export class TcpWebSocket {
     const written = this.#connection.write(frame);
     this.#lastWrite = written;
     this.#queued += frame.length;
-    const taken = (): void => {
-      this.#queued -= frame.length;
-    };
-    void written.then(taken, taken);
-    void written.catch(() => this.#finish(ABNORMAL, "connection failed"));
+    void written.then(
+      () => {
+        this.#queued -= frame.length;
+      },
+      () => {
+        this.#queued -= frame.length;
+        this.#finish(ABNORMAL, "connection failed");
+      },
+    );
   }
 }
 
