@@ -60,7 +60,7 @@ export function connectClient(serverUrl: string, transport: Transport, configure
         }
       })(),
       ms,
-      `client status ${prefix} (seen: ${statuses.join(", ")})`,
+      () => `client status ${prefix} (seen: ${statuses.join(", ")}; server errors: ${JSON.stringify(serverErrors)})`,
     );
 
   let closing: Promise<void> | undefined;
@@ -107,7 +107,7 @@ export function connectClient(serverUrl: string, transport: Transport, configure
             }
           })(),
           ms,
-          what,
+          () => `${what} (client statuses: ${statuses.join(" → ")}; server errors: ${JSON.stringify(serverErrors)})`,
         );
       return {
         subscription,
