@@ -416,6 +416,8 @@ export class SessionObject extends DurableObject<Env> {
 
   #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {
     if (this.#record !== undefined) this.#store.record("origin_unreachable", { origin: record.originId, reason });
+    // The edge's relay_error line names only the kind; the operator needs the runtime's words.
+    log("origin_unreachable", { sk: record.sk, pool: record.pool, origin: record.originId, reason }, "error");
     // The client is not told which origin (F14): the event log above and the edge's logs say it.
     return adapter.failure(502, "origin_unreachable", "the session's origin cannot be reached", {
       [FAILURE_HEADER]: "origin_unreachable",

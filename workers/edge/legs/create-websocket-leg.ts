@@ -50,7 +50,7 @@ export async function createWebSocketLeg(
     },
     false,
   );
-  if (!outcome.ok) return unreachable(outcome.reason);
+  if (!outcome.ok) return unreachable(outcome.reason, route.sk, leg);
   if (relay === undefined) return outcome.response;
   const created = await sessionStub(env, route.sk)
     .createWithLeg(route, leg, isolate)

@@ -31,7 +31,7 @@ export async function takeGrantedLeg(response: Response, ctx: GrantContext): Pro
   if (grant === undefined) return response;
   if (grant.kind === "stream") return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, await rewritten(response, grant, ctx), ctx.waitUntil);
   await response.body?.cancel();
-  if (grant.origin === undefined) return unreachable("the session object granted a WebSocket leg without its origin");
+  if (grant.origin === undefined) return unreachable("the session object granted a WebSocket leg without its origin", ctx.sk, grant.leg);
   const { outcome } = await openWebSocketLeg({
     env: ctx.env,
     sk: ctx.sk,
@@ -44,7 +44,7 @@ export async function takeGrantedLeg(response: Response, ctx: GrantContext): Pro
     waitUntil: ctx.waitUntil,
     ...(ctx.client === undefined ? {} : { client: ctx.client }),
   });
-  return outcome.ok ? outcome.response : unreachable(outcome.reason);
+  return outcome.ok ? outcome.response : unreachable(outcome.reason, ctx.sk, grant.leg);
 }
 
 /**
@@ -75,7 +75,12 @@ export function originRequest(outbound: OutboundRequest, method: string): Reques
   return new Request(outbound.url, { method, headers });
 }
 
-/** Told to the client the way the session object tells an unreachable origin (relay-session.ts). */
-export function unreachable(reason: string): Response {
+/**
+ * Told to the client the way the session object tells an unreachable origin
+ * (relay-session.ts), and logged as the object logs its own: with the runtime's words,
+ * which the edge's relay_error line (the kind only) does not carry.
+ */
+export function unreachable(reason: string, sk: string, leg: string): Response {
+  log("origin_unreachable", { sk, leg, reason }, "error");
   return new Response(reason, { status: 502, headers: { [FAILURE_HEADER]: "origin_unreachable" } });
 }
