@@ -178,6 +178,7 @@ export class SessionObject extends DurableObject<Env> {
     if (!this.#store.written) return;
     await this.ctx.storage.deleteAll();
     this.#store = new SessionStore(this.ctx.storage.sql);
+    this.#meter.storageCleared();
   }
 
   async #scheduleAlarm(): Promise<void> {
