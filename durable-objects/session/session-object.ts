@@ -193,23 +193,7 @@ export class SessionObject extends DurableObject<Env> {
       // Session keys are 128 random bits: a second create means a replayed internal request.
       return adapter.failure(409, "bad_request", "session already exists");
     }
-    const record: SessionRecord = {
-      sk: route.sk,
-      pool: route.pool,
-      adapter: adapter.name,
-      originId: route.origin.id,
-      originUrl: route.origin.url,
-      originTransport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
-      originSessionId: null,
-      state: "active",
-      createdAt: Date.now(),
-      expiresAt: route.expiresAt,
-      endedReason: null,
-      retentionMs: route.retentionMs ?? RECORD_GRACE_MS,
-      idleMs: route.idleMs ?? 0,
-      relayMode: route.relay ?? "object",
-      limits: route.limits ?? DEFAULT_LIMITS,
-    };
+    const record = newRecord(route, adapter.name, route.relay ?? "object", null);
     // S bodies have no size limit, but a deadline (issue 16 F9): a trickled one is cut.
     const bounded = boundRelayBody(request, Number.POSITIVE_INFINITY, record.limits.bodyReadMs);
     const outcome = await this.#forward(bounded.request, record, adapter, route.token, route.announce, bounded.signal);
@@ -255,23 +239,7 @@ export class SessionObject extends DurableObject<Env> {
     return this.#meter.run("request", async () => {
       if (this.#record !== undefined) return false;
       const adapter = adapterNamed(route.adapter) ?? genericAdapter;
-      this.#record = {
-        sk: route.sk,
-        pool: route.pool,
-        adapter: adapter.name,
-        originId: route.origin.id,
-        originUrl: route.origin.url,
-        originTransport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
-        originSessionId: this.#pendingOriginSessionId ?? null,
-        state: "active",
-        createdAt: Date.now(),
-        expiresAt: route.expiresAt,
-        endedReason: null,
-        retentionMs: route.retentionMs ?? RECORD_GRACE_MS,
-        idleMs: route.idleMs ?? 0,
-        relayMode: "edge",
-        limits: route.limits ?? DEFAULT_LIMITS,
-      };
+      this.#record = newRecord(route, adapter.name, "edge", this.#pendingOriginSessionId ?? null);
       this.#store.save(this.#record);
       this.#store.record("created", { origin: route.origin.id, status: 101, originSessionId: this.#record.originSessionId });
       this.#legs.admit("websocket", isolate, leg);
@@ -424,6 +392,27 @@ export class SessionObject extends DurableObject<Env> {
       [FAILURE_HEADER]: "origin_unreachable",
     });
   }
+}
+
+/** A live session's record as the edge's create route describes it. */
+function newRecord(route: CreateRoute, adapter: string, relayMode: SessionRecord["relayMode"], originSessionId: string | null): SessionRecord {
+  return {
+    sk: route.sk,
+    pool: route.pool,
+    adapter,
+    originId: route.origin.id,
+    originUrl: route.origin.url,
+    originTransport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
+    originSessionId,
+    state: "active",
+    createdAt: Date.now(),
+    expiresAt: route.expiresAt,
+    endedReason: null,
+    retentionMs: route.retentionMs ?? RECORD_GRACE_MS,
+    idleMs: route.idleMs ?? 0,
+    relayMode,
+    limits: route.limits ?? DEFAULT_LIMITS,
+  };
 }
 
 /** The session is gone (never existed, ended, forgotten): the edge says so in the request's words. */
