@@ -49,7 +49,7 @@ import { startNginx } from "./peers/nginx.ts";
 import type { PeerOptions, PeerOrigin, RunningPeer } from "./peers/peer.ts";
 import { runtimeVersions } from "./peers/versions.ts";
 import { directTarget } from "./targets/direct.ts";
-import { edgeTarget } from "./targets/edge.ts";
+import { edgeColumn, edgeTarget } from "./targets/edge.ts";
 import { edgeTcpTarget } from "./targets/edge-tcp.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget } from "./targets/nginx.ts";
@@ -298,7 +298,16 @@ async function main(): Promise<number> {
     progress(`starting ${cli.originCount} reference origins and the edge${cli.prebuilt ? "" : " (building the Worker bundle)"}...`);
     const t0 = monoMs();
     const workerdBefore = new Set(childPids("workerd"));
-    const stack: RunningStack = await startStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: cli.prebuilt, log });
+    // The edge column's own pool settings (no per-network S budget: every bench client is 127.0.0.1).
+    const stack: RunningStack = await startStack({
+      port: 0,
+      originBasePort: 0,
+      originCount: cli.originCount,
+      originArgs: ORIGIN_ARGS,
+      prebuilt: cli.prebuilt,
+      poolSettings: edgeColumn(undefined).settings,
+      log,
+    });
     closers.push(() => stack.close());
     const edgePids = childPids("workerd").filter((p) => !workerdBefore.has(p));
     progress(`stack ready in ${((monoMs() - t0) / 1000).toFixed(1)} s: edge ${stack.edgeUrl} (workerd ${edgePids.join(",") || "pid unknown"})`);
@@ -323,7 +332,7 @@ async function main(): Promise<number> {
     if (cli.targets.has("edge-tcp")) {
       const before = new Set(childPids("workerd"));
       // The bundle is built by now: the tcp stack reuses it.
-      const tcp = await startTcpStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: true, log });
+      const tcp = await startTcpStack({ port: 0, originBasePort: 0, originCount: cli.originCount, originArgs: ORIGIN_ARGS, prebuilt: true, poolSettings: edgeColumn(undefined).settings, log });
       closers.push(() => tcp.close());
       const tcpPids = childPids("workerd").filter((p) => !before.has(p));
       targets.push(edgeTcpTarget(tcp.edgeUrl, () => tcpPids));

@@ -6,7 +6,7 @@
  * the run goes on without it.
  */
 import { startStack } from "../../infra/local/stack.ts";
-import { edgeTarget } from "../targets/edge.ts";
+import { edgeColumn, edgeTarget } from "../targets/edge.ts";
 import { floorTarget } from "../targets/floors.ts";
 import type { Target } from "../targets/target.ts";
 import { startFloor } from "./floor-runner.ts";
@@ -51,7 +51,7 @@ export async function startEdgeObjectColumn(ctx: ColumnContext): Promise<Target 
   if (!ctx.wanted.has("edge-object")) return undefined;
   const before = new Set(childPids("workerd"));
   try {
-    const stack = await startStack({ port: 0, origins: ctx.origins, poolSettings: { relay: "object" }, prebuilt: true, log: ctx.log });
+    const stack = await startStack({ port: 0, origins: ctx.origins, poolSettings: edgeColumn("object").settings, prebuilt: true, log: ctx.log });
     ctx.closers.push(() => stack.close());
     const pids = childPids("workerd").filter((p) => !before.has(p));
     pin(pids, ctx.cpu);
