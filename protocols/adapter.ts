@@ -31,6 +31,13 @@ export type Classification =
       readonly carrier: string;
       readonly body?: ArrayBuffer;
       readonly failure?: Failure;
+      /**
+       * The origin may hold this request's answer open — a stream (SSE, a TLCP bind) or a
+       * long-poll — so in relay mode `edge` the edge fetches it itself, after the session
+       * object admitted it: the object is not kept awake by it. Only for requests without
+       * a body or whose body the adapter read (`body`).
+       */
+      readonly longLived?: boolean;
     }
   /**
    * A WebSocket whose first message says whether it creates or rebinds a session: the edge
@@ -116,6 +123,13 @@ export interface ProtocolAdapter {
   created(response: Response, token: string): CreatedResponse | Promise<CreatedResponse>;
   /** A CR answer as the client must see it, where it names the session (TLCP rebinds). */
   relayed?(response: Response, ids: SessionIds): Response | Promise<Response>;
+  /**
+   * `relayed` for a streamed answer, split so the edge can pipe the rest natively
+   * (relay/endable-pipe.ts): the part the protocol rewrites and the untouched rest (null
+   * when the head was all of it). Adapters with `relayed` and without this have their
+   * streams passed through `relayed`, in JavaScript.
+   */
+  relayedStream?(body: ReadableStream<Uint8Array>, ids: SessionIds): Promise<{ head: Uint8Array; rest: ReadableStream<Uint8Array> | null }>;
   /** A CR request as the origin must see it (the token in it replaced by the origin's id). */
   toOrigin?(request: Request, ids: SessionIds): Request | Promise<Request>;
   /**

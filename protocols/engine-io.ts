@@ -70,7 +70,9 @@ export const engineIoAdapter: ProtocolAdapter = {
     const sids = url.searchParams.getAll("sid");
     if (sids.length > 1) return { kind: "refused", response: engineIoAdapter.failure(400, "bad_request", "sid given more than once") };
     const sid = sids[0];
-    if (sid !== undefined && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid" };
+    // A polling GET is a long-poll: the server holds it until it has packets (or pings).
+    const longPoll = request.method === "GET" && !isWebSocketUpgrade(request) && url.searchParams.get("transport") === "polling";
+    if (sid !== undefined && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid", ...(longPoll ? { longLived: true } : {}) };
     return isHandshake(request, url) ? { kind: "S" } : { kind: "no-session" };
   },
 

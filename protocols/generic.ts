@@ -23,7 +23,9 @@ export const genericAdapter: ProtocolAdapter = {
   matches: () => true,
   classify(request, url, _limits, sessionStart = DEFAULT_SESSION_START) {
     const carried = findCarriedToken(request, url);
-    if (carried !== undefined) return { kind: "CR", token: carried.token, carrier: carried.carrier };
+    if (carried !== undefined) {
+      return { kind: "CR", token: carried.token, carrier: carried.carrier, ...(asksForEventStream(request) ? { longLived: true } : {}) };
+    }
     return opensSession(sessionStart, request.method, url.pathname, isWebSocketUpgrade(request)) ? { kind: "S" } : { kind: "no-session" };
   },
   created(response) {
@@ -42,3 +44,12 @@ export const genericAdapter: ProtocolAdapter = {
   endSignal: (_reason, message) => ({ closeCode: SERVICE_RESTART, closeReason: message }),
   failure: errorResponse,
 };
+
+/**
+ * An SSE request (`Accept: text/event-stream`, GET): the answer is a stream. Other
+ * streamed answers are found by the session object when they arrive (no length) and are
+ * handed to the edge then.
+ */
+function asksForEventStream(request: Request): boolean {
+  return request.method === "GET" && !isWebSocketUpgrade(request) && (request.headers.get("accept") ?? "").includes("text/event-stream");
+}

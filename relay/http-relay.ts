@@ -57,6 +57,11 @@ export async function relayHttpOverFetch(request: Request, link: OriginLink, sig
   }
 }
 
+/** Whether an answer's body streams (no length: SSE, TLCP streaming, chunked) and must be endable. */
+export function isStreamingAnswer(response: Response): boolean {
+  return response.status !== 101 && response.body !== null && !response.headers.has("content-length");
+}
+
 /**
  * Cloudflare's front line gzips text responses for clients that accept it, and a gzip
  * encoder holds small chunks back until it has a block's worth — which turns a stream of

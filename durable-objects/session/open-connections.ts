@@ -5,6 +5,7 @@
  */
 import type { EndSignal } from "../../protocols/adapter.ts";
 import { RelayedStream } from "../../relay/relayed-stream.ts";
+import { isStreamingAnswer } from "../../relay/http-relay.ts";
 import type { RelayedWebSocket } from "../../relay/websocket-relay.ts";
 
 export interface PendingRequest {
@@ -24,11 +25,6 @@ export class OpenConnections {
 
   constructor(pin: () => () => void = () => () => {}) {
     this.#pin = pin;
-  }
-
-  /** Whether a response's body streams (no length: SSE, TLCP streaming, chunked) and must be endable. */
-  static isStream(response: Response): boolean {
-    return response.status !== 101 && response.body !== null && !response.headers.has("content-length");
   }
 
   get webSockets(): number {
@@ -63,7 +59,7 @@ export class OpenConnections {
    * complete answers and end by themselves.
    */
   track(response: Response): Response {
-    if (!OpenConnections.isStream(response) || response.body === null) return response;
+    if (!isStreamingAnswer(response) || response.body === null) return response;
     const release = this.#pin();
     const stream = new RelayedStream(response.body, () => {
       release();

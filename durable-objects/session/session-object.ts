@@ -10,7 +10,7 @@ import { genericAdapter } from "../../protocols/generic.ts";
 import { isEndReason, isWebSocketUpgrade, type EndReason, type ProtocolAdapter } from "../../protocols/adapter.ts";
 import { log } from "../../observability/log.ts";
 import { webSocketEnded } from "../../observability/session-events.ts";
-import type { RelayOutcome } from "../../relay/http-relay.ts";
+import { isStreamingAnswer, type RelayOutcome } from "../../relay/http-relay.ts";
 import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
 import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
@@ -279,12 +279,14 @@ export class SessionObject extends DurableObject<Env> {
       return adapter.failure(401, "token_invalid", "token does not match its session");
     }
     this.#idle.touch(record, Date.now());
+    if (record.relayMode === "edge" && route.isolate !== undefined) {
+      // The edge pumps this WebSocket, or fetches this stream or long-poll, itself, straight
+      // to the origin: admitted here, not relayed (the request's body stays with the edge).
+      if (isWebSocketUpgrade(request)) return this.#grant(record, this.#legs.admit("websocket", route.isolate));
+      if (route.leg === "stream") return this.#grant(record, this.#legs.admit("stream", route.isolate));
+    }
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
-    if (record.relayMode === "edge" && route.isolate !== undefined && isWebSocketUpgrade(request)) {
-      // The edge pumps this WebSocket itself, straight to the origin: admitted here, not relayed.
-      return this.#grant(record, this.#legs.admit("websocket", route.isolate));
-    }
     const limits = record.limits;
     const bounded = boundRelayBody(toOrigin, limits.bodyBytes, limits.bodyReadMs);
     const pending = this.#open.pending();
@@ -364,14 +366,14 @@ export class SessionObject extends DurableObject<Env> {
 
   /** Mode `edge`, and the answer streams: the requesting isolate pumps it, not the object. */
   #handsOff(record: SessionRecord, isolate: string | undefined, response: Response): isolate is string {
-    return record.relayMode === "edge" && isolate !== undefined && OpenConnections.isStream(response);
+    return record.relayMode === "edge" && isolate !== undefined && isStreamingAnswer(response);
   }
 
-  /** Mode `edge`: what the isolate needs to open a WebSocket leg to the origin itself. */
+  /** Mode `edge`: what the isolate needs to open a leg (WebSocket, stream) to the origin itself. */
   #grant(record: SessionRecord, leg: Leg): Response {
     const grant = encodeGrant({
       leg: leg.id,
-      kind: "websocket",
+      kind: leg.kind,
       origin: {
         url: record.originUrl,
         transport: record.originTransport,

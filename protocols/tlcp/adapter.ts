@@ -18,7 +18,7 @@ import type { EdgeErrorCode } from "../errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../config/limits.ts";
 import type { Classification, Failure, ProtocolAdapter } from "../adapter.ts";
 import { isWebSocketUpgrade } from "../adapter.ts";
-import { rewriteConokIn, rewriteFirstLine } from "./conok.ts";
+import { rewriteConokIn, rewriteFirstLine, splitFirstLine } from "./conok.ts";
 import { encodeField, requestIds } from "./params.ts";
 import { readTlcpBody } from "./request-body.ts";
 import { pinSession, sessionNamed } from "./session-params.ts";
@@ -109,7 +109,8 @@ export const tlcpAdapter: ProtocolAdapter = {
     if (!named.ok) return { kind: "refused", response: failure(400, "bad_request", named.message) };
     // An absent LS_session is no session the edge knows: verification fails and the client
     // hears it in TLCP's words.
-    return { kind: "CR", token: named.session ?? "", carrier: "tlcp-session", body, failure };
+    // A bind streams, or long-polls (LS_polling): either way the origin holds it open.
+    return { kind: "CR", token: named.session ?? "", carrier: "tlcp-session", body, failure, ...(kind === "bind_session" ? { longLived: true } : {}) };
   },
 
   async created(response, token) {
@@ -124,6 +125,8 @@ export const tlcpAdapter: ProtocolAdapter = {
     const { body } = await rewriteFirstLine(response.body, ids.token);
     return new Response(body, response);
   },
+
+  relayedStream: (body, ids) => splitFirstLine(body, ids.token),
 
   async toOrigin(request, ids) {
     if (ids.originSessionId === null) return request;

@@ -38,15 +38,21 @@ export function rewriteConokIn(text: string, token: string): { text: string; ori
 /** Longest first line the edge will wait for before giving up on finding a CONOK in it. */
 const MAX_FIRST_LINE = 4096;
 
+/** A stream's first line as the client must see it, and the rest of the stream untouched. */
+export interface SplitStream {
+  /** The first line (rewritten if it was a CONOK) and whatever else its chunks carried. */
+  readonly head: Uint8Array;
+  /** The origin's stream after `head`, unread (null when `head` was all of it). */
+  readonly rest: ReadableStream<Uint8Array> | null;
+  readonly originSessionId: string | undefined;
+}
+
 /**
- * Reads a response stream up to its first line, rewrites that line if it is a CONOK, and
- * returns a stream of the rewritten line followed by the rest of the origin's stream —
- * read on demand, so back-pressure and chunk timing are the origin's.
+ * Reads a response stream up to its first line and rewrites that line if it is a CONOK.
+ * The rest is the origin's own stream, its reader released: the edge can pipe it on
+ * natively (relay/endable-pipe.ts), or join it to the head (rewriteFirstLine).
  */
-export async function rewriteFirstLine(
-  body: ReadableStream<Uint8Array>,
-  token: string,
-): Promise<{ body: ReadableStream<Uint8Array>; originSessionId: string | undefined }> {
+export async function splitFirstLine(body: ReadableStream<Uint8Array>, token: string): Promise<SplitStream> {
   const reader = body.getReader();
   // Bytes, not text: the rest of the first chunk may end inside a multi-byte character.
   let head: Uint8Array<ArrayBuffer> = new Uint8Array(0);
@@ -61,26 +67,40 @@ export async function rewriteFirstLine(
     head = concat(head, chunk.value);
     end = indexOfCrlf(head);
   }
+  reader.releaseLock();
   const rewritten = end < 0 ? undefined : rewriteConok(new TextDecoder().decode(head.subarray(0, end)), token);
   const first = rewritten === undefined ? head : concat(new TextEncoder().encode(rewritten.line), head.subarray(end));
+  return { head: first, rest: done ? null : body, originSessionId: rewritten?.originSessionId };
+}
+
+/**
+ * splitFirstLine, as one stream: the rewritten head followed by the rest of the origin's
+ * stream — read on demand, so back-pressure and chunk timing are the origin's.
+ */
+export async function rewriteFirstLine(
+  body: ReadableStream<Uint8Array>,
+  token: string,
+): Promise<{ body: ReadableStream<Uint8Array>; originSessionId: string | undefined }> {
+  const { head, rest, originSessionId } = await splitFirstLine(body, token);
+  const reader = rest?.getReader();
   let sentHead = false;
   const out = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!sentHead) {
         sentHead = true;
-        if (first.length > 0) controller.enqueue(first);
-        if (done) controller.close();
+        if (head.length > 0) controller.enqueue(head);
+        if (reader === undefined) controller.close();
         return;
       }
-      const chunk = await reader.read();
-      if (chunk.done) controller.close();
+      const chunk = await reader?.read();
+      if (chunk === undefined || chunk.done) controller.close();
       else controller.enqueue(chunk.value);
     },
     cancel(reason) {
-      return reader.cancel(reason);
+      return reader?.cancel(reason);
     },
   });
-  return { body: out, originSessionId: rewritten?.originSessionId };
+  return { body: out, originSessionId };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {

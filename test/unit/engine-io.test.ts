@@ -10,7 +10,14 @@ describe("Engine.IO adapter", () => {
     expect(adapterFor(url("")).name).toBe("engine.io");
     expect(adapterFor(new URL("https://h/other")).name).toBe("generic");
     expect(await engineIoAdapter.classify(new Request(url("")), url(""))).toEqual({ kind: "S" });
+    // A polling GET is a long-poll the edge fetches itself in relay mode `edge`; a POST is not.
     expect(await engineIoAdapter.classify(new Request(url("&sid=tok")), url("&sid=tok"))).toEqual({
+      kind: "CR",
+      token: "tok",
+      carrier: "engine.io-sid",
+      longLived: true,
+    });
+    expect(await engineIoAdapter.classify(new Request(url("&sid=tok"), { method: "POST", body: "4hi" }), url("&sid=tok"))).toEqual({
       kind: "CR",
       token: "tok",
       carrier: "engine.io-sid",

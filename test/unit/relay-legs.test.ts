@@ -89,6 +89,29 @@ describe("leg admission (relay mode edge)", () => {
     expect(again).toHaveBeenCalledTimes(1);
   });
 
+  it("grants a long-lived request (an SSE GET, a long-poll) as a stream leg for the edge to fetch; mode object relays it", async () => {
+    const { sk, stub } = await edgeSession();
+    const origin = fakeOrigin(() => new Response("never", { status: 500 }));
+    const res = await stub.fetch(routed("/session/x/stream", { ...relayRoute(sk), isolate: "iso-3", leg: "stream" }));
+    expect(res.status).toBe(204);
+    const grant = decodeGrant(res.headers.get(LEG_HEADER));
+    expect(grant).toMatchObject({ kind: "stream", origin: { url: ORIGIN.url, originSessionId: "sid-1", transport: { kind: "fetch" } } });
+    expect(origin).not.toHaveBeenCalled();
+    expect((await stub.describe()).openStreams).toBe(1);
+    await stub.legClosed(grant?.leg ?? "", "stream", "origin", 0, "answered 200");
+    expect((await stub.describe()).openStreams).toBe(0);
+
+    const objectSk = crypto.randomUUID();
+    const objectStub = sessionStub(env, objectSk);
+    fakeOrigin(() => new Response("created", { status: 200, headers: { "content-length": "7" } }));
+    await (await objectStub.fetch(routed("/session", createRoute(objectSk, "generic"), { method: "POST" }))).text();
+    const relayed = fakeOrigin(() => new Response("polled", { headers: { "content-length": "6" } }));
+    const answer = await objectStub.fetch(routed("/session/x/stream", { ...relayRoute(objectSk), isolate: "iso-3", leg: "stream" }));
+    expect(answer.headers.has(LEG_HEADER)).toBe(false);
+    expect(await answer.text()).toBe("polled");
+    expect(relayed).toHaveBeenCalledTimes(1);
+  });
+
   it("hands a stream back untouched as a leg; complete answers stay plain", async () => {
     const { sk, stub } = await edgeSession();
     const feed = new FakeOriginStream();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rewriteConok, rewriteConokIn, rewriteFirstLine } from "../../protocols/tlcp/conok.ts";
+import { rewriteConok, rewriteConokIn, rewriteFirstLine, splitFirstLine } from "../../protocols/tlcp/conok.ts";
 import { findSession, replaceSession, requestIds } from "../../protocols/tlcp/params.ts";
 import { tlcpAdapter } from "../../protocols/tlcp/adapter.ts";
 import { adapterFor } from "../../protocols/registry.ts";
@@ -36,6 +36,21 @@ describe("TLCP session ids", () => {
     expect(await new Response(body).text()).toBe(`CONOK,${TOKEN},50000,5000,*\r\n${rest}`);
   });
 
+  it("splits a stream after its rewritten first line, leaving the rest unread for a native pipe", async () => {
+    const source = streamOf(["CONOK,Sx,50000,5000,*\r\nSERV", "NAME,L\r\n", "U,1,1,a\r\n"]);
+    const { head, rest, originSessionId } = await splitFirstLine(source, TOKEN);
+    expect(originSessionId).toBe("Sx");
+    expect(new TextDecoder().decode(head)).toBe(`CONOK,${TOKEN},50000,5000,*\r\nSERV`);
+    expect(rest).toBe(source);
+    let after = "";
+    for await (const chunk of rest ?? []) after += new TextDecoder().decode(chunk);
+    expect(after).toBe("NAME,L\r\nU,1,1,a\r\n");
+    // A stream that ended before its first line did has no rest: the head is all of it.
+    const short = await splitFirstLine(streamOf(["CONERR,", "4,bad"]), TOKEN);
+    expect(short.rest).toBeNull();
+    expect(new TextDecoder().decode(short.head)).toBe("CONERR,4,bad");
+  });
+
   it("finds and swaps LS_session in query strings, bodies and messages", () => {
     expect(findSession("LS_protocol=TLCP-2.5.0&LS_session=Sabc")).toBe("Sabc");
     expect(findSession("LS_polling=true\r\nLS_session=a.b.c&LS_x=1")).toBe("a.b.c");
@@ -59,15 +74,16 @@ describe("TLCP adapter", () => {
     expect(adapterFor(url("create_session.txt")).name).toBe("tlcp");
     expect(await tlcpAdapter.classify(new Request(url("create_session.txt"), { method: "POST", body: "LS_cid=x" }), url("create_session.txt"))).toMatchObject({ kind: "S" });
     const bind = url("bind_session.txt?LS_protocol=TLCP-2.5.0");
+    // A bind streams or long-polls: long-lived (the edge fetches it itself in relay mode `edge`).
     expect(await tlcpAdapter.classify(new Request(bind, { method: "POST", body: `LS_session=${TOKEN}&LS_polling=true` }), bind)).toMatchObject({
       kind: "CR",
       token: TOKEN,
+      longLived: true,
     });
     const control = url(`control.txt?LS_protocol=TLCP-2.5.0&LS_session=${TOKEN}`);
-    expect(await tlcpAdapter.classify(new Request(control, { method: "POST", body: "LS_reqId=1&LS_op=add" }), control)).toMatchObject({
-      kind: "CR",
-      token: TOKEN,
-    });
+    const controlled = await tlcpAdapter.classify(new Request(control, { method: "POST", body: "LS_reqId=1&LS_op=add" }), control);
+    expect(controlled).toMatchObject({ kind: "CR", token: TOKEN });
+    expect(controlled).not.toHaveProperty("longLived");
     const ws = url("").toString().replace(/\/$/, "");
     expect(await tlcpAdapter.classify(new Request(ws, { headers: { upgrade: "websocket" } }), new URL(ws))).toEqual({ kind: "first-message" });
   });

@@ -11,7 +11,8 @@ import { DEFAULT_LIMITS } from "../../../config/limits.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../../relay/transport/settings.ts";
 import type { OutboundRequest } from "../relay/session-request.ts";
 import type { ClientSlot } from "../../../relay/websocket-relay.ts";
-import { originRequest, unreachable } from "./granted-leg.ts";
+import { originRequest } from "./granted-leg.ts";
+import { unreachable } from "./leg-answers.ts";
 import { isolateLink } from "./isolate-link.ts";
 import { openWebSocketLeg } from "./websocket-leg.ts";
 

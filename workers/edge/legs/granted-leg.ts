@@ -4,12 +4,14 @@
  * on. Anything else is the object's (or origin's) own answer and goes back unchanged.
  */
 import type { ProtocolAdapter } from "../../../protocols/adapter.ts";
-import { FAILURE_HEADER, ROUTE_HEADER } from "../../../durable-objects/session/route.ts";
+import { ROUTE_HEADER } from "../../../durable-objects/session/route.ts";
 import { LEG_HEADER, decodeGrant, type LegGrant } from "../../../durable-objects/session/leg-grant.ts";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { errorMessage, log } from "../../../observability/log.ts";
-import type { OutboundRequest } from "../relay/session-request.ts";
+import { bodyFor, type OutboundRequest } from "../relay/session-request.ts";
 import type { ClientSlot } from "../../../relay/websocket-relay.ts";
+import { openStreamLeg } from "./fetched-stream-leg.ts";
+import { unreachable } from "./leg-answers.ts";
 import { pumpStreamLeg } from "./stream-leg.ts";
 import { openWebSocketLeg } from "./websocket-leg.ts";
 
@@ -20,6 +22,8 @@ export interface GrantContext {
   /** The request as sent on toward the origin (its route header is dropped here). */
   readonly outbound: OutboundRequest;
   readonly method: string;
+  /** The request's body, for a stream leg this Worker sends to the origin itself (null: none). */
+  readonly body: ArrayBuffer | null;
   readonly token: string;
   readonly waitUntil: (promise: Promise<unknown>) => void;
   /** The first-message path's accepted client socket, pumped into directly. */
@@ -29,9 +33,23 @@ export interface GrantContext {
 export async function takeGrantedLeg(response: Response, ctx: GrantContext): Promise<Response> {
   const grant = decodeGrant(response.headers.get(LEG_HEADER));
   if (grant === undefined) return response;
-  if (grant.kind === "stream") return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, await rewritten(response, grant, ctx), ctx.waitUntil);
+  // A stream the object fetched and found streaming: its body, handed over, is pumped here.
+  if (grant.kind === "stream" && grant.origin === undefined) return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, await rewritten(response, grant, ctx), ctx.waitUntil);
   await response.body?.cancel();
   if (grant.origin === undefined) return unreachable("the session object granted a WebSocket leg without its origin", ctx.sk, grant.leg);
+  if (grant.kind === "stream") {
+    // A request the adapter expected to be held open: this Worker fetches it itself.
+    return openStreamLeg({
+      env: ctx.env,
+      sk: ctx.sk,
+      leg: grant.leg,
+      adapter: ctx.adapter,
+      request: originRequest(ctx.outbound, ctx.method, ctx.body),
+      origin: grant.origin,
+      token: ctx.token,
+      waitUntil: ctx.waitUntil,
+    });
+  }
   const { outcome } = await openWebSocketLeg({
     env: ctx.env,
     sk: ctx.sk,
@@ -69,18 +87,8 @@ async function rewritten(response: Response, grant: LegGrant, ctx: GrantContext)
 }
 
 /** The client's request as the origin gets it from the edge itself: no internal route. */
-export function originRequest(outbound: OutboundRequest, method: string): Request {
+export function originRequest(outbound: OutboundRequest, method: string, body: ArrayBuffer | null = null): Request {
   const headers = new Headers(outbound.headers);
   headers.delete(ROUTE_HEADER);
-  return new Request(outbound.url, { method, headers });
-}
-
-/**
- * Told to the client the way the session object tells an unreachable origin
- * (relay-session.ts), and logged as the object logs its own: with the runtime's words,
- * which the edge's relay_error line (the kind only) does not carry.
- */
-export function unreachable(reason: string, sk: string, leg: string): Response {
-  log("origin_unreachable", { sk, leg, reason }, "error");
-  return new Response(reason, { status: 502, headers: { [FAILURE_HEADER]: "origin_unreachable" } });
+  return new Request(outbound.url, { method, headers, body: bodyFor(method, body, headers) });
 }

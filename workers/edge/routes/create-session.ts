@@ -134,6 +134,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
               adapter,
               outbound: toOrigin,
               method: request.method,
+              body: null,
               token,
               waitUntil: input.waitUntil,
             });

@@ -22,6 +22,8 @@ export interface RelayInput extends RouteContext {
   readonly carrier: string;
   /** The request body, if the adapter read it to find the token. */
   readonly body: ArrayBuffer | undefined;
+  /** The adapter expects the origin to hold the answer open (Classification's `longLived`). */
+  readonly longLived?: boolean;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -37,6 +39,9 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   input.observation.routed(o, sk);
   const stub = sessionStub(env, sk);
   const toObject = withForwardedToken(outbound, input.token);
+  // A held-open request this isolate may send to the origin itself needs its body here
+  // too: one the adapter read, or none at all.
+  const streamLeg = input.longLived === true && (input.body !== undefined || request.body === null);
   const answer = await stub.fetch(
     sessionObjectRequest(toObject, request.method, input.body ?? request.body, {
       op: "relay",
@@ -46,6 +51,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
       token: input.token,
       // In relay mode `edge` the object may hand a long-lived leg back for this isolate to pump.
       isolate: isolateLink().id,
+      ...(streamLeg ? { leg: "stream" as const } : {}),
     }),
   );
   const response = await takeGrantedLeg(answer, {
@@ -54,6 +60,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
     adapter: input.adapter,
     outbound: toObject,
     method: request.method,
+    body: input.body ?? null,
     token: input.token,
     waitUntil: input.waitUntil,
     ...(input.client === undefined ? {} : { client: input.client }),
