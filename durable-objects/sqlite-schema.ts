@@ -4,12 +4,22 @@
  * storage was written by an older deployment keeps working after an upgrade.
  */
 
-/** Runs `migrations[version..]` (index = version it upgrades from); returns the new version. */
-export function migrateSchema(sql: SqlStorage, migrations: readonly string[]): number {
+/**
+ * Runs `migrations[version..]` (index = version it upgrades from); returns the new version.
+ * `current`, if given, is the whole schema at the last version: a new object (version 0)
+ * runs it instead of every migration in turn — one step, where each ALTER TABLE of the
+ * replay rewrites and re-reads the schema (a session object is new on every S request).
+ * It must build what the migrations build (test/unit/sqlite-schema.test.ts compares them).
+ */
+export function migrateSchema(sql: SqlStorage, migrations: readonly string[], current?: string): number {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
   const stored = row === undefined ? 0 : Number(row.value);
   let version = stored;
+  if (version === 0 && current !== undefined) {
+    sql.exec(current);
+    version = migrations.length;
+  }
   for (; version < migrations.length; version++) {
     const step = migrations[version];
     if (step !== undefined) sql.exec(step);

@@ -70,7 +70,7 @@ const LEGACY_RETENTION_MS = RECORD_GRACE_MS;
  */
 export type DeadlineKind = "end" | "forget" | "idle";
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // v1
   `CREATE TABLE session (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -95,6 +95,23 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE legs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, isolate TEXT NOT NULL, opened_at INTEGER NOT NULL);`,
 ];
 
+/** What MIGRATIONS build, for a new session object in one step (sqlite-schema.ts). */
+export const CURRENT_SCHEMA = `CREATE TABLE session (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     sk TEXT NOT NULL, pool TEXT NOT NULL, adapter TEXT NOT NULL,
+     origin_id TEXT NOT NULL, origin_url TEXT NOT NULL, origin_session_id TEXT,
+     state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+     ended_reason TEXT,
+     origin_transport TEXT NOT NULL DEFAULT '{}',
+     retention_ms INTEGER NOT NULL DEFAULT ${LEGACY_RETENTION_MS},
+     idle_ms INTEGER NOT NULL DEFAULT 0,
+     relay_mode TEXT NOT NULL DEFAULT 'object',
+     limits TEXT NOT NULL DEFAULT '{}');
+   CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+     kind TEXT NOT NULL, detail TEXT NOT NULL);
+   CREATE TABLE deadlines (kind TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE TABLE legs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, isolate TEXT NOT NULL, opened_at INTEGER NOT NULL);`;
+
 /**
  * Storage is written only for a session that exists: the schema is created by the first
  * write (a created session's record), never by merely waking the object — an S request
@@ -108,7 +125,7 @@ export class SessionStore {
   constructor(sql: SqlStorage) {
     this.#sql = sql;
     this.#ready = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n > 0;
-    if (this.#ready) migrateSchema(sql, MIGRATIONS);
+    if (this.#ready) migrateSchema(sql, MIGRATIONS, CURRENT_SCHEMA);
   }
 
   /** Whether this object has written anything (the schema exists). */
@@ -118,7 +135,7 @@ export class SessionStore {
 
   #ensure(): void {
     if (this.#ready) return;
-    migrateSchema(this.#sql, MIGRATIONS);
+    migrateSchema(this.#sql, MIGRATIONS, CURRENT_SCHEMA);
     this.#ready = true;
   }
 

@@ -1,7 +1,9 @@
 /**
  * The session object's answer to a CR request may admit a leg for this Worker to pump
- * (relay mode `edge`, leg-grant.ts): a WebSocket to open to the origin, or a stream to pass
- * on. Anything else is the object's (or origin's) own answer and goes back unchanged.
+ * (relay mode `edge`, leg-grant.ts): a WebSocket to open to the origin, a held-open request
+ * (stream, long-poll) to send to the origin itself, or a stream the object found and hands
+ * over to pass on. Anything else is the object's (or origin's) own answer and goes back
+ * unchanged.
  */
 import type { ProtocolAdapter } from "../../../protocols/adapter.ts";
 import { ROUTE_HEADER } from "../../../durable-objects/session/route.ts";

@@ -1,8 +1,10 @@
 /**
- * Relay mode `edge`: a streaming response (SSE, TLCP HTTP-STREAMING, a long-poll) that
- * the session object admitted and handed back untouched; this Worker passes it on through
- * a RelayedStream — so that ending the session can append the protocol's end line — and
- * tells the object when it is over. The object does not stay awake for it.
+ * Relay mode `edge`: a streaming response the session object found streaming after its own
+ * exchange (no length: a chunked download, an S stream) and handed back untouched; this
+ * Worker passes it on through a RelayedStream — so that ending the session can append the
+ * protocol's end line — and tells the object when it is over. The object does not stay
+ * awake for it. (Requests the adapter knows will be held open are fetched by this Worker
+ * itself and piped natively: fetched-stream-leg.ts.)
  */
 import type { EndSignal } from "../../../protocols/adapter.ts";
 import { RelayedStream } from "../../../relay/relayed-stream.ts";
