@@ -29,10 +29,23 @@ export interface StreamLegInput {
 
 export async function openStreamLeg(input: StreamLegInput): Promise<Response> {
   const { env, sk, leg, adapter } = input;
-  const closed = (side: string, reason: string): void =>
+  // The leg's end is awaited beyond this request's answer: a client that leaves while the
+  // origin holds a long-poll cancels the request, and the object must still hear that the
+  // leg is over (when the origin answers) — or it would count the leg open forever.
+  let over: () => void = () => {};
+  input.waitUntil(new Promise<void>((resolve) => (over = resolve)));
+  const closed = (side: string, reason: string): void => {
     input.waitUntil(sessionStub(env, sk).legClosed(leg, "stream", side, 0, reason).catch(() => undefined));
+    over();
+  };
   const ids = { token: input.token, originSessionId: input.origin.originSessionId };
-  const request = adapter.toOrigin === undefined ? input.request : await adapter.toOrigin(input.request, ids);
+  let request: Request;
+  try {
+    request = adapter.toOrigin === undefined ? input.request : await adapter.toOrigin(input.request, ids);
+  } catch (err) {
+    closed("edge", `the request could not be rewritten for the origin: ${errorMessage(err)}`);
+    throw err;
+  }
 
   // Until the answer streams, an end abandons the request (a long-poll may wait for tens of
   // seconds); once it streams, the pipe ends with the protocol's text.
