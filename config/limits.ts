@@ -137,11 +137,8 @@ export interface LimitRefusal {
   readonly message: string;
 }
 
-/**
- * The request's URL and headers against the limits, and its declared body length when
- * `checkBody` (CR requests). Reads only lengths: nothing is copied.
- */
-export function requestRefusal(request: Request, limits: Limits, checkBody: boolean): LimitRefusal | undefined {
+/** The request's URL and headers against the limits. Reads only lengths: nothing is copied. */
+export function requestRefusal(request: Request, limits: Limits): LimitRefusal | undefined {
   if (request.url.length > limits.urlBytes) {
     return { status: 414, code: "url_too_long", message: `the request URL exceeds ${limits.urlBytes} bytes` };
   }
@@ -150,11 +147,14 @@ export function requestRefusal(request: Request, limits: Limits, checkBody: bool
   if (headerBytes > limits.headerBytes) {
     return { status: 431, code: "headers_too_large", message: `the request headers exceed ${limits.headerBytes} bytes in total` };
   }
-  if (checkBody) {
-    const declared = request.headers.get("content-length");
-    if (declared !== null && Number(declared) > limits.bodyBytes) {
-      return { status: 413, code: "body_too_large", message: `the request body exceeds ${limits.bodyBytes} bytes` };
-    }
+  return undefined;
+}
+
+/** A CR request's declared body length against the limit (its URL and headers were checked first). */
+export function declaredBodyTooLarge(request: Request, limits: Limits): LimitRefusal | undefined {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limits.bodyBytes) {
+    return { status: 413, code: "body_too_large", message: `the request body exceeds ${limits.bodyBytes} bytes` };
   }
   return undefined;
 }

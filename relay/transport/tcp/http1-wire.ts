@@ -34,30 +34,34 @@ export class Http1RequestRefused extends Error {
 }
 
 const encoder = new TextEncoder();
-const CRLF = new Uint8Array([0x0d, 0x0a]);
 
-/** Whether `bytes` is a field-value: field-vchar / obs-text, with SP and HTAB only inside. */
-function isFieldValue(bytes: Uint8Array): boolean {
-  for (const b of bytes) {
-    if (b === 0x09 || b === 0x20) continue;
-    if (b < 0x21 || b === 0x7f) return false;
-  }
-  const first = bytes[0];
-  const last = bytes[bytes.length - 1];
-  // Leading or trailing whitespace is not part of a field value (a parser would drop it).
-  return first === undefined || (first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09);
-}
+/**
+ * A header value's characters, checked as the UTF-8 bytes they become: a code point below
+ * 0x80 is its own byte, every other one encodes to bytes >= 0x80 (obs-text, allowed). So
+ * the controls (CR, LF, NUL, ... and DEL) are refused, SP and HTAB only inside the value.
+ */
+const FIELD_VALUE = /^(?:[^\x00-\x20\x7f](?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)?$/;
 
-/** The UTF-8 bytes of a header value, or why it cannot be sent. */
-function valueBytes(name: string, value: string): Uint8Array {
+/** Why a header value cannot be sent, if it cannot. */
+function checkValue(name: string, value: string): void {
   if (LONE_SURROGATE.test(value)) throw new Http1RequestRefused("header value", `header ${name} holds an unpaired surrogate`);
-  const bytes = encoder.encode(value);
-  if (!isFieldValue(bytes)) throw new Http1RequestRefused("header value", `header ${name} holds a character not allowed in a field value`);
-  return bytes;
+  if (!FIELD_VALUE.test(value)) throw new Http1RequestRefused("header value", `header ${name} holds a character not allowed in a field value`);
 }
 
 function checkToken(part: "method" | "header name", text: string): void {
   if (!TOKEN.test(text)) throw new Http1RequestRefused(part, `${part} ${JSON.stringify(text.slice(0, 40))} is not an HTTP token`);
+}
+
+/** Throws Http1RequestRefused for the first part of the head that cannot be written. */
+function checkRequestHead(method: string, target: string, headers: Iterable<readonly [string, string]>): void {
+  checkToken("method", method);
+  if (!ORIGIN_FORM.test(target)) {
+    throw new Http1RequestRefused("target", "request target must be a path of visible ASCII characters");
+  }
+  for (const [name, value] of headers) {
+    checkToken("header name", name);
+    checkValue(name, value);
+  }
 }
 
 /**
@@ -65,29 +69,17 @@ function checkToken(part: "method" | "header name", text: string): void {
  * Http1RequestRefused. Every byte written is one the checks above let through.
  */
 export function encodeRequestHead(method: string, target: string, headers: Iterable<readonly [string, string]>): Uint8Array {
-  checkToken("method", method);
-  if (!ORIGIN_FORM.test(target)) {
-    throw new Http1RequestRefused("target", "request target must be a path of visible ASCII characters");
-  }
-  const parts: Uint8Array[] = [encoder.encode(`${method} ${target} HTTP/1.1\r\n`)];
-  for (const [name, value] of headers) {
-    checkToken("header name", name);
-    parts.push(encoder.encode(`${name}: `), valueBytes(name, value), CRLF);
-  }
-  parts.push(CRLF);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const lines = [...headers];
+  checkRequestHead(method, target, lines);
+  const head = `${method} ${target} HTTP/1.1\r\n${lines.map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n`;
+  return encoder.encode(head);
 }
 
 /** Undefined when the head can be written; otherwise the refusal (nothing is written). */
 export function requestHeadProblem(method: string, target: string, headers: Iterable<readonly [string, string]>): Http1RequestRefused | undefined {
   try {
-    encodeRequestHead(method, target, headers);
+    // Checked as written, without writing: this runs on every request, whatever the transport.
+    checkRequestHead(method, target, headers);
     return undefined;
   } catch (err) {
     if (err instanceof Http1RequestRefused) return err;

@@ -6,19 +6,22 @@
  * protocol's words (`failure`): the JSON error of docs/architecture.md for plain HTTP and Engine.IO,
  * a TLCP error line for TLCP.
  */
-import { requestRefusal, type Limits } from "../../../config/limits.ts";
+import { declaredBodyTooLarge, requestRefusal, type Limits } from "../../../config/limits.ts";
 import type { Failure } from "../../../protocols/adapter.ts";
 import { requestHeadProblem } from "../../../relay/transport/tcp/http1-wire.ts";
 
 /** The URL and headers against the limits; a response when they are over. */
 export function refuseOversizedRequest(request: Request, limits: Limits, failure: Failure): Response | undefined {
-  const refusal = requestRefusal(request, limits, false);
+  const refusal = requestRefusal(request, limits);
   return refusal === undefined ? undefined : failure(refusal.status, refusal.code, refusal.message);
 }
 
-/** A CR request whose Content-Length is over the body limit: refused before any session object is involved. */
+/**
+ * A CR request whose Content-Length is over the body limit: refused before any session
+ * object is involved. (Its URL and headers went through refuseOversizedRequest first.)
+ */
 export function declaredBodyRefusal(request: Request, limits: Limits, failure: Failure): Response | undefined {
-  const refusal = requestRefusal(request, limits, true);
+  const refusal = declaredBodyTooLarge(request, limits);
   return refusal === undefined ? undefined : failure(refusal.status, refusal.code, refusal.message);
 }
 
