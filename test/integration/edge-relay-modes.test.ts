@@ -7,11 +7,17 @@
  *   protocol's words (close 1012, the stream's end).
  * - `object`: the same session keeps its object awake the whole time (no `woke`, active
  *   time covering the idle period): what eviction cannot do there.
+ * And a Socket.IO session on long-polling, whose client always has a request waiting at
+ * the server: in `edge` the Worker holds that request, so the object sleeps between polls.
  */
+import { join } from "node:path";
+import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../infra/local/edge.ts";
+import { startReadyProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import type { RunningStack } from "../../infra/local/stack.ts";
 import { httpJson, openSse, openWebSocket, type SseStream, type WsClient } from "./support/http-clients.ts";
-import { describeSession, endSession } from "./support/session-end.ts";
+import { describeSession, endSession, until } from "./support/session-end.ts";
 import { testStack } from "./support/stack.ts";
 import { sleep, withTimeout } from "./support/wait.ts";
 import { connectClient } from "./support/lightstreamer-client.ts";
@@ -159,3 +165,56 @@ for (const mode of ["edge", "object"] as const) {
     }
   });
 }
+
+describe("relay mode edge: Socket.IO on long-polling, real server and client", () => {
+  const SERVER = join(REPO_ROOT, "test", "integration", "support", "socketio-server.ts");
+  let server: OriginProcess | undefined;
+  let ioStack: RunningStack;
+
+  beforeAll(async () => {
+    server = await startReadyProcess(SERVER, "s1", ["--id", "s1"]);
+    ioStack = await testStack({ origins: [{ id: server.id, url: server.url }], poolSettings: { relay: "edge" } });
+  });
+  afterAll(async () => {
+    await ioStack?.close();
+    await server?.stop();
+  });
+
+  it("the object sleeps while the server holds the client's poll; an admin end makes the client reconnect", { timeout: 120_000 }, async () => {
+    const socket = io(ioStack.edgeUrl, { transports: ["polling"], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 500 });
+    try {
+      let connects = 0;
+      socket.on("connect", () => {
+        connects += 1;
+      });
+      await until(() => (connects === 1 ? true : undefined), "the first connection");
+      const sid = socket.io.engine.id;
+      // The server answers a poll only with packets or its ping (every 25 s): between those,
+      // nothing but the waiting poll — held by the edge Worker — is open.
+      let body: SessionBody | undefined;
+      for (let look = 0; look < LOOKS; look++) {
+        await sleep(IDLE_MS);
+        body = (await describeSession(ioStack, sid)).body as SessionBody;
+        if (body.activity.wakes > 0) break;
+      }
+      expect(body?.activity.wakes).toBeGreaterThanOrEqual(1);
+      expect(body?.events.map((e) => e.kind)).toContain("woke");
+      expect(body?.activity.activeMs).toBeLessThan(IDLE_MS);
+      // The waiting poll is the session's one leg (none for the moment between two polls).
+      expect(body?.legs.length).toBeLessThanOrEqual(1);
+      expect(body?.legs.every((l) => l.kind === "stream")).toBe(true);
+      const ack = (await withTimeout(socket.timeout(10_000).emitWithAck("echo", "while polling"), 12_000, "the echo")) as { data: string };
+      expect(ack.data).toBe("while polling");
+
+      // The waiting poll is answered at once, in Engine.IO's words ("Session ID unknown").
+      expect((await endSession(ioStack, sid, "admin")).body).toMatchObject({ ended: true });
+      await until(() => (connects === 2 ? true : undefined), "the reconnection");
+      expect(socket.io.engine.id).not.toBe(sid);
+      const after = (await describeSession(ioStack, sid)).body as SessionBody;
+      expect(after.legs).toEqual([]);
+      expect(after.events.find((e) => e.kind === "ended")?.detail).toMatchObject({ reason: "admin" });
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
