@@ -34,6 +34,21 @@ interface SessionBody {
   events: Array<{ kind: string; detail: Record<string, unknown> }>;
 }
 
+/**
+ * The session as the admin API shows it after the idle period: looked at (which wakes its
+ * object) every IDLE_MS, up to LOOKS times, until a look finds it woke from a sleep.
+ */
+async function lookAfterIdle(stack: RunningStack, token: string): Promise<SessionBody> {
+  let body: SessionBody | undefined;
+  for (let look = 0; look < LOOKS; look++) {
+    await sleep(IDLE_MS);
+    body = (await describeSession(stack, token)).body as SessionBody;
+    if (body.activity.wakes > 0) break;
+  }
+  if (body === undefined) throw new Error("no look at the session");
+  return body;
+}
+
 /** Ticks seen on one leg, by sequence number; a gap is a tick the client never got. */
 class TickLog {
   readonly seqs: number[] = [];
@@ -82,13 +97,7 @@ for (const mode of ["edge", "object"] as const) {
       const sseDone = collectSse(stream, sseTicks);
 
       // Idle: nothing reaches the session object; look at it (which wakes it) only after the idle period.
-      let body: SessionBody | undefined;
-      for (let look = 0; look < LOOKS; look++) {
-        await sleep(IDLE_MS);
-        body = (await describeSession(stack, token)).body as SessionBody;
-        if (body.activity.wakes > 0) break;
-      }
-      if (body === undefined) throw new Error("no look at the session");
+      const body = await lookAfterIdle(stack, token);
       const idleFor = LOOKS * IDLE_MS;
       expect(body.session.relayMode).toBe(mode);
       if (mode === "edge") {
@@ -144,14 +153,9 @@ for (const mode of ["edge", "object"] as const) {
           const token = client.client.connectionDetails.getSessionId() ?? "";
           const clock = client.subscribe("MERGE", ["clock"], ["seq", "origin"], "no");
           await clock.subscribed();
-          let body: SessionBody | undefined;
-          for (let look = 0; look < LOOKS; look++) {
-            await sleep(IDLE_MS);
-            body = (await describeSession(stack, token)).body as SessionBody;
-            if (body.activity.wakes > 0) break;
-          }
-          expect(body?.activity.wakes).toBeGreaterThanOrEqual(1);
-          expect(body?.legs.map((l) => l.kind)).toContain("stream");
+          const body = await lookAfterIdle(stack, token);
+          expect(body.activity.wakes).toBeGreaterThanOrEqual(1);
+          expect(body.legs.map((l) => l.kind)).toContain("stream");
           // Updates still flow on the stream the edge pumps.
           await clock.next("a clock update after the idle period");
           expect((await endSession(stack, token, "admin")).body).toMatchObject({ ended: true });
@@ -191,18 +195,13 @@ describe("relay mode edge: Socket.IO on long-polling, real server and client", (
       const sid = socket.io.engine.id;
       // The server answers a poll only with packets or its ping (every 25 s): between those,
       // nothing but the waiting poll — held by the edge Worker — is open.
-      let body: SessionBody | undefined;
-      for (let look = 0; look < LOOKS; look++) {
-        await sleep(IDLE_MS);
-        body = (await describeSession(ioStack, sid)).body as SessionBody;
-        if (body.activity.wakes > 0) break;
-      }
-      expect(body?.activity.wakes).toBeGreaterThanOrEqual(1);
-      expect(body?.events.map((e) => e.kind)).toContain("woke");
-      expect(body?.activity.activeMs).toBeLessThan(IDLE_MS);
+      const body = await lookAfterIdle(ioStack, sid);
+      expect(body.activity.wakes).toBeGreaterThanOrEqual(1);
+      expect(body.events.map((e) => e.kind)).toContain("woke");
+      expect(body.activity.activeMs).toBeLessThan(IDLE_MS);
       // The waiting poll is the session's one leg (none for the moment between two polls).
-      expect(body?.legs.length).toBeLessThanOrEqual(1);
-      expect(body?.legs.every((l) => l.kind === "stream")).toBe(true);
+      expect(body.legs.length).toBeLessThanOrEqual(1);
+      expect(body.legs.every((l) => l.kind === "stream")).toBe(true);
       const ack = (await withTimeout(socket.timeout(10_000).emitWithAck("echo", "while polling"), 12_000, "the echo")) as { data: string };
       expect(ack.data).toBe("while polling");
 
