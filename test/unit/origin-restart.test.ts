@@ -100,7 +100,8 @@ describe("an origin restart", () => {
     await healthRound();
     await healthRound();
     for (const keys of created.values()) {
-      for (const sk of keys) expect((await sessionStub(env, sk).describe()).record?.state).toBe("active");
+      // The reason is in the comparison, so a failure says what ended the session.
+      for (const sk of keys) expect((await sessionStub(env, sk).describe()).record).toMatchObject({ state: "active", endedReason: null });
     }
   });
 });
