@@ -4,7 +4,7 @@
  * with a last piece of text (a protocol's "session over" line).
  *
  * Why not RelayedStream (relayed-stream.ts): it pulls every chunk through JavaScript,
- * which in an edge Worker costs ~0.6 ms p50 and ~100 ms p99 per SSE event over the
+ * which in an edge Worker cost ~0.65 ms p50 and ~140 ms p99 per SSE event over the
  * platform's floor (docs/relay-modes.md). Here the chunks never surface in JavaScript;
  * end() aborts the pipe (which also cancels the source, i.e. the origin's answer) and the
  * end text is written to the same writable.
