@@ -32,12 +32,13 @@ export type Classification =
       readonly body?: ArrayBuffer;
       readonly failure?: Failure;
       /**
-       * The origin may hold this request's answer open — a stream (SSE, a TLCP bind) or a
-       * long-poll — so in relay mode `edge` the edge fetches it itself, after the session
-       * object admitted it: the object is not kept awake by it. Only for requests without
-       * a body or whose body the adapter read (`body`).
+       * The origin may hold this request's answer open — a `stream` (SSE, a streaming TLCP
+       * bind) or a `poll` (an Engine.IO or TLCP long-poll, answered whole) — so in relay
+       * mode `edge` the edge fetches it itself, after the session object admitted it: the
+       * object is not kept awake by it. Only for requests without a body or whose body the
+       * adapter read (`body`).
        */
-      readonly longLived?: boolean;
+      readonly longLived?: LongLived;
     }
   /**
    * A WebSocket whose first message says whether it creates or rebinds a session: the edge
@@ -52,6 +53,13 @@ export type Classification =
    * statelessly or refuses it (config/session-start.ts `unmatched`).
    */
   | { readonly kind: "no-session" };
+
+/**
+ * A request the origin holds open: a `poll` comes back whole and is not worth an entry in
+ * the session's event log each time (an Engine.IO client sends one every 25 s); a
+ * `stream` is.
+ */
+export type LongLived = "stream" | "poll";
 
 /** What a WebSocket's opening message means (see `classifyMessage`). */
 export type MessageClassification =

@@ -72,7 +72,7 @@ export const engineIoAdapter: ProtocolAdapter = {
     const sid = sids[0];
     // A polling GET is a long-poll: the server holds it until it has packets (or pings).
     const longPoll = request.method === "GET" && !isWebSocketUpgrade(request) && url.searchParams.get("transport") === "polling";
-    if (sid !== undefined && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid", ...(longPoll ? { longLived: true } : {}) };
+    if (sid !== undefined && sid !== "") return { kind: "CR", token: sid, carrier: "engine.io-sid", ...(longPoll ? { longLived: "poll" as const } : {}) };
     return isHandshake(request, url) ? { kind: "S" } : { kind: "no-session" };
   },
 
@@ -86,9 +86,11 @@ export const engineIoAdapter: ProtocolAdapter = {
     const split = body.indexOf(RECORD_SEPARATOR);
     const first = split < 0 ? body : body.slice(0, split);
     const rewritten = rewriteOpenPacket(first, token);
+    const out = new TextEncoder().encode(rewritten === undefined ? body : rewritten.packet + (split < 0 ? "" : body.slice(split)));
+    // The rewritten answer's own length: without one it would look like a stream (and be
+    // handed on as a leg of its own).
     const headers = new Headers(response.headers);
-    headers.delete("content-length");
-    const out = rewritten === undefined ? body : rewritten.packet + (split < 0 ? "" : body.slice(split));
+    headers.set("content-length", String(out.byteLength));
     return { response: new Response(out, { status: response.status, headers }), originSessionId: rewritten?.originSid };
   },
 

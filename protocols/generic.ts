@@ -24,7 +24,7 @@ export const genericAdapter: ProtocolAdapter = {
   classify(request, url, _limits, sessionStart = DEFAULT_SESSION_START) {
     const carried = findCarriedToken(request, url);
     if (carried !== undefined) {
-      return { kind: "CR", token: carried.token, carrier: carried.carrier, ...(asksForEventStream(request) ? { longLived: true } : {}) };
+      return { kind: "CR", token: carried.token, carrier: carried.carrier, ...(asksForEventStream(request) ? { longLived: "stream" as const } : {}) };
     }
     return opensSession(sessionStart, request.method, url.pathname, isWebSocketUpgrade(request)) ? { kind: "S" } : { kind: "no-session" };
   },

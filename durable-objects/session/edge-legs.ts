@@ -28,6 +28,10 @@ export class EdgeLegs {
     return this.#table.count("stream");
   }
 
+  get polls(): number {
+    return this.#table.count("poll");
+  }
+
   all(): Leg[] {
     return this.#table.all();
   }
@@ -36,13 +40,16 @@ export class EdgeLegs {
   admit(kind: LegKind, isolate: string, id: string = crypto.randomUUID()): Leg {
     const leg: Leg = { id, kind, isolate, openedAt: Date.now() };
     this.#table.add(leg);
-    this.#store().record(kind === "websocket" ? "websocket_open" : "stream_open", { leg: id, isolate });
+    // A long-poll comes and goes every few seconds: an event each time would be most of
+    // the log (and two billed row writes a poll). The legs table still has it while open.
+    if (kind !== "poll") this.#store().record(`${kind}_open`, { leg: id, isolate });
     return leg;
   }
 
   /** The pumping isolate says the leg ended (`side` closed first). */
   closed(id: string, kind: LegKind, side: string, code: number, reason: string): void {
     const leg = this.#table.remove(id);
+    if ((leg?.kind ?? kind) === "poll") return;
     this.#store().record(`${leg?.kind ?? kind}_close`, { leg: id, side, code, reason });
   }
 

@@ -66,7 +66,7 @@ export function decodeGrant(value: string | null): LegGrant | undefined {
   if (value === null) return undefined;
   try {
     const raw = JSON.parse(value) as Partial<GrantWire>;
-    if (typeof raw.leg !== "string" || (raw.kind !== "websocket" && raw.kind !== "stream")) return undefined;
+    if (typeof raw.leg !== "string" || (raw.kind !== "websocket" && raw.kind !== "stream" && raw.kind !== "poll")) return undefined;
     if (raw.origin === undefined) {
       if (raw.rewrite !== "created" && raw.rewrite !== "relayed") return { leg: raw.leg, kind: raw.kind };
       const originSessionId = typeof raw.originSessionId === "string" ? raw.originSessionId : null;

@@ -6,7 +6,8 @@
  * or the hub reports it lost.
  */
 
-export type LegKind = "websocket" | "stream";
+/** `poll`: a long-poll the edge sends itself — a stream that comes back whole. */
+export type LegKind = "websocket" | "stream" | "poll";
 
 export interface Leg {
   readonly id: string;
@@ -60,5 +61,6 @@ export class LegTable {
 }
 
 function fromRow(row: { id: string; kind: string; isolate: string; opened_at: number }): Leg {
-  return { id: row.id, kind: row.kind === "stream" ? "stream" : "websocket", isolate: row.isolate, openedAt: row.opened_at };
+  const kind: LegKind = row.kind === "stream" || row.kind === "poll" ? row.kind : "websocket";
+  return { id: row.id, kind, isolate: row.isolate, openedAt: row.opened_at };
 }

@@ -64,11 +64,11 @@ export interface RelayRoute {
    */
   readonly isolate?: string;
   /**
-   * `stream`: the adapter expects the origin to hold this request open (Classification's
-   * `longLived`), so in mode `edge` the object admits it as a leg and the isolate fetches
-   * it itself. Mode `object` ignores it.
+   * The adapter expects the origin to hold this request open (Classification's
+   * `longLived`: a `stream` or a `poll`), so in mode `edge` the object admits it as a leg
+   * of that kind and the isolate fetches it itself. Mode `object` ignores it.
    */
-  readonly leg?: "stream";
+  readonly leg?: "stream" | "poll";
 }
 
 export type Route = CreateRoute | RelayRoute;
@@ -91,7 +91,7 @@ export function decodeRoute(value: string | null): Route | undefined {
   if (typeof r.sk !== "string" || typeof r.pool !== "string") return undefined;
   if (typeof r.token !== "string") return undefined;
   if (r.isolate !== undefined && typeof r.isolate !== "string") return undefined;
-  if (r.op === "relay" && typeof r.origin === "string" && (r.leg === undefined || r.leg === "stream")) return r as unknown as RelayRoute;
+  if (r.op === "relay" && typeof r.origin === "string" && (r.leg === undefined || r.leg === "stream" || r.leg === "poll")) return r as unknown as RelayRoute;
   if (
     r.op === "create" &&
     typeof r.announce === "boolean" &&

@@ -89,7 +89,7 @@ export class SessionObject extends DurableObject<Env> {
       record: this.#record,
       events: this.#store.events(),
       openWebSockets: this.#open.webSockets + this.#legs.webSockets,
-      openStreams: this.#open.streams + this.#legs.streams,
+      openStreams: this.#open.streams + this.#legs.streams + this.#legs.polls,
       legs: this.#legs.all(),
       activity: this.#meter.totals(),
     }));
@@ -145,7 +145,7 @@ export class SessionObject extends DurableObject<Env> {
       this.#store.clearDeadline("end");
     }
     const record = this.#record;
-    if (record !== undefined && record.state === "active" && this.#idle.check(record, now, this.#open.hasOpenConnections() || this.#legs.webSockets + this.#legs.streams > 0) === "end") {
+    if (record !== undefined && record.state === "active" && this.#idle.check(record, now, this.#open.hasOpenConnections() || this.#legs.webSockets + this.#legs.streams + this.#legs.polls > 0) === "end") {
       await this.#end("idle", `no connection and no request for ${Math.round(record.idleMs / 1000)} s`);
     }
     const forgetAt = this.#store.deadline("forget");
@@ -283,7 +283,7 @@ export class SessionObject extends DurableObject<Env> {
       // The edge pumps this WebSocket, or fetches this stream or long-poll, itself, straight
       // to the origin: admitted here, not relayed (the request's body stays with the edge).
       if (isWebSocketUpgrade(request)) return this.#grant(record, this.#legs.admit("websocket", route.isolate));
-      if (route.leg === "stream") return this.#grant(record, this.#legs.admit("stream", route.isolate));
+      if (route.leg !== undefined) return this.#grant(record, this.#legs.admit(route.leg, route.isolate));
     }
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);

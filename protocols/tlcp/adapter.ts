@@ -109,8 +109,9 @@ export const tlcpAdapter: ProtocolAdapter = {
     if (!named.ok) return { kind: "refused", response: failure(400, "bad_request", named.message) };
     // An absent LS_session is no session the edge knows: verification fails and the client
     // hears it in TLCP's words.
-    // A bind streams, or long-polls (LS_polling): either way the origin holds it open.
-    return { kind: "CR", token: named.session ?? "", carrier: "tlcp-session", body, failure, ...(kind === "bind_session" ? { longLived: true } : {}) };
+    // A bind streams, or long-polls (LS_polling=true): either way the origin holds it open.
+    const longLived = kind !== "bind_session" ? {} : { longLived: asksToPoll([url.search.slice(1), text]) ? ("poll" as const) : ("stream" as const) };
+    return { kind: "CR", token: named.session ?? "", carrier: "tlcp-session", body, failure, ...longLived };
   },
 
   async created(response, token) {
@@ -179,3 +180,8 @@ export const tlcpAdapter: ProtocolAdapter = {
   deliverToken: (response) => response,
   failure: conerr,
 };
+
+/** Whether a bind asks for polling (`LS_polling=true` in its query or body). */
+function asksToPoll(texts: readonly string[]): boolean {
+  return texts.some((text) => text.split("\r\n").some((line) => new URLSearchParams(line).get("LS_polling") === "true"));
+}

@@ -199,9 +199,11 @@ describe("relay mode edge: Socket.IO on long-polling, real server and client", (
       expect(body.activity.wakes).toBeGreaterThanOrEqual(1);
       expect(body.events.map((e) => e.kind)).toContain("woke");
       expect(body.activity.activeMs).toBeLessThan(IDLE_MS);
-      // The waiting poll is the session's one leg (none for the moment between two polls).
+      // The waiting poll is the session's one leg (none for the moment between two polls),
+      // and polls stay out of the event log.
       expect(body.legs.length).toBeLessThanOrEqual(1);
-      expect(body.legs.every((l) => l.kind === "stream")).toBe(true);
+      expect(body.legs.every((l) => l.kind === "poll")).toBe(true);
+      expect(body.events.map((e) => e.kind)).not.toContain("stream_open");
       const ack = (await withTimeout(socket.timeout(10_000).emitWithAck("echo", "while polling"), 12_000, "the echo")) as { data: string };
       expect(ack.data).toBe("while polling");
 

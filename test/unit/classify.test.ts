@@ -33,7 +33,7 @@ describe("generic classification", () => {
 
   it("marks an SSE request long-lived (fetched by the edge itself in relay mode edge), and nothing else", async () => {
     const sse = { "x-affinity-token": "t", accept: "text/event-stream" };
-    expect(await classify("/s/1/stream", sse)).toEqual({ kind: "CR", token: "t", carrier: "header", longLived: true });
+    expect(await classify("/s/1/stream", sse)).toEqual({ kind: "CR", token: "t", carrier: "header", longLived: "stream" });
     expect(await classify("/s/1/stream", sse, "POST")).not.toHaveProperty("longLived");
     expect(await classify("/s/1/stream", { "x-affinity-token": "t", accept: "application/json" })).not.toHaveProperty("longLived");
     expect(await classify("/s/1/ws", { ...sse, upgrade: "websocket" })).not.toHaveProperty("longLived");

@@ -153,7 +153,7 @@ describe("protocol session ids as carriers", () => {
         const parsedSid = url.searchParams.get("sid");
         const c = engineIoAdapter.classify(new Request(url), url);
         if (parsedSid === null || parsedSid === "") expect(c).toEqual({ kind: "S" });
-        else expect(c).toEqual({ kind: "CR", token: parsedSid, carrier: "engine.io-sid", longLived: true });
+        else expect(c).toEqual({ kind: "CR", token: parsedSid, carrier: "engine.io-sid", longLived: "poll" });
       }),
       fuzzParams(3_000),
     );

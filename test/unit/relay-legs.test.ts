@@ -112,6 +112,21 @@ describe("leg admission (relay mode edge)", () => {
     expect(relayed).toHaveBeenCalledTimes(1);
   });
 
+  it("admits a long-poll as a leg that counts while open but leaves the event log alone", async () => {
+    const { sk, stub } = await edgeSession();
+    const before = (await stub.describe()).events.length;
+    const res = await stub.fetch(routed("/socket.io/", { ...relayRoute(sk), isolate: "iso-4", leg: "poll" }));
+    const grant = decodeGrant(res.headers.get(LEG_HEADER));
+    expect(grant).toMatchObject({ kind: "poll", origin: { url: ORIGIN.url } });
+    const open = await stub.describe();
+    expect(open.legs).toEqual([expect.objectContaining({ id: grant?.leg, kind: "poll", isolate: "iso-4" })]);
+    expect(open.openStreams).toBe(1);
+    await stub.legClosed(grant?.leg ?? "", "poll", "origin", 0, "answered 200");
+    const closed = await stub.describe();
+    expect(closed.legs).toEqual([]);
+    expect(closed.events).toHaveLength(before);
+  });
+
   it("hands a stream back untouched as a leg; complete answers stay plain", async () => {
     const { sk, stub } = await edgeSession();
     const feed = new FakeOriginStream();

@@ -74,11 +74,16 @@ describe("TLCP adapter", () => {
     expect(adapterFor(url("create_session.txt")).name).toBe("tlcp");
     expect(await tlcpAdapter.classify(new Request(url("create_session.txt"), { method: "POST", body: "LS_cid=x" }), url("create_session.txt"))).toMatchObject({ kind: "S" });
     const bind = url("bind_session.txt?LS_protocol=TLCP-2.5.0");
-    // A bind streams or long-polls: long-lived (the edge fetches it itself in relay mode `edge`).
+    // A bind long-polls (LS_polling=true) or streams: long-lived either way (the edge fetches
+    // it itself in relay mode `edge`), and a poll is told apart.
     expect(await tlcpAdapter.classify(new Request(bind, { method: "POST", body: `LS_session=${TOKEN}&LS_polling=true` }), bind)).toMatchObject({
       kind: "CR",
       token: TOKEN,
-      longLived: true,
+      longLived: "poll",
+    });
+    expect(await tlcpAdapter.classify(new Request(bind, { method: "POST", body: `LS_session=${TOKEN}&LS_content_length=50000` }), bind)).toMatchObject({
+      kind: "CR",
+      longLived: "stream",
     });
     const control = url(`control.txt?LS_protocol=TLCP-2.5.0&LS_session=${TOKEN}`);
     const controlled = await tlcpAdapter.classify(new Request(control, { method: "POST", body: "LS_reqId=1&LS_op=add" }), control);

@@ -19,6 +19,8 @@ export interface StreamLegInput {
   readonly env: Env;
   readonly sk: string;
   readonly leg: string;
+  /** As the session object admitted it: a `poll` is kept out of the event log. */
+  readonly kind: "stream" | "poll";
   readonly adapter: ProtocolAdapter;
   /** The request as the origin should get it, before the adapter's toOrigin (route header gone). */
   readonly request: Request;
@@ -35,7 +37,7 @@ export async function openStreamLeg(input: StreamLegInput): Promise<Response> {
   let over: () => void = () => {};
   input.waitUntil(new Promise<void>((resolve) => (over = resolve)));
   const closed = (side: string, reason: string): void => {
-    input.waitUntil(sessionStub(env, sk).legClosed(leg, "stream", side, 0, reason).catch(() => undefined));
+    input.waitUntil(sessionStub(env, sk).legClosed(leg, input.kind, side, 0, reason).catch(() => undefined));
     over();
   };
   const ids = { token: input.token, originSessionId: input.origin.originSessionId };

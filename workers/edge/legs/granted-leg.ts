@@ -39,12 +39,13 @@ export async function takeGrantedLeg(response: Response, ctx: GrantContext): Pro
   if (grant.kind === "stream" && grant.origin === undefined) return pumpStreamLeg(ctx.env, ctx.sk, grant.leg, await rewritten(response, grant, ctx), ctx.waitUntil);
   await response.body?.cancel();
   if (grant.origin === undefined) return unreachable("the session object granted a WebSocket leg without its origin", ctx.sk, grant.leg);
-  if (grant.kind === "stream") {
+  if (grant.kind !== "websocket") {
     // A request the adapter expected to be held open: this Worker fetches it itself.
     return openStreamLeg({
       env: ctx.env,
       sk: ctx.sk,
       leg: grant.leg,
+      kind: grant.kind,
       adapter: ctx.adapter,
       request: originRequest(ctx.outbound, ctx.method, ctx.body),
       origin: grant.origin,

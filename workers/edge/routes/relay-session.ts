@@ -3,6 +3,7 @@
  * Object, which relays it to the session's origin. A request whose token fails
  * verification never reaches any Durable Object or origin.
  */
+import type { LongLived } from "../../../protocols/adapter.ts";
 import { sessionStub } from "../../../durable-objects/session/stub.ts";
 import { FAILURE_HEADER } from "../../../durable-objects/session/route.ts";
 import { coordinatorStub } from "../../../durable-objects/pool/stub.ts";
@@ -23,7 +24,7 @@ export interface RelayInput extends RouteContext {
   /** The request body, if the adapter read it to find the token. */
   readonly body: ArrayBuffer | undefined;
   /** The adapter expects the origin to hold the answer open (Classification's `longLived`). */
-  readonly longLived?: boolean;
+  readonly longLived?: LongLived;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -41,7 +42,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
   const toObject = withForwardedToken(outbound, input.token);
   // A held-open request this isolate may send to the origin itself needs its body here
   // too: one the adapter read, or none at all.
-  const streamLeg = input.longLived === true && (input.body !== undefined || request.body === null);
+  const leg = input.longLived !== undefined && (input.body !== undefined || request.body === null) ? input.longLived : undefined;
   const answer = await stub.fetch(
     sessionObjectRequest(toObject, request.method, input.body ?? request.body, {
       op: "relay",
@@ -51,7 +52,7 @@ export async function relaySession(input: RelayInput): Promise<Response> {
       token: input.token,
       // In relay mode `edge` the object may hand a long-lived leg back for this isolate to pump.
       isolate: isolateLink().id,
-      ...(streamLeg ? { leg: "stream" as const } : {}),
+      ...(leg === undefined ? {} : { leg }),
     }),
   );
   const response = await takeGrantedLeg(answer, {

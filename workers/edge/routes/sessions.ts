@@ -58,7 +58,7 @@ export const sessionRoutes = () =>
           token: classification.token,
           carrier: classification.carrier,
           body: classification.body,
-          longLived: classification.longLived === true,
+          ...(classification.longLived === undefined ? {} : { longLived: classification.longLived }),
         }));
       }
       case "refused":
