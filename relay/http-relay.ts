@@ -70,9 +70,7 @@ export function isStreamingAnswer(response: Response): boolean {
  * are complete anyway and may still be compressed.
  */
 export function uncompressedIfStreaming(response: Response): Response {
-  if (response.headers.has("content-length") || response.headers.has("content-encoding") || response.body === null) {
-    return response;
-  }
+  if (!isStreamingAnswer(response) || response.headers.has("content-encoding")) return response;
   const out = new Response(response.body, response);
   out.headers.set("content-encoding", "identity");
   return out;

@@ -24,12 +24,9 @@ export class EdgeLegs {
     return this.#table.count("websocket");
   }
 
+  /** Open HTTP legs: streams and waiting long-polls alike. */
   get streams(): number {
-    return this.#table.count("stream");
-  }
-
-  get polls(): number {
-    return this.#table.count("poll");
+    return this.#table.count("stream", "poll");
   }
 
   all(): Leg[] {

@@ -47,9 +47,10 @@ export class LegTable {
     return this.#sql.exec<{ id: string; kind: string; isolate: string; opened_at: number }>("SELECT * FROM legs ORDER BY opened_at").toArray().map(fromRow);
   }
 
-  count(kind: LegKind): number {
+  count(...kinds: LegKind[]): number {
     if (!this.#written()) return 0;
-    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM legs WHERE kind = ?", kind).one().n;
+    const marks = kinds.map(() => "?").join(", ");
+    return this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM legs WHERE kind IN (${marks})`, ...kinds).one().n;
   }
 
   /** Live legs grouped by the isolate that pumps them. */

@@ -89,7 +89,7 @@ export class SessionObject extends DurableObject<Env> {
       record: this.#record,
       events: this.#store.events(),
       openWebSockets: this.#open.webSockets + this.#legs.webSockets,
-      openStreams: this.#open.streams + this.#legs.streams + this.#legs.polls,
+      openStreams: this.#open.streams + this.#legs.streams,
       legs: this.#legs.all(),
       activity: this.#meter.totals(),
     }));
@@ -145,7 +145,7 @@ export class SessionObject extends DurableObject<Env> {
       this.#store.clearDeadline("end");
     }
     const record = this.#record;
-    if (record !== undefined && record.state === "active" && this.#idle.check(record, now, this.#open.hasOpenConnections() || this.#legs.webSockets + this.#legs.streams + this.#legs.polls > 0) === "end") {
+    if (record !== undefined && record.state === "active" && this.#idle.check(record, now, this.#open.hasOpenConnections() || this.#legs.webSockets + this.#legs.streams > 0) === "end") {
       await this.#end("idle", `no connection and no request for ${Math.round(record.idleMs / 1000)} s`);
     }
     const forgetAt = this.#store.deadline("forget");
