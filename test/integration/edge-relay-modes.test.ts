@@ -185,7 +185,8 @@ describe("relay mode edge: Socket.IO on long-polling, real server and client", (
   });
 
   it("the object sleeps while the server holds the client's poll; an admin end makes the client reconnect", { timeout: 120_000 }, async () => {
-    const socket = io(ioStack.edgeUrl, { transports: ["polling"], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 500 });
+    // As an application runs it: polling only, the library's own reconnection delays.
+    const socket = io(ioStack.edgeUrl, { transports: ["polling"] });
     try {
       let connects = 0;
       socket.on("connect", () => {
