@@ -12,7 +12,8 @@
  *
  * Counts are written once per busy period — when the last entry point or pin ends — in one
  * UPDATE of one row, not per count: a CR request used to cost six SQL statements and two
- * row writes (billed) here, which held the CR rate to 0.3–0.4× of a bare object relay. What
+ * row writes (billed) here, which held the CR rate to 0.3–0.4× of a bare object relay
+ * (`npm run bench -- --rounds 1 --scenario cr-requests --target floor-object --target edge`). What
  * is not written yet is in `totals()` all the same; an object evicted in the middle of a
  * busy period (a crash) loses that period's counts.
  */
