@@ -137,13 +137,13 @@ export interface LimitRefusal {
   readonly message: string;
 }
 
-/** The request's URL and headers against the limits. Reads only lengths: nothing is copied. */
-export function requestRefusal(request: Request, limits: Limits): LimitRefusal | undefined {
-  if (request.url.length > limits.urlBytes) {
+/** A request's URL and headers against the limits. Reads only lengths: nothing is copied. */
+export function requestRefusal(url: string, headers: Iterable<readonly [string, string]>, limits: Limits): LimitRefusal | undefined {
+  if (url.length > limits.urlBytes) {
     return { status: 414, code: "url_too_long", message: `the request URL exceeds ${limits.urlBytes} bytes` };
   }
   let headerBytes = 0;
-  for (const [name, value] of request.headers) headerBytes += name.length + value.length + 4;
+  for (const [name, value] of headers) headerBytes += name.length + value.length + 4;
   if (headerBytes > limits.headerBytes) {
     return { status: 431, code: "headers_too_large", message: `the request headers exceed ${limits.headerBytes} bytes in total` };
   }

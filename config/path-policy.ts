@@ -79,8 +79,20 @@ export function pathMatches(pattern: string, path: string): boolean {
 
 const MAX_DECODE_ROUNDS = 4;
 
+/**
+ * A path that `normalise` and the decoding rounds below would give back unchanged (but for
+ * case): it starts with `/` and has no `%`, `\\`, `;`, empty segment, `.` or `..` segment.
+ */
+const PLAIN_PATH = /^(?!.*(?:[%\\;]|\/\/|\/\.\.?(?:\/|$)))\//s;
+
 /** The readings of a URL path an origin might act on (see the file comment), lower-cased. */
 export function pathReadings(pathname: string): Set<string> {
+  // Most paths have nothing to decode or normalise: their one reading is themselves.
+  return PLAIN_PATH.test(pathname) ? new Set([pathname.toLowerCase()]) : decodedReadings(pathname);
+}
+
+/** Every reading, by normalising and decoding round after round (exported for its test). */
+export function decodedReadings(pathname: string): Set<string> {
   const out = new Set<string>();
   let current = pathname;
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {

@@ -1,17 +1,19 @@
 /**
  * Session creation: `POST /session` (an S request) with `concurrency` requests in flight
  * until `total` sessions are made or `budgetMs` passes, whichever comes first. Reports the
- * rate of successful creations and each request's latency. A 201 only counts when the
+ * rate of successful creations, each request's latency and the hop's CPU per session
+ * (bench/lib/hop-cpu.ts). A 201 only counts when the
  * target's affinity for the session is present (for the edge: a token). `warmup`
  * sessions are made first and not counted (a cold edge isolate loads its pool view).
  */
-import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
+import { ErrorLog, type Metric, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { summarize } from "../stats.ts";
 import { monoMs } from "../lib/clock.ts";
 import { keepAliveAgent } from "../lib/http.ts";
 import { createSession } from "../lib/session.ts";
 import { inParallel } from "../lib/time.ts";
 import type { Target } from "../targets/target.ts";
+import { hopCpu } from "../lib/hop-cpu.ts";
 
 export interface SessionCreateParams {
   readonly total: number;
@@ -43,6 +45,8 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
   const errors = new ErrorLog();
   const latencies: number[] = [];
   const agent = keepAliveAgent(p.concurrency);
+  const cpu = hopCpu(target);
+  let cpuPerSession: Metric[] = [];
   let elapsedMs = 0;
 
   try {
@@ -55,6 +59,7 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
       }
     });
 
+    cpu.start();
     const started = monoMs();
     const deadline = started + p.budgetMs;
     let issued = 0;
@@ -68,6 +73,7 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
       }
     });
     elapsedMs = monoMs() - started;
+    cpuPerSession = cpu.perOp(latencies.length, "hop CPU per session");
     progress(`${target.name}: ${latencies.length} sessions in ${(elapsedMs / 1000).toFixed(1)} s`);
   } finally {
     agent.destroy();
@@ -78,6 +84,8 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
     metrics: [
       { kind: "rate", key: "rate", label: "sessions/s", unit: "/s", value: elapsedMs > 0 ? (latencies.length * 1000) / elapsedMs : Number.NaN },
       { kind: "latency", key: "latency", label: "create latency", summary: summarize(latencies) },
+      // Read after the last request ended, so every session counted was paid for in the window.
+      ...cpuPerSession,
     ],
     errorCount: errors.count,
     errors: errors.messages(),

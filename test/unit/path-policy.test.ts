@@ -4,7 +4,7 @@
  * same thing; `deny`/`allow` are configurable and their errors name the field.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PATH_POLICY, pathMatches, pathRefusal, resolvePathPolicy } from "../../config/path-policy.ts";
+import { DEFAULT_PATH_POLICY, decodedReadings, pathMatches, pathReadings, pathRefusal, resolvePathPolicy } from "../../config/path-policy.ts";
 import { resolvePoolSettings } from "../../config/pool-settings.ts";
 
 describe("edge path policy", () => {
@@ -31,6 +31,18 @@ describe("edge path policy", () => {
     for (const path of ["/session", "/session/abc/stream", "/lightstreamer/create_session.txt", "/socket.io/", "/ws", "/administrator", "/x/admin/state", "/_debugger", "/"]) {
       expect(pathRefusal(DEFAULT_PATH_POLICY, path), path).toBeUndefined();
     }
+  });
+
+  it("reads a path with nothing to decode or normalise as itself, as the full reading does", () => {
+    const plain = ["/", "/session", "/Session/ABC/stream", "/socket.io/", "/.well-known/x", "/a/.../b", "/a/..b/c", "/a.", "/lightstreamer/bind_session.txt"];
+    for (const path of plain) {
+      expect(pathReadings(path), path).toEqual(new Set([path.toLowerCase()]));
+      expect(decodedReadings(path), path).toEqual(new Set([path.toLowerCase()]));
+    }
+    // Anything that could read differently takes the full way.
+    const other = ["//admin", "/a/./b", "/a/../b", "/a/.", "/a/..", "/%61", "/a;b=1/c", "/a\\b", "/a//b"];
+    for (const path of other) expect(pathReadings(path), path).toEqual(decodedReadings(path));
+    for (const path of other) expect(decodedReadings(path), path).not.toEqual(new Set([path.toLowerCase()]));
   });
 
   it("an allow list refuses every path it does not name; deny still wins", () => {

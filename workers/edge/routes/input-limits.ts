@@ -10,9 +10,19 @@ import { declaredBodyTooLarge, requestRefusal, type Limits } from "../../../conf
 import type { Failure } from "../../../protocols/adapter.ts";
 import { requestHeadProblem } from "../../../relay/transport/tcp/http1-wire.ts";
 
+/**
+ * The request's head, read once: each step through a `Headers` crosses into the runtime,
+ * and both checks below walk every header.
+ */
+export type RequestHead = ReadonlyArray<readonly [string, string]>;
+
+export function requestHead(request: Request): RequestHead {
+  return [...request.headers];
+}
+
 /** The URL and headers against the limits; a response when they are over. */
-export function refuseOversizedRequest(request: Request, limits: Limits, failure: Failure): Response | undefined {
-  const refusal = requestRefusal(request, limits);
+export function refuseOversizedRequest(request: Request, head: RequestHead, limits: Limits, failure: Failure): Response | undefined {
+  const refusal = requestRefusal(request.url, head, limits);
   return refusal === undefined ? undefined : failure(refusal.status, refusal.code, refusal.message);
 }
 
@@ -30,8 +40,8 @@ export function declaredBodyRefusal(request: Request, limits: Limits, failure: F
  * character, CR or LF inside a value: RFC 9110 §5.5; relay/transport/tcp/http1-wire.ts):
  * refused with 400 before anything else, whichever transport the pool uses (issue 16 F1).
  */
-export function refuseUnwritableHead(request: Request, url: URL, failure: Failure): Response | undefined {
-  const problem = requestHeadProblem(request.method, `${url.pathname}${url.search}`, request.headers);
+export function refuseUnwritableHead(request: Request, url: URL, head: RequestHead, failure: Failure): Response | undefined {
+  const problem = requestHeadProblem(request.method, `${url.pathname}${url.search}`, head);
   if (problem === undefined) return undefined;
   console.warn(JSON.stringify({ event: "request_head_refused", part: problem.part, reason: problem.message }));
   return failure(400, "bad_request", `request refused: ${problem.message}`);

@@ -15,7 +15,7 @@ import { edgeRuntime } from "../runtime.ts";
 import { cookieOriginRefusal } from "./cookie-origin.ts";
 import { createSession } from "./create-session.ts";
 import { firstMessageWebSocket } from "./first-message-websocket.ts";
-import { declaredBodyRefusal, refuseOversizedRequest, refuseUnwritableHead } from "./input-limits.ts";
+import { declaredBodyRefusal, refuseOversizedRequest, refuseUnwritableHead, requestHead } from "./input-limits.ts";
 import { refuseByPathPolicy } from "./path-policy-gate.ts";
 import { relaySession } from "./relay-session.ts";
 import { statelessRelay } from "./stateless-relay.ts";
@@ -32,7 +32,11 @@ export const sessionRoutes = () =>
     const adapter = adapterFor(url);
     const limits = pool.settings.limits;
     // Input limits, bytes the origin could not be sent as they are (F1), the pool's path policy (F2).
-    const refused = refuseOversizedRequest(request, limits, adapter.failure) ?? refuseUnwritableHead(request, url, adapter.failure) ?? refuseByPathPolicy(pool, url, adapter.failure);
+    const head = requestHead(request);
+    const refused =
+      refuseOversizedRequest(request, head, limits, adapter.failure) ??
+      refuseUnwritableHead(request, url, head, adapter.failure) ??
+      refuseByPathPolicy(pool, url, adapter.failure);
     if (refused !== undefined) return refused;
     const classification = await adapter.classify(request, url, limits, pool.settings.sessionStart);
     const outbound = outboundRequest(request, url);
