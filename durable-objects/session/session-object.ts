@@ -45,7 +45,9 @@ export interface SessionView {
 
 export class SessionObject extends DurableObject<Env> {
   #store: SessionStore;
-  #record: SessionRecord | undefined;
+  /** The session's record, read from storage when first needed (#load). */
+  #recordValue: SessionRecord | undefined;
+  #loaded = false;
   readonly #open: OpenConnections;
   readonly #meter: ActivityMeter;
   #legs: EdgeLegs;
@@ -54,16 +56,33 @@ export class SessionObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // SQLite calls are synchronous: the record is loaded before any entry point runs.
     this.#store = new SessionStore(ctx.storage.sql);
-    this.#record = this.#store.load();
     // Counted into storage only once the session exists (store.ts: no storage for strays).
     this.#meter = new ActivityMeter(ctx.storage.sql, () => this.#store.written);
     this.#legs = new EdgeLegs(ctx.storage.sql, () => this.#store);
     // Relays the object pumps itself (mode `object`) keep it awake: they count as active time.
     this.#open = new OpenConnections(() => this.#meter.pin());
-    if (this.#record !== undefined) {
-      // A constructor for an existing session: the object slept (hibernated or was evicted).
+  }
+
+  get #record(): SessionRecord | undefined {
+    if (!this.#loaded) this.#load();
+    return this.#recordValue;
+  }
+
+  set #record(record: SessionRecord | undefined) {
+    this.#loaded = true;
+    this.#recordValue = record;
+  }
+
+  /**
+   * Reads the record once per instance, at the first entry point that needs it, not in the
+   * constructor: a create must write before it reads (SessionStore.prepareForCreate). A
+   * record found means an existing session's object slept (hibernated or was evicted) and woke.
+   */
+  #load(): void {
+    this.#loaded = true;
+    this.#recordValue = this.#store.load();
+    if (this.#recordValue !== undefined) {
       this.#meter.woke();
       this.#store.record("woke", {});
     }
@@ -161,8 +180,8 @@ export class SessionObject extends DurableObject<Env> {
     const record = this.#record;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    // deleteAll() drops the schema too; start again from an empty, migrated store.
-    this.#store = new SessionStore(this.ctx.storage.sql);
+    // deleteAll() drops the schema too: an empty store, known to be empty.
+    this.#store = new SessionStore(this.ctx.storage.sql, false);
     this.#legs = new EdgeLegs(this.ctx.storage.sql, () => this.#store);
     this.#meter.storageCleared();
     this.#record = undefined;
@@ -177,7 +196,7 @@ export class SessionObject extends DurableObject<Env> {
   async #discard(): Promise<void> {
     if (!this.#store.written) return;
     await this.ctx.storage.deleteAll();
-    this.#store = new SessionStore(this.ctx.storage.sql);
+    this.#store = new SessionStore(this.ctx.storage.sql, false);
     this.#meter.storageCleared();
   }
 
@@ -189,6 +208,7 @@ export class SessionObject extends DurableObject<Env> {
 
   async #create(request: Request, route: CreateRoute): Promise<Response> {
     const adapter = adapterNamed(route.adapter) ?? genericAdapter;
+    this.#store.prepareForCreate();
     if (this.#record !== undefined) {
       // Session keys are 128 random bits: a second create means a replayed internal request.
       return adapter.failure(409, "bad_request", "session already exists");
@@ -237,6 +257,7 @@ export class SessionObject extends DurableObject<Env> {
    */
   createWithLeg(route: CreateRoute, leg: string, isolate: string): Promise<boolean> {
     return this.#meter.run("request", async () => {
+      this.#store.prepareForCreate();
       if (this.#record !== undefined) return false;
       const adapter = adapterNamed(route.adapter) ?? genericAdapter;
       this.#record = newRecord(route, adapter.name, "edge", this.#pendingOriginSessionId ?? null);

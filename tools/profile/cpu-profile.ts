@@ -42,7 +42,9 @@ const edge = await startEdge({
   buildDir: values.build,
   inspectorPort,
   vars: {
-    POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins: [{ id: origin.id, url: origin.url }] }] }),
+    // No per-network S budget, as in the bench (bench/targets/edge.ts): every request here
+    // comes from 127.0.0.1, and a `create` profile would otherwise be mostly of refusals.
+    POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], settings: { networkBudget: { sessions: 0 } }, origins: [{ id: origin.id, url: origin.url }] }] }),
     AFFINITY_KEYS: DEV_AFFINITY_KEYS,
     AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
     ADMIN_TOKEN: DEV_ADMIN_TOKEN,
