@@ -139,7 +139,9 @@ async function workload(base: string, kind: string, count: number): Promise<void
         // An SSE client's Accept: what tells the generic adapter the answer will be held open.
         const headers = { "x-affinity-token": s.token, accept: "text/event-stream" };
         const res = await fetch(`${base}/session/${s.id}/stream?interval_ms=20&count=250`, { headers });
-        const reader = res.body!.getReader();
+        // A refused stream would profile the refusal, not the relay.
+        if (res.status !== 200 || res.body === null) throw new Error(`stream: HTTP ${res.status} ${await res.text()}`);
+        const reader = res.body.getReader();
         while (!(await reader.read()).done);
       }),
     );
