@@ -6,10 +6,13 @@
  * each stream are not counted. `ts` is whole milliseconds, so every delay is overstated by
  * 0–1 ms (0.5 ms on average) — equally in every column.
  *
- * The streams open all at once, so the first ticks of the streams that opened early share
- * the hop with the admission of those still opening. `delay` counts every tick past the
- * warm-up; `steady-delay` only the ticks the origin wrote once every stream was open, so a
- * tail that comes from the opening burst shows as the difference of the two.
+ * The streams open all at once and end all at once, so some ticks share the hop with the
+ * admission of streams still opening, or with the end of streams already over (in the
+ * edge, a leg's end is a write in its session object, on workerd's one thread locally).
+ * `delay` counts every tick past the warm-up; `steady-delay` only the ticks the origin
+ * wrote while every stream was open — after the last stream's answer head came and before
+ * the first stream's last tick — so a tail that comes from the opening or the closing
+ * burst shows as the difference of the two.
  */
 import { ErrorLog, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { summarize } from "../stats.ts";
@@ -58,9 +61,12 @@ function asTick(data: unknown): Tick | undefined {
 async function runHttpStream(target: Target, p: HttpStreamParams, progress: (line: string) => void): Promise<TargetResult> {
   const errors = new ErrorLog();
   const delays: number[] = [];
-  // Ticks written (origin's clock, `ts`) after the last stream's answer head came.
-  const steadyDelays: number[] = [];
+  // Every counted tick, by when the origin wrote it (`ts`): the steady window is known only
+  // once every stream is over.
+  const timed: { ts: number; delay: number }[] = [];
   let allOpenAt = Number.POSITIVE_INFINITY;
+  // The origin's clock when it wrote the last tick of the stream that ended first.
+  let firstLastTickAt = Number.POSITIVE_INFINITY;
   const started = monoMs();
   const agent = keepAliveAgent(p.streams + 4);
   const perStream = p.warmup + p.events;
@@ -115,25 +121,28 @@ async function runHttpStream(target: Target, p: HttpStreamParams, progress: (lin
           received += 1;
           if (tick.seq > p.warmup) {
             delays.push(event.receivedAt - tick.ts);
-            if (tick.ts >= allOpenAt) steadyDelays.push(event.receivedAt - tick.ts);
+            timed.push({ ts: tick.ts, delay: event.receivedAt - tick.ts });
           }
-          return tick.seq >= perStream ? "done" : "more";
+          if (tick.seq < perStream) return "more";
+          firstLastTickAt = Math.min(firstLastTickAt, tick.ts);
+          return "done";
         }, streamMs);
         stream.stop();
         if (how !== "done") errors.add(`stream ${how} after ${received}/${perStream} events`);
       }),
     );
     if (gaps > 0) errors.add(`${gaps} sequence gaps (the origin skipped ticks for a slow reader)`);
-    progress(`${target.name}: ${delays.length} events measured, ${steadyDelays.length} of them written once all streams were open`);
   } finally {
     agent.destroy();
   }
+  const steadyDelays = timed.filter((t) => t.ts >= allOpenAt && t.ts < firstLastTickAt).map((t) => t.delay);
+  progress(`${target.name}: ${delays.length} events measured, ${steadyDelays.length} of them written while every stream was open`);
 
   return {
     target: target.name,
     metrics: [
       { kind: "latency", key: "delay", label: "event delay", summary: summarize(delays) },
-      { kind: "latency", key: "steady-delay", label: "event delay, all streams open", summary: summarize(steadyDelays) },
+      { kind: "latency", key: "steady-delay", label: "event delay, every stream open", summary: summarize(steadyDelays) },
     ],
     errorCount: errors.count,
     errors: errors.messages(),
