@@ -28,7 +28,7 @@ export type VerifyResult =
   | { readonly ok: false; readonly reason: TokenFailure; readonly detail: string };
 
 /** Tolerated clock difference between edge locations, in seconds. */
-const CLOCK_TOLERANCE_SECONDS = 30;
+export const CLOCK_TOLERANCE_SECONDS = 30;
 
 export async function verifyAffinityToken(
   keys: KeyRing,
