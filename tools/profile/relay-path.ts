@@ -6,7 +6,10 @@
  * is busy) and the workerd process's CPU time per operation (much steadier: CPU a request
  * does not use is not counted, whoever else runs).
  *
- *   node tools/profile/relay-path.ts --build .build/a --build .build/b [--build ...] [--rounds 5] [--only create,cr,ws,wsrate]
+ *   node tools/profile/relay-path.ts --build .build/a --build .build/b [--build ...] [--rounds 5] [--only create,cr,ws,wsrate] [--keys hs256|es256]
+ *
+ * `--keys`: the affinity tokens' algorithm. The local stack's keys are HS256 (an HMAC);
+ * `es256` signs with a P-256 key made for the run, whose signature check costs far more.
  *
  * Each build dir (under the repository's .build/; one under /tmp failed to start here) holds an `index.js` from `wrangler deploy --dry-run --outdir <dir>`.
  * Workloads: `create` S requests (POST /session) at a fixed concurrency; `cr` small CR
@@ -32,8 +35,10 @@ const { values } = parseArgs({
     "cr-count": { type: "string", default: "2000" },
     "ws-count": { type: "string", default: "1000" },
     "ws-window": { type: "string", default: "16" },
+    keys: { type: "string", default: "hs256" },
   },
 });
+if (values.keys !== "hs256" && values.keys !== "es256") throw new Error(`--keys: hs256 or es256, not ${JSON.stringify(values.keys)}`);
 const builds = values.build ?? [];
 if (builds.length === 0) throw new Error("--build <dir> required (repeat it for an A/B run)");
 const rounds = Number(values.rounds);
@@ -49,8 +54,7 @@ try {
   }
   const vars = {
     POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins: origins.map((o) => ({ id: o.id, url: o.url })) }] }),
-    AFFINITY_KEYS: DEV_AFFINITY_KEYS,
-    AFFINITY_SIGNING_KID: DEV_SIGNING_KID,
+    ...(values.keys === "es256" ? await es256Ring() : { AFFINITY_KEYS: DEV_AFFINITY_KEYS, AFFINITY_SIGNING_KID: DEV_SIGNING_KID }),
     ADMIN_TOKEN: DEV_ADMIN_TOKEN,
   };
   for (const dir of builds) {
@@ -110,6 +114,13 @@ try {
   }
 } finally {
   await Promise.allSettled([...edges.map((e) => e.close()), ...origins.map((o) => o.stop())]);
+}
+
+/** A key ring of one P-256 private JWK, made for this run (README "Affinity tokens"). */
+async function es256Ring(): Promise<{ AFFINITY_KEYS: string; AFFINITY_SIGNING_KID: string }> {
+  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as { privateKey: CryptoKey };
+  const { kty, crv, x, y, d } = await crypto.subtle.exportKey("jwk", pair.privateKey);
+  return { AFFINITY_KEYS: JSON.stringify({ "ab-es256": { kty, crv, x, y, d } }), AFFINITY_SIGNING_KID: "ab-es256" };
 }
 
 function fmt(n: number): string {
