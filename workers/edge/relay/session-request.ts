@@ -17,7 +17,8 @@ export interface OutboundRequest {
   readonly announce: boolean;
 }
 
-export function outboundRequest(request: Request, url: URL): OutboundRequest {
+/** `head`: the request's headers as the edge already read them (routes/input-limits.ts), if it did. */
+export function outboundRequest(request: Request, url: URL, head?: Iterable<readonly [string, string]>): OutboundRequest {
   const out = new URL(url);
   const headers = new Headers(request.headers);
   headers.delete(ROUTE_HEADER);
@@ -26,7 +27,7 @@ export function outboundRequest(request: Request, url: URL): OutboundRequest {
   const announce = out.searchParams.get(ANNOUNCE_QUERY) === "1";
   // Only when present: delete() re-encodes the whole query (`%20` → `+`, `e` → `e=`).
   if (out.searchParams.has(ANNOUNCE_QUERY)) out.searchParams.delete(ANNOUNCE_QUERY);
-  setForwardingHeaders(headers, clientView(request, url));
+  setForwardingHeaders(headers, clientView(request, url), head);
   return { url: out, headers, announce };
 }
 

@@ -39,7 +39,7 @@ export const sessionRoutes = () =>
       refuseByPathPolicy(pool, url, adapter.failure);
     if (refused !== undefined) return refused;
     const classification = await adapter.classify(request, url, limits, pool.settings.sessionStart);
-    const outbound = outboundRequest(request, url);
+    const outbound = outboundRequest(request, url, head);
     const later = (p: Promise<unknown>) => waitUntil(c, p);
     const kind = requestKind(classification.kind);
     const observation = new RequestObservation(kind, pool.name, c.env, later);
