@@ -57,9 +57,13 @@ export async function relayHttpOverFetch(request: Request, link: OriginLink, sig
   }
 }
 
-/** Whether an answer's body streams (no length: SSE, TLCP streaming, chunked) and must be endable. */
+/**
+ * Whether an answer's body streams (no length: SSE, TLCP streaming, chunked) and must be
+ * endable. The length is asked first: reading `body` makes the runtime wrap the body in a
+ * JavaScript stream object, which an answer of known length — nearly every CR's — never needs.
+ */
 export function isStreamingAnswer(response: Response): boolean {
-  return response.status !== 101 && response.body !== null && !response.headers.has("content-length");
+  return response.status !== 101 && !response.headers.has("content-length") && response.body !== null;
 }
 
 /**
