@@ -16,7 +16,7 @@ import { errorMessage, log } from "../../observability/log.ts";
 import { ActivityMeter, type Activity } from "../activity.ts";
 import { migrateSchema } from "../sqlite-schema.ts";
 import { sessionStub } from "../session/stub.ts";
-import { parseIsolateMessage, type EndLegsMessage } from "./control-messages.ts";
+import { parseIsolateMessages, type EndLegsMessage, type HubReadyMessage } from "./control-messages.ts";
 
 /** How long a closed control socket may take to come back before its legs count as lost. */
 export const RECONNECT_GRACE_MS = 10_000;
@@ -59,12 +59,17 @@ export class IsolateHub extends DurableObject<Env> {
 
   override webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     return this.#meter.run("message", async () => {
-      const message = typeof data === "string" ? parseIsolateMessage(data) : undefined;
-      if (message === undefined) return;
-      if (message.t === "open") this.#sql.exec("INSERT OR IGNORE INTO legs (leg, sk) VALUES (?, ?)", message.leg, message.sk);
-      else if (message.t === "close") this.#sql.exec("DELETE FROM legs WHERE leg = ?", message.leg);
-      else this.#hello(ws, message.legs);
-      if (message.t !== "close" && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
+      // A batch (control-messages.ts) is applied in order, in this one event: its writes are
+      // one transaction.
+      const messages = typeof data === "string" ? parseIsolateMessages(data) : [];
+      for (const message of messages) {
+        if (message.t === "open") this.#sql.exec("INSERT OR IGNORE INTO legs (leg, sk) VALUES (?, ?)", message.leg, message.sk);
+        else if (message.t === "close") this.#sql.exec("DELETE FROM legs WHERE leg = ?", message.leg);
+        else this.#hello(ws, message.legs);
+      }
+      if (messages.some((m) => m.t !== "close") && (await this.ctx.storage.getAlarm()) === null) {
+        await this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
+      }
     });
   }
 
@@ -132,6 +137,7 @@ export class IsolateHub extends DurableObject<Env> {
    * legs whose end went out meanwhile (maybe on the socket being handed over) get it again.
    */
   #hello(ws: WebSocket, legs: ReadonlyArray<readonly [string, string]>): void {
+    sendQuietly(ws, JSON.stringify({ t: "ready", batches: true } satisfies HubReadyMessage));
     const live = new Set(legs.map(([, leg]) => leg));
     const known = this.#sql.exec<{ leg: string; sk: string; ending: string | null }>("SELECT leg, sk, ending FROM legs").toArray();
     for (const row of known) if (!live.has(row.leg)) this.#sql.exec("DELETE FROM legs WHERE leg = ?", row.leg);

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { decodeGrant, LEG_HEADER } from "../../durable-objects/session/leg-grant.ts";
 import { sessionStub } from "../../durable-objects/session/stub.ts";
 import { hubStub } from "../../durable-objects/hub/stub.ts";
-import { parseEndLegs, type EndLegsMessage } from "../../durable-objects/hub/control-messages.ts";
+import { isHubReady, isolateFrames, parseEndLegs, type EndLegsMessage } from "../../durable-objects/hub/control-messages.ts";
 import { createRoute, eventually, fakeOrigin, FakeOriginStream, ORIGIN, relayRoute, routed, upgrade } from "./support/session-harness.ts";
 
 async function edgeSession(): Promise<{ sk: string; stub: ReturnType<typeof sessionStub> }> {
@@ -24,18 +24,21 @@ async function edgeSession(): Promise<{ sk: string; stub: ReturnType<typeof sess
   return { sk, stub };
 }
 
-/** A control socket to a hub, as an isolate holds it: what the hub sends, as parsed end messages. */
-async function controlSocket(isolate: string): Promise<{ socket: WebSocket; ends: EndLegsMessage[] }> {
+/** A control socket to a hub, as an isolate holds it: what the hub sends, as parsed end messages, and whether it said `ready`. */
+async function controlSocket(isolate: string): Promise<{ socket: WebSocket; ends: EndLegsMessage[]; ready: () => boolean }> {
   const res = await hubStub(env, isolate).fetch("https://hub/control", { headers: { upgrade: "websocket" } });
   const socket = res.webSocket;
   if (socket === null) throw new Error(`hub answered ${res.status}`);
   socket.accept();
   const ends: EndLegsMessage[] = [];
+  let ready = false;
   socket.addEventListener("message", (event) => {
-    const m = typeof event.data === "string" ? parseEndLegs(event.data) : undefined;
+    if (typeof event.data !== "string") return;
+    if (isHubReady(event.data)) ready = true;
+    const m = parseEndLegs(event.data);
     if (m !== undefined) ends.push(m);
   });
-  return { socket, ends };
+  return { socket, ends, ready: () => ready };
 }
 
 /** An edge-mode session with a WebSocket leg of a new isolate, which announced it on its control socket. */
@@ -219,5 +222,27 @@ describe("ending legs through the isolate hubs", () => {
     expect(view.legs).toEqual([]);
     expect(view.events.find((e) => e.kind === "leg_lost")?.detail).toMatchObject({ leg, why: expect.stringContaining("isolate") });
     expect((await hub.describe()).legs).toBe(0);
+  });
+
+  it("answers hello with ready, then applies a batch of leg messages in order, in one event", async () => {
+    const isolate = crypto.randomUUID();
+    const control = await controlSocket(isolate);
+    const hub = hubStub(env, isolate);
+    control.socket.send(JSON.stringify({ t: "hello", legs: [] }));
+    await eventually(() => (control.ready() ? true : undefined), "the hub's ready");
+    const texts = [
+      JSON.stringify({ t: "open", sk: "s1", leg: "a" }),
+      JSON.stringify({ t: "open", sk: "s1", leg: "b" }),
+      JSON.stringify({ t: "close", leg: "a" }),
+      JSON.stringify({ t: "open", sk: "s2", leg: "c" }),
+    ];
+    const frames = isolateFrames(texts, true);
+    expect(frames).toHaveLength(1);
+    const before = (await hub.describe()).activity.webSocketMessages;
+    control.socket.send(frames[0]!);
+    await eventually(async () => ((await hub.describe()).legs === 2 ? true : undefined), "the hub to hold b and c");
+    // One hello and one batch: the four leg messages were one hub event.
+    expect((await hub.describe()).activity.webSocketMessages - before).toBe(1);
+    control.socket.close(1000, "done");
   });
 });

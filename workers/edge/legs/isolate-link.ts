@@ -12,7 +12,7 @@
  * the old one closes; the hub allows a grace period for such hand-overs.
  */
 import type { EndSignal } from "../../../protocols/adapter.ts";
-import { parseEndLegs, type IsolateMessage } from "../../../durable-objects/hub/control-messages.ts";
+import { isHubReady, isolateFrames, parseEndLegs, type IsolateMessage } from "../../../durable-objects/hub/control-messages.ts";
 import { hubStub } from "../../../durable-objects/hub/stub.ts";
 import { log, errorMessage } from "../../../observability/log.ts";
 
@@ -38,6 +38,8 @@ class IsolateLink {
   #socket: WebSocket | undefined;
   #owner: string | undefined;
   #outbox: string[] = [];
+  /** The hub on the current socket takes batches (it answered `hello` with `ready`). */
+  #batches = false;
   /** Failed connects in a row (for the retry delay). */
   #failures = 0;
   /** Wakes the owner's request to flush the outbox (see post()). */
@@ -93,8 +95,8 @@ class IsolateLink {
     const next = this.#legs.values().next();
     if (!next.done) next.value.claim();
     if (socket !== undefined) {
-      for (const text of this.#outbox.splice(0)) sendQuietly(socket, text);
-      sendQuietly(socket, JSON.stringify({ t: "close", leg } satisfies IsolateMessage));
+      const last = [...this.#outbox.splice(0), JSON.stringify({ t: "close", leg } satisfies IsolateMessage)];
+      for (const frame of isolateFrames(last, this.#batches)) sendQuietly(socket, frame);
       try {
         socket.close(1000, "hand-over");
       } catch {
@@ -126,10 +128,16 @@ class IsolateLink {
     socket.accept();
     this.#socket = socket;
     this.#outbox = [];
+    this.#batches = false;
     const legs = [...this.#legs].map(([leg, l]) => [l.sk, leg] as const);
     sendQuietly(socket, JSON.stringify({ t: "hello", legs } satisfies IsolateMessage));
     socket.addEventListener("message", (event) => {
-      const message = typeof event.data === "string" ? parseEndLegs(event.data) : undefined;
+      if (typeof event.data !== "string") return;
+      if (isHubReady(event.data)) {
+        if (this.#socket === socket) this.#batches = true;
+        return;
+      }
+      const message = parseEndLegs(event.data);
       if (message !== undefined) this.#endLegs(message.legs, message.signal);
     });
     const lost = (): void => {
@@ -185,7 +193,7 @@ class IsolateLink {
     this.#wake = next.resolve;
     void next.promise.then(() => {
       if (this.#socket !== socket) return;
-      for (const text of this.#outbox.splice(0)) sendQuietly(socket, text);
+      for (const frame of isolateFrames(this.#outbox.splice(0), this.#batches)) sendQuietly(socket, frame);
       this.#armMailbox(socket);
     });
   }
