@@ -39,6 +39,8 @@ export interface Scenario {
   readonly description: string;
   /** Durable Object storage on disk (the edge restart needs it). */
   readonly persist?: boolean;
+  /** workerd's inspector open, for `ctx.stack.heapMiB()`. */
+  readonly inspect?: boolean;
   /** Pool settings the scenario needs over the chaos pool's (chaos-stack.ts), for a quick run or a full one. */
   poolSettings?(quick: boolean): Record<string, unknown>;
   /** Injects the fault (and lifts it, where it is lifted); returns its claims, checked once clients stopped. */
@@ -86,6 +88,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     originCount: 3,
     maxSessionSeconds: dim.maxSessionSeconds,
     ...(scenario.persist === true ? { persist: true } : {}),
+    ...(scenario.inspect === true ? { inspect: true } : {}),
     ...(scenario.poolSettings === undefined ? {} : { poolSettings: scenario.poolSettings(settings.quick) }),
     ...(settings.relay === undefined ? {} : { relay: settings.relay }),
     log: settings.log,

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, isolateHeapMiB } from "../../infra/local/inspector.ts";
 import { ADMIN_LISTENER, startStack, type RunningStack } from "../../infra/local/stack.ts";
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import { startFaultProxy, type FaultProxy } from "../faults/fault-proxy.ts";
@@ -38,6 +39,8 @@ export interface ChaosStackOptions {
   readonly poolSettings?: Record<string, unknown>;
   /** The pool's relay mode (`edge` is the default). */
   readonly relay?: "edge" | "object";
+  /** Open workerd's inspector, so `heapMiB()` can read the edge isolate's heap. */
+  readonly inspect?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -49,6 +52,8 @@ export interface ChaosStack {
   /** Every workerd PID seen so far (one per edge incarnation). */
   readonly workerdPids: ReadonlySet<number>;
   restartEdge(): Promise<void>;
+  /** The edge isolate's JS heap after a full GC, MiB (infra/local/inspector.ts); undefined without `inspect`. */
+  heapMiB(): Promise<number | undefined>;
   /** Stops everything; returns the PIDs that are still alive afterwards (should be none). */
   close(): Promise<number[]>;
 }
@@ -64,6 +69,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   const processes: OriginProcess[] = [];
   const proxies: FaultProxy[] = [];
   const persistDir = options.persist === true ? await mkdtemp(join(tmpdir(), "push-edge-chaos-")) : undefined;
+  const inspectorPort = options.inspect === true ? await freePort() : undefined;
   try {
     const started = await Promise.all(
       Array.from({ length: options.originCount }, (_, i) =>
@@ -108,6 +114,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         ...(options.relay === undefined ? {} : { relay: options.relay }),
       },
       ...(persistDir === undefined ? {} : { persistDir }),
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       log,
     });
     const seen = new Set<number>(workerdPids());
@@ -121,6 +128,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         await stack.restartEdge();
         for (const pid of workerdPids()) seen.add(pid);
       },
+      heapMiB: () => (inspectorPort === undefined ? Promise.resolve(undefined) : isolateHeapMiB(inspectorPort)),
       async close() {
         for (const pid of workerdPids()) seen.add(pid);
         await stack.close();

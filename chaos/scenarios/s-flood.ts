@@ -6,8 +6,11 @@
  * its budget — counted where it costs: S requests from the flood's address that reached an
  * origin, i.e. session objects created for it (every object makes one origin request) —
  * answer it 429 + Retry-After (and TLCP's CONERR,10 for a TLCP create_session), and leave
- * the others their sessions: ≥ 99 % of the 200 within their first two tries. workerd's
- * memory is sampled throughout and must stay bounded.
+ * the others their sessions: ≥ 99 % of the 200 within their first two tries. What the
+ * edge holds must stay bounded: its isolate's JavaScript heap after a full GC (workerd's
+ * inspector), before the flood and after it. workerd's RSS is sampled and reported, not
+ * bounded: locally it keeps ≈ 20 KiB of native memory per HTTP request answered, whatever
+ * the Worker (docs/resilience.md), so it counts the flood's requests, not the edge's state.
  */
 import { Worker } from "node:worker_threads";
 import type { FloodCounts, FloodOrders } from "../faults/s-flood-worker.ts";
@@ -28,10 +31,11 @@ const FLOOD_CONCURRENCY = 32;
 /** A slow answer is still a session: the edge shares two cores with the flood and the streams. */
 const REQUEST_TIMEOUT_MS = 30_000;
 /**
- * workerd may grow by at most this much over the flood: it holds nothing per refused S; what
- * grows is the objects of the sessions it does create (≈ 300 in a full run) and the streams.
+ * The edge isolate's heap may grow by at most this much over the flood: it holds nothing
+ * per refused S; what it holds is the session objects awake at the end (≈ 400 sessions are
+ * created in a full run) and the chaos clients' streams.
  */
-const MEMORY_BOUND_MIB = 300;
+const HEAP_BOUND_MIB = 16;
 
 interface FloodStats extends FloodCounts {
   tlcpConerr10: number;
@@ -106,9 +110,11 @@ export const sFlood: Scenario = {
     networkBudget: { sessions: budgetFor(quick) },
     health: { intervalMs: 1_000, timeoutMs: 900, rise: 1, fall: 3 },
   }),
+  inspect: true,
   async inject(ctx) {
     const floodMs = ctx.settings.quick ? 5_000 : 20_000;
     const legitCount = ctx.settings.quick ? 50 : 200;
+    const heapBefore = await ctx.stack.heapMiB();
     const pids = [...ctx.stack.workerdPids];
     const rss = () => pids.reduce((sum, pid) => sum + (rssMiB(pid) ?? 0), 0);
     const rssBefore = rss();
@@ -136,6 +142,8 @@ export const sFlood: Scenario = {
     const ended = Date.now();
     clearInterval(sampler);
     const rssAfter = rss();
+    const heapAfter = await ctx.stack.heapMiB();
+    const heap = (mib: number | undefined) => (mib === undefined ? "?" : mib.toFixed(1));
 
     const objects = await floodObjects(ctx);
     // Budget windows are aligned to the clock: the flood touched every one from start to end.
@@ -149,7 +157,7 @@ export const sFlood: Scenario = {
     ctx.settings.log(
       `s-flood: flood sent ${stats.sent} (${Math.round(stats.sent / (floodMs / 1000))}/s), created ${stats.created}, 429 ${stats.refused429}, other ${stats.other}; ` +
         `objects for it ${objects} (allowed ${allowed} over ${windows} windows); clients ${served}/${legitCount} (${firstTry} first try); ` +
-        `workerd RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${rssAfter.toFixed(0)} MiB` +
+        `edge isolate heap ${heap(heapBefore)} → ${heap(heapAfter)} MiB; workerd RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${rssAfter.toFixed(0)} MiB` +
         (failures.size === 0 ? "" : `; clients' failures: ${JSON.stringify([...failures])}`),
     );
     return (): Expectation[] => [
@@ -157,7 +165,11 @@ export const sFlood: Scenario = {
       { what: "the flood got 429s with Retry-After", ok: stats.refused429 > 0 && stats.retryAfter === stats.refused429, detail: `${stats.refused429} of ${stats.sent}, ${stats.retryAfter} with Retry-After` },
       { what: "TLCP create_session from the flood network: CONERR,10", ok: stats.tlcpConerr10 > 0, detail: `${stats.tlcpConerr10}` },
       { what: "session objects created for the flood ≤ its budget", ok: objects <= allowed, detail: `${objects} objects, ${stats.created} sessions, budget ${allowed}` },
-      { what: `workerd memory bounded (≤ +${MEMORY_BOUND_MIB} MiB)`, ok: rssMax - rssBefore <= MEMORY_BOUND_MIB, detail: `${rssBefore.toFixed(0)} → ${rssMax.toFixed(0)} MiB` },
+      {
+        what: `the edge isolate's heap bounded (≤ +${HEAP_BOUND_MIB} MiB after a full GC)`,
+        ok: heapBefore !== undefined && heapAfter !== undefined && heapAfter - heapBefore <= HEAP_BOUND_MIB,
+        detail: `${heap(heapBefore)} → ${heap(heapAfter)} MiB (workerd RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} MiB, not bounded)`,
+      },
     ];
   },
 };

@@ -11,7 +11,7 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
-import { connectInspector, freePort } from "./inspector.ts";
+import { connectInspector, freePort } from "../../infra/local/inspector.ts";
 import { startEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";

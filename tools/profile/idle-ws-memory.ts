@@ -18,7 +18,7 @@ import { WebSocket } from "ws";
 import { startEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
-import { connectInspector, freePort } from "./inspector.ts";
+import { connectInspector, freePort } from "../../infra/local/inspector.ts";
 import { rssKiB, withNewWorkerd } from "./workerd-process.ts";
 
 const { values } = parseArgs({

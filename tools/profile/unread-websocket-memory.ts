@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { DEFAULT_BUILD_DIR, buildEdge } from "../../infra/local/edge.ts";
 import { startStack, type RunningStack } from "../../infra/local/stack.ts";
-import { connectInspector, freePort } from "./inspector.ts";
+import { connectInspector, freePort } from "../../infra/local/inspector.ts";
 import { rssKiB, withNewWorkerd } from "./workerd-process.ts";
 
 const { values } = parseArgs({

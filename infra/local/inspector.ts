@@ -1,4 +1,7 @@
-/** workerd's DevTools inspector, for CPU profiles and heap figures (startEdge's inspectorPort). */
+/**
+ * workerd's DevTools inspector, for CPU profiles and heap figures (startEdge's
+ * inspectorPort): the profiling tools (tools/profile/) and the chaos suite's memory check.
+ */
 import { createServer } from "node:net";
 import { WebSocket } from "ws";
 
@@ -40,4 +43,31 @@ export async function connectInspector(port: number): Promise<Inspector> {
     },
     close: () => ws.close(),
   };
+}
+
+/**
+ * The edge isolate's JavaScript heap in use after a full garbage collection, in MiB: what
+ * the Worker and its session objects hold, apart from what the runtime keeps natively (its
+ * allocator keeps freed memory, so RSS says little about what the code retains).
+ * Undefined if the inspector does not answer within `timeoutMs`.
+ */
+export async function isolateHeapMiB(port: number, timeoutMs = 10_000): Promise<number | undefined> {
+  let inspector: Inspector | undefined;
+  const measured = (async () => {
+    inspector = await connectInspector(port);
+    await inspector.call("HeapProfiler.enable");
+    await inspector.call("HeapProfiler.collectGarbage");
+    const usage = (await inspector.call("Runtime.getHeapUsage")) as { usedSize?: number } | undefined;
+    return usage?.usedSize === undefined ? undefined : usage.usedSize / 2 ** 20;
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([measured.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+    inspector?.close();
+  }
 }
