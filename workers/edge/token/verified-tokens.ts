@@ -13,9 +13,9 @@
  *   token verified under the old one is verified again — a key removed in a rotation
  *   stops admitting its tokens at once.
  *
- * Only successes are kept: a stranger's tokens (forged, expired, another pool's) never
- * enter, so unauthenticated requests cannot fill it or push real entries out faster than
- * verification allows. It is bounded (MAX_ENTRIES, least recently used out first) and per
+ * Only tokens that verified are kept: forged, expired or another pool's never enter it,
+ * so requests without a valid token cannot fill it. It is bounded (MAX_ENTRIES, least
+ * recently used out first; one pushed out is only verified again on its next use) and per
  * isolate, like the key ring; a new deployment starts empty.
  */
 import type { AffinityClaims } from "./claims.ts";
