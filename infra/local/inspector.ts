@@ -53,8 +53,15 @@ export async function connectInspector(port: number): Promise<Inspector> {
  */
 export async function isolateHeapMiB(port: number, timeoutMs = 10_000): Promise<number | undefined> {
   let inspector: Inspector | undefined;
+  let over = false;
   const measured = (async () => {
-    inspector = await connectInspector(port);
+    const connected = await connectInspector(port);
+    // Connected only after the timeout: close at once, so no socket outlives the call.
+    if (over) {
+      connected.close();
+      return undefined;
+    }
+    inspector = connected;
     await inspector.call("HeapProfiler.enable");
     await inspector.call("HeapProfiler.collectGarbage");
     const usage = (await inspector.call("Runtime.getHeapUsage")) as { usedSize?: number } | undefined;
@@ -67,6 +74,7 @@ export async function isolateHeapMiB(port: number, timeoutMs = 10_000): Promise<
   try {
     return await Promise.race([measured.catch(() => undefined), timeout]);
   } finally {
+    over = true;
     clearTimeout(timer);
     inspector?.close();
   }
