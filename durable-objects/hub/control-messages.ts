@@ -75,22 +75,20 @@ export function isolateFrames(texts: readonly string[], batches: boolean): strin
   return frames;
 }
 
-export function isHubReady(data: string): boolean {
-  try {
-    const raw = JSON.parse(data) as Partial<HubReadyMessage> | null;
-    return raw !== null && typeof raw === "object" && raw.t === "ready" && raw.batches === true;
-  } catch {
-    return false;
-  }
-}
+/** Hub → isolate: what the isolate acts on (`ready`, `end`); nothing for anything else. */
+export type HubMessage = HubReadyMessage | EndLegsMessage;
 
-export function parseEndLegs(data: string): EndLegsMessage | undefined {
+export function parseHubMessage(data: string): HubMessage | undefined {
+  let raw: Record<string, unknown>;
   try {
-    const raw = JSON.parse(data) as Partial<EndLegsMessage>;
-    if (raw.t !== "end" || !Array.isArray(raw.legs) || typeof raw.signal !== "object" || raw.signal === null) return undefined;
-    if (typeof raw.signal.closeCode !== "number" || typeof raw.signal.closeReason !== "string") return undefined;
-    return { t: "end", legs: raw.legs.filter((l): l is string => typeof l === "string"), signal: raw.signal };
+    raw = JSON.parse(data) as Record<string, unknown>;
   } catch {
     return undefined;
   }
+  if (typeof raw !== "object" || raw === null) return undefined;
+  if (raw.t === "ready") return raw.batches === true ? { t: "ready", batches: true } : undefined;
+  if (raw.t !== "end" || !Array.isArray(raw.legs) || typeof raw.signal !== "object" || raw.signal === null) return undefined;
+  const signal = raw.signal as Partial<EndSignal>;
+  if (typeof signal.closeCode !== "number" || typeof signal.closeReason !== "string") return undefined;
+  return { t: "end", legs: raw.legs.filter((l): l is string => typeof l === "string"), signal: signal as EndSignal };
 }

@@ -4,7 +4,7 @@
  * frame; the hub reads either, in order, and ignores what is not a message.
  */
 import { describe, expect, it } from "vitest";
-import { isHubReady, isolateFrames, MAX_BATCH, parseIsolateMessages } from "../../durable-objects/hub/control-messages.ts";
+import { isolateFrames, MAX_BATCH, parseHubMessage, parseIsolateMessages } from "../../durable-objects/hub/control-messages.ts";
 
 const open = (leg: string) => JSON.stringify({ t: "open", sk: "s", leg });
 
@@ -34,10 +34,13 @@ describe("control socket frames", () => {
     expect(isolateFrames([], true)).toEqual([]);
   });
 
-  it("knows the hub's ready", () => {
-    expect(isHubReady('{"t":"ready","batches":true}')).toBe(true);
-    expect(isHubReady('{"t":"ready"}')).toBe(false);
-    expect(isHubReady("null")).toBe(false);
-    expect(isHubReady("[")).toBe(false);
+  it("reads the hub's ready and end, and nothing else", () => {
+    expect(parseHubMessage('{"t":"ready","batches":true}')).toEqual({ t: "ready", batches: true });
+    expect(parseHubMessage('{"t":"ready"}')).toBeUndefined();
+    const end = { t: "end", legs: ["a", 3, "b"], signal: { closeCode: 1012, closeReason: "drain" } };
+    expect(parseHubMessage(JSON.stringify(end))).toEqual({ t: "end", legs: ["a", "b"], signal: { closeCode: 1012, closeReason: "drain" } });
+    expect(parseHubMessage('{"t":"end","legs":[],"signal":{"closeCode":"x"}}')).toBeUndefined();
+    expect(parseHubMessage("null")).toBeUndefined();
+    expect(parseHubMessage("[")).toBeUndefined();
   });
 });

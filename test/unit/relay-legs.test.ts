@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { decodeGrant, LEG_HEADER } from "../../durable-objects/session/leg-grant.ts";
 import { sessionStub } from "../../durable-objects/session/stub.ts";
 import { hubStub } from "../../durable-objects/hub/stub.ts";
-import { isHubReady, isolateFrames, parseEndLegs, type EndLegsMessage } from "../../durable-objects/hub/control-messages.ts";
+import { isolateFrames, parseHubMessage, type EndLegsMessage } from "../../durable-objects/hub/control-messages.ts";
 import { createRoute, eventually, fakeOrigin, FakeOriginStream, ORIGIN, relayRoute, routed, upgrade } from "./support/session-harness.ts";
 
 async function edgeSession(): Promise<{ sk: string; stub: ReturnType<typeof sessionStub> }> {
@@ -33,10 +33,9 @@ async function controlSocket(isolate: string): Promise<{ socket: WebSocket; ends
   const ends: EndLegsMessage[] = [];
   let ready = false;
   socket.addEventListener("message", (event) => {
-    if (typeof event.data !== "string") return;
-    if (isHubReady(event.data)) ready = true;
-    const m = parseEndLegs(event.data);
-    if (m !== undefined) ends.push(m);
+    const m = typeof event.data === "string" ? parseHubMessage(event.data) : undefined;
+    if (m?.t === "ready") ready = true;
+    else if (m !== undefined) ends.push(m);
   });
   return { socket, ends, ready: () => ready };
 }

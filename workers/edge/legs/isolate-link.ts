@@ -12,7 +12,7 @@
  * the old one closes; the hub allows a grace period for such hand-overs.
  */
 import type { EndSignal } from "../../../protocols/adapter.ts";
-import { isHubReady, isolateFrames, parseEndLegs, type IsolateMessage } from "../../../durable-objects/hub/control-messages.ts";
+import { isolateFrames, parseHubMessage, type IsolateMessage } from "../../../durable-objects/hub/control-messages.ts";
 import { hubStub } from "../../../durable-objects/hub/stub.ts";
 import { log, errorMessage } from "../../../observability/log.ts";
 
@@ -132,13 +132,10 @@ class IsolateLink {
     const legs = [...this.#legs].map(([leg, l]) => [l.sk, leg] as const);
     sendQuietly(socket, JSON.stringify({ t: "hello", legs } satisfies IsolateMessage));
     socket.addEventListener("message", (event) => {
-      if (typeof event.data !== "string") return;
-      if (isHubReady(event.data)) {
+      const message = typeof event.data === "string" ? parseHubMessage(event.data) : undefined;
+      if (message?.t === "ready") {
         if (this.#socket === socket) this.#batches = true;
-        return;
-      }
-      const message = parseEndLegs(event.data);
-      if (message !== undefined) this.#endLegs(message.legs, message.signal);
+      } else if (message !== undefined) this.#endLegs(message.legs, message.signal);
     });
     const lost = (): void => {
       if (this.#socket !== socket) return;
