@@ -60,7 +60,6 @@ function asTick(data: unknown): Tick | undefined {
 
 async function runHttpStream(target: Target, p: HttpStreamParams, progress: (line: string) => void): Promise<TargetResult> {
   const errors = new ErrorLog();
-  const delays: number[] = [];
   // Every counted tick, by when the origin wrote it (`ts`): the steady window is known only
   // once every stream is over.
   const timed: { ts: number; delay: number }[] = [];
@@ -119,10 +118,7 @@ async function runHttpStream(target: Target, p: HttpStreamParams, progress: (lin
           if (tick.seq !== lastSeq + 1) gaps += 1;
           lastSeq = tick.seq;
           received += 1;
-          if (tick.seq > p.warmup) {
-            delays.push(event.receivedAt - tick.ts);
-            timed.push({ ts: tick.ts, delay: event.receivedAt - tick.ts });
-          }
+          if (tick.seq > p.warmup) timed.push({ ts: tick.ts, delay: event.receivedAt - tick.ts });
           if (tick.seq < perStream) return "more";
           firstLastTickAt = Math.min(firstLastTickAt, tick.ts);
           return "done";
@@ -135,6 +131,7 @@ async function runHttpStream(target: Target, p: HttpStreamParams, progress: (lin
   } finally {
     agent.destroy();
   }
+  const delays = timed.map((t) => t.delay);
   const steadyDelays = timed.filter((t) => t.ts >= allOpenAt && t.ts < firstLastTickAt).map((t) => t.delay);
   progress(`${target.name}: ${delays.length} events measured, ${steadyDelays.length} of them written while every stream was open`);
 
