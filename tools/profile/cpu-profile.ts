@@ -3,7 +3,12 @@
  * locally) under one workload, through workerd's DevTools inspector: prints the functions
  * with the most self time and writes the raw `.cpuprofile` (open it in Chrome DevTools).
  *
- *   node tools/profile/cpu-profile.ts --workload cr|create|ws|stream [--build .build/edge] [--count N] [--out /tmp/x.cpuprofile]
+ *   node tools/profile/cpu-profile.ts --workload cr|create|ws|stream [--build .build/edge] [--count N] [--out /tmp/x.cpuprofile] [--inclusive fnA,fnB]
+ *
+ * `--inclusive` also prints, for each named function, its inclusive time (itself and what it
+ * called, in every frame of that name) per operation of the workload (`--count`): what an
+ * A/B of two builds compares when a change removes a few tens of µs that end-to-end CPU
+ * figures cannot tell from noise.
  *
  * `stream` holds `--count` SSE streams (20 ms ticks, 5 s each) open at once: what the
  * edge does per relayed event, and what else runs beside the streams meanwhile.
@@ -23,6 +28,7 @@ const { values } = parseArgs({
     count: { type: "string", default: "2000" },
     out: { type: "string", default: "/tmp/edge.cpuprofile" },
     top: { type: "string", default: "40" },
+    inclusive: { type: "string", default: "" },
   },
 });
 
@@ -72,6 +78,8 @@ try {
   inspector.close();
   await writeFile(values.out, JSON.stringify(profile));
   report(profile, wall, Number(values.top));
+  const names = values.inclusive.split(",").filter((n) => n !== "");
+  if (names.length > 0) reportInclusive(profile, names, Number(values.count));
 } finally {
   await Promise.allSettled([edge.close(), origin.stop()]);
 }
@@ -106,6 +114,30 @@ function report(profile: Profile, wallMs: number, top: number): void {
   for (const [k, us] of [...byFn].sort((x, y) => y[1] - x[1]).slice(0, top)) {
     console.log(`${(us / 1000).toFixed(1).padStart(8)} ms  ${(((100 * us) / total) || 0).toFixed(1).padStart(5)}%  ${k}`);
   }
+}
+
+/** Inclusive µs per operation of each named function, gaps outside the isolate left out. */
+function reportInclusive(profile: Profile, names: readonly string[], ops: number): void {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const wanted = new Set(names);
+  const inclusive = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    if (delta > UNSAMPLED_GAP_US) continue;
+    // Each name counts a sample once, however often it is on the sample's stack (recursion).
+    const seen = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const name = byId.get(id)!.callFrame.functionName;
+      if (wanted.has(name) && !seen.has(name)) {
+        seen.add(name);
+        inclusive.set(name, (inclusive.get(name) ?? 0) + delta);
+      }
+    }
+  }
+  console.log(`inclusive per operation (${ops} operations):`);
+  for (const name of names) console.log(`${((inclusive.get(name) ?? 0) / ops).toFixed(1).padStart(8)} µs  ${name}`);
 }
 
 async function workload(base: string, kind: string, count: number): Promise<void> {
