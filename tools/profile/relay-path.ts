@@ -9,7 +9,7 @@
  *   node tools/profile/relay-path.ts --build .build/a --build .build/b [--build ...] [--rounds 5] [--only create,cr,ws,wsrate] [--keys hs256|es256]
  *
  * `--keys`: the affinity tokens' algorithm. The local stack's keys are HS256 (an HMAC);
- * `es256` signs with a P-256 key made for the run, whose signature check costs far more.
+ * `es256` signs with a P-256 key made for the run.
  *
  * Each build dir (under the repository's .build/; one under /tmp failed to start here) holds an `index.js` from `wrangler deploy --dry-run --outdir <dir>`.
  * Workloads: `create` S requests (POST /session) at a fixed concurrency; `cr` small CR

@@ -74,8 +74,8 @@ function forwardedNode(ip: string): string {
  * the client's header list as the edge already read it (routes/input-limits.ts
  * `requestHead`): the claims are looked for there, so a request without any — nearly all —
  * makes no call into the runtime here. A delete per listed name and a second walk over the
- * headers cost ≈ 40 µs of a CR's CPU (`node tools/profile/cpu-profile.ts --workload cr`,
- * inclusive time of outboundRequest, docs/performance.md).
+ * headers cost ≈ 20–70 µs of a CR's CPU (`node tools/profile/cpu-profile.ts --workload cr
+ * --inclusive outboundRequest`, docs/performance.md).
  */
 export function dropAddressClaims(headers: Headers, head: Iterable<readonly [string, string]> = [...headers]): void {
   for (const [name] of head) {

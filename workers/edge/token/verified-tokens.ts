@@ -1,9 +1,9 @@
 /**
  * Tokens this isolate has verified, so that a session's next CR requests skip the
  * signature: a client sends the same token on every control and rebind request of its
- * session, and verifying it (jose: decode, WebCrypto, claims) was ≈ 90 µs of the
- * ≈ 1.2 ms of CPU a CR costs the edge with the local HS256 keys, in the CPU profile
- * (docs/performance.md); an asymmetric key's check costs more.
+ * session, and verifying it (jose: decode, WebCrypto, claims) was 90–104 µs of the
+ * ≈ 1.2 ms of CPU a CR costs the edge with the local HS256 keys (`cpu-profile --inclusive
+ * admitToken`, docs/performance.md); a hit costs 14–19 µs.
  *
  * What a hit still checks, so that it answers as a full verification would:
  * - the exact token string and pool (a Map key: a token that differs in one byte misses);
