@@ -10,7 +10,7 @@
  * edge holds must stay bounded: its isolate's JavaScript heap after a full GC (workerd's
  * inspector), before the flood and after it. workerd's RSS is sampled and reported, not
  * bounded: locally it keeps ≈ 20 KiB of native memory per HTTP request answered, whatever
- * the Worker (docs/resilience.md), so it counts the flood's requests, not the edge's state.
+ * the Worker (tools/profile/request-memory.ts, docs/resilience.md), so it counts the flood's requests, not the edge's state.
  */
 import { Worker } from "node:worker_threads";
 import type { FloodCounts, FloodOrders } from "../faults/s-flood-worker.ts";
