@@ -38,6 +38,14 @@ export const WRITE_INTERVAL_MS = 5_000;
 const TABLE = `CREATE TABLE IF NOT EXISTS activity (id INTEGER PRIMARY KEY CHECK (id = 1),
   wakes INTEGER NOT NULL, active_ms INTEGER NOT NULL, requests INTEGER NOT NULL, ws_messages INTEGER NOT NULL)`;
 
+const FIRST_ROW = "INSERT OR IGNORE INTO activity (id, wakes, active_ms, requests, ws_messages) VALUES (1, 0, 0, 0, 0)";
+
+/**
+ * The meter's table and row, for an object that creates its whole schema in one batch
+ * (sqlite-schema.ts createSchema); it then tells its meter with `schemaCreated()`.
+ */
+export const ACTIVITY_SCHEMA = `${TABLE}; ${FIRST_ROW}`;
+
 type Counts = { wakes: number; active_ms: number; requests: number; ws_messages: number };
 
 export class ActivityMeter {
@@ -66,6 +74,11 @@ export class ActivityMeter {
     this.#unsaved = { wakes: 0, active_ms: 0, requests: 0, ws_messages: 0 };
     this.#ready = false;
     this.#writtenAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The object made the meter's table and row itself (ACTIVITY_SCHEMA). */
+  schemaCreated(): void {
+    this.#ready = true;
   }
 
   /** The constructor ran for an object that had state before: it slept and woke up. */
@@ -97,6 +110,19 @@ export class ActivityMeter {
       this.#add("active_ms", Math.max(0, now - this.#busySince));
       if (now - this.#writtenAt >= WRITE_INTERVAL_MS) this.#flush(now);
     };
+  }
+
+  /**
+   * Writes the counts now, in the caller's transaction, the busy period so far included:
+   * for an entry point that commits anyway (a create), so that its end commits nothing more.
+   */
+  checkpoint(): void {
+    const now = this.#now();
+    if (this.#busy > 0) {
+      this.#add("active_ms", Math.max(0, now - this.#busySince));
+      this.#busySince = now;
+    }
+    this.#flush(now);
   }
 
   totals(): Activity {
@@ -133,7 +159,7 @@ export class ActivityMeter {
     try {
       if (!this.#ready) {
         this.#sql.exec(TABLE);
-        this.#sql.exec("INSERT OR IGNORE INTO activity (id, wakes, active_ms, requests, ws_messages) VALUES (1, 0, 0, 0, 0)");
+        this.#sql.exec(FIRST_ROW);
         this.#ready = true;
       }
       this.#sql.exec(

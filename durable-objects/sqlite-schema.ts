@@ -30,3 +30,24 @@ export function migrateSchema(sql: SqlStorage, migrations: readonly string[], cu
   }
   return version;
 }
+
+/**
+ * A new object's whole schema (`current`, at `version`) and whatever `extra` tables its
+ * other parts keep, in one batch whose first statement creates `meta`. On a database that
+ * has a schema already that statement fails before anything ran: nothing is written, and
+ * this returns false (the caller migrates instead). One batch on an empty database, and no
+ * read before it, is what creating a session object costs least: each CREATE TABLE
+ * changes the schema, and every statement prepared before it is prepared again.
+ */
+export function createSchema(sql: SqlStorage, version: number, current: string, extra = ""): boolean {
+  try {
+    sql.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('schema_version', '${version}');
+      ${current};
+      ${extra}`);
+    return true;
+  } catch (err) {
+    if (err instanceof Error && /\bmeta\b.*already exists/.test(err.message)) return false;
+    throw err;
+  }
+}

@@ -21,7 +21,7 @@ import { IdleDeadline } from "./idle-deadline.ts";
 import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import { bodyTimedOut, bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
 import { DEFAULT_LIMITS } from "../../config/limits.ts";
-import { ActivityMeter, type Activity } from "../activity.ts";
+import { ACTIVITY_SCHEMA, ActivityMeter, type Activity } from "../activity.ts";
 import { EdgeLegs } from "./edge-legs.ts";
 import { LEG_HEADER, encodeGrant, type StreamRewrite } from "./leg-grant.ts";
 import type { Leg, LegKind } from "./legs.ts";
@@ -189,45 +189,51 @@ export class SessionObject extends DurableObject<Env> {
     if (record !== undefined) await unregister(this.env, record);
   }
 
-  /**
-   * An S request that created no session leaves nothing: the store writes nothing before a
-   * session exists, and whatever was written anyway (by a newer caller) is deleted here.
-   */
-  async #discard(): Promise<void> {
-    if (!this.#store.written) return;
-    await this.ctx.storage.deleteAll();
-    this.#store = new SessionStore(this.ctx.storage.sql, false);
-    this.#meter.storageCleared();
-  }
-
   async #scheduleAlarm(): Promise<void> {
     const next = this.#store.nextDeadline();
     if (next === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }
 
+  /**
+   * A create's storage, in one batch: the whole schema with the meter's table. False if
+   * the object had a schema already; then whether it holds a session is read.
+   */
+  #prepareForCreate(): boolean {
+    if (!this.#store.prepareForCreate(ACTIVITY_SCHEMA)) return false;
+    this.#meter.schemaCreated();
+    this.#record = undefined;
+    return true;
+  }
+
+  /**
+   * An S request. Nothing is written until the origin has accepted the session, and then
+   * all of it — schema, record, events, deadlines, alarm, the object's activity — in one
+   * transaction: one commit per created session (fsync), where writing the schema before
+   * asking the origin cost a second one, and a refused S writes nothing at all.
+   * A second create of one key (a replayed internal request: keys are 128 random bits) is
+   * refused with 409 before the origin is asked when this instance knows the session; an
+   * instance that has not read its storage yet learns it only once the origin answered
+   * (reading first costs every S ~1.5 ms: SessionStore), and the origin's duplicate session
+   * is left to expire there.
+   */
   async #create(request: Request, route: CreateRoute): Promise<Response> {
     const adapter = adapterNamed(route.adapter) ?? genericAdapter;
-    this.#store.prepareForCreate();
-    if (this.#record !== undefined) {
-      // Session keys are 128 random bits: a second create means a replayed internal request.
-      return adapter.failure(409, "bad_request", "session already exists");
-    }
+    if (this.#knownSession()) return duplicateCreate(adapter);
     const record = newRecord(route, adapter.name, route.relay ?? "object", null);
-    // S bodies have no size limit, but a deadline (issue 16 F9): a trickled one is cut.
-    const bounded = boundRelayBody(request, Number.POSITIVE_INFINITY, record.limits.bodyReadMs);
+    // S bodies have no size limit, but a deadline (issue 16 F9): a trickled one is cut —
+    // by the edge, when it read the body whole before sending it here (`bodyHeld`).
+    const bounded = boundRelayBody(request, Number.POSITIVE_INFINITY, route.bodyHeld === true ? undefined : record.limits.bodyReadMs);
     const outcome = await this.#forward(bounded.request, record, adapter, route.token, route.announce, bounded.signal);
     if (bounded.timedOut()) return bodyTimedOut(adapter, outcome, bounded);
-    if (!outcome.ok) {
-      // The session never existed; the edge may place it elsewhere.
-      await this.#discard();
-      return this.#unreachable(adapter, record, outcome.reason);
-    }
+    // The session never existed; the edge may place it elsewhere.
+    if (!outcome.ok) return this.#unreachable(adapter, record, outcome.reason);
     // An origin that refused the session (503 full/blocked, 4xx) created nothing: keep no
     // record, so a refused S request costs no storage; its answer goes back as it is.
-    if (outcome.response.status >= 400) {
-      await this.#discard();
-      return outcome.response;
+    if (outcome.response.status >= 400) return outcome.response;
+    if (!this.#prepareForCreate() && this.#record !== undefined) {
+      await outcome.response.body?.cancel();
+      return duplicateCreate(adapter);
     }
     // Over HTTP the origin names its session in this answer; over a WebSocket, in a
     // message still to come (then #learnOriginSessionId records it).
@@ -245,9 +251,16 @@ export class SessionObject extends DurableObject<Env> {
     this.#store.setDeadline("forget", record.expiresAt + record.retentionMs);
     if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
     this.#idle.start(record, Date.now());
+    // The create's own activity goes in with it, not in a commit of its own at its end.
+    this.#meter.checkpoint();
     await this.#scheduleAlarm();
     register(this.ctx, this.env, this.#record);
     return this.#opened(created.response, route.isolate, handOff ? "created" : undefined);
+  }
+
+  /** Whether this instance has read (or written) a session of its own: no storage read. */
+  #knownSession(): boolean {
+    return this.#loaded && this.#recordValue !== undefined;
   }
 
   /**
@@ -257,7 +270,7 @@ export class SessionObject extends DurableObject<Env> {
    */
   createWithLeg(route: CreateRoute, leg: string, isolate: string): Promise<boolean> {
     return this.#meter.run("request", async () => {
-      this.#store.prepareForCreate();
+      this.#prepareForCreate();
       if (this.#record !== undefined) return false;
       const adapter = adapterNamed(route.adapter) ?? genericAdapter;
       this.#record = newRecord(route, adapter.name, "edge", this.#pendingOriginSessionId ?? null);
@@ -407,7 +420,7 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {
-    if (this.#record !== undefined) this.#store.record("origin_unreachable", { origin: record.originId, reason });
+    if (this.#knownSession()) this.#store.record("origin_unreachable", { origin: record.originId, reason });
     // The edge's relay_error line names only the kind; the operator needs the runtime's words.
     log("origin_unreachable", { sk: record.sk, pool: record.pool, origin: record.originId, reason }, "error");
     // The client is not told which origin (F14): the event log above and the edge's logs say it.
@@ -415,6 +428,11 @@ export class SessionObject extends DurableObject<Env> {
       [FAILURE_HEADER]: "origin_unreachable",
     });
   }
+}
+
+/** Session keys are 128 random bits: a second create of one means a replayed internal request. */
+function duplicateCreate(adapter: ProtocolAdapter): Response {
+  return adapter.failure(409, "bad_request", "session already exists");
 }
 
 /** A live session's record as the edge's create route describes it. */

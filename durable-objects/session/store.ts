@@ -4,7 +4,7 @@
  * migrates forward, so a deployed object with old storage keeps working.
  */
 
-import { migrateSchema } from "../sqlite-schema.ts";
+import { createSchema, migrateSchema } from "../sqlite-schema.ts";
 import { FETCH_TRANSPORT, transportFromWire, transportToWire, type TransportSettings } from "../../relay/transport/settings.ts";
 import type { Limits } from "../../config/limits.ts";
 import type { RelayMode } from "../../config/relay-mode.ts";
@@ -146,12 +146,19 @@ export class SessionStore {
   }
 
   /**
-   * A create begins here: the schema is made (or an old one migrated) before anything is
-   * read, so the database's first statement is a write. A create the origin refuses
-   * deletes it again (SessionObject#discard).
+   * A create's first write, once the origin has accepted the session: the schema is made
+   * (or an old one migrated) before anything is read, so the database's first statement is
+   * a write. `extra`: the schema of what else the object keeps in its database (its
+   * activity), made in the same batch. True if the database was empty: nothing of a session
+   * is stored, so there is nothing to read.
    */
-  prepareForCreate(): void {
+  prepareForCreate(extra?: string): boolean {
+    if (this.#ready !== true && createSchema(this.#sql, MIGRATIONS.length, CURRENT_SCHEMA, extra)) {
+      this.#ready = true;
+      return true;
+    }
     this.#ensure();
+    return false;
   }
 
   #ensure(): void {

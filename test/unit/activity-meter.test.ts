@@ -63,4 +63,22 @@ describe("activity meter", () => {
       expect(stored(sql)).toEqual({ wakes: 1, active_ms: 0, requests: 2, ws_messages: 0 });
     });
   });
+
+  it("checkpoint writes the busy period so far, and the period's end then writes nothing more", async () => {
+    const stub = env.SESSIONS.get(env.SESSIONS.newUniqueId());
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      let now = 3_000_000;
+      const meter = new ActivityMeter(sql, () => true, () => now);
+      await meter.run("request", () => {
+        now += 7;
+        meter.checkpoint();
+        expect(stored(sql)).toEqual({ wakes: 0, active_ms: 7, requests: 1, ws_messages: 0 });
+        now += 3;
+      });
+      // Written within the interval: the rest waits for the next write, counted meanwhile.
+      expect(stored(sql)).toEqual({ wakes: 0, active_ms: 7, requests: 1, ws_messages: 0 });
+      expect(meter.totals()).toEqual({ wakes: 0, activeMs: 10, requests: 1, webSocketMessages: 0 });
+    });
+  });
 });

@@ -105,6 +105,58 @@ describe("session object", () => {
     expect((await stub.describe()).record).toBeUndefined();
   });
 
+  it("writes nothing before the origin accepted: a refused or unreachable S leaves no database tables", async () => {
+    for (const respond of [() => Response.json({ error: "origin_full" }, { status: 503 }), (): Response => {
+      throw new TypeError("connect ECONNREFUSED");
+    }]) {
+      fakeOrigin(respond);
+      const stub = sessionStub(env, crypto.randomUUID());
+      const res = await stub.fetch(routed("/session", create("refused"), { method: "POST" }));
+      expect([502, 503]).toContain(res.status);
+      await res.text();
+      const tables = await runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name NOT LIKE '_cf_%'").toArray(),
+      );
+      expect(tables).toEqual([]);
+    }
+  });
+
+  it("refuses a second create of one key: before the origin while it knows the session, after it once evicted", async () => {
+    const sk = crypto.randomUUID();
+    let n = 0;
+    const calls = fakeOrigin(() => new Response("{}", { status: 201, headers: { "x-session-id": `origin-sid-${++n}` } }));
+    const stub = sessionStub(env, sk);
+    const created = await stub.fetch(routed("/session", create(sk), { method: "POST" }));
+    expect(created.status).toBe(201);
+    await created.text(); // an unread body keeps the request in flight, and eviction waits for it
+
+    const again = await stub.fetch(routed("/session", create(sk), { method: "POST" }));
+    expect(again.status).toBe(409);
+    await again.text();
+    expect(calls).toHaveBeenCalledTimes(1);
+
+    // A fresh instance has not read its storage: it learns of the session once the origin answered.
+    await evictDurableObject(stub);
+    const afterEviction = await stub.fetch(routed("/session", create(sk), { method: "POST" }));
+    expect(afterEviction.status).toBe(409);
+    await afterEviction.text();
+    expect(calls).toHaveBeenCalledTimes(2);
+    const view = await stub.describe();
+    expect(view.record).toMatchObject({ sk, originSessionId: "origin-sid-1", state: "active" });
+    expect(view.events.filter((e) => e.kind === "created")).toHaveLength(1);
+  });
+
+  it("stores a create's activity with the session: an eviction right after loses none of it", async () => {
+    fakeOrigin(() => new Response("{}", { status: 201 }));
+    const stub = sessionStub(env, crypto.randomUUID());
+    const created = await stub.fetch(routed("/session", create("counted"), { method: "POST" }));
+    expect(created.status).toBe(201);
+    await created.text();
+    await evictDurableObject(stub);
+    // The create (written with it) and this describe (counted, not yet written); one wake.
+    expect((await stub.describe()).activity).toMatchObject({ wakes: 1, requests: 2 });
+  });
+
   it("refuses a relay whose token names another origin, and an unknown session", async () => {
     const sk = crypto.randomUUID();
     fakeOrigin(() => new Response("{}", { status: 201 }));

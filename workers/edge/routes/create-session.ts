@@ -121,6 +121,7 @@ export async function createSession(input: CreateInput): Promise<Response> {
         relay: pool.settings.relay,
         limits: pool.settings.limits,
         isolate: isolateLink().id,
+        bodyHeld: body.replayable,
       };
       // The new session's token goes to the origin with the S request, as with every CR: an
       // origin that verifies tokens binds the session to its `sk` (docs/security.md F4).
