@@ -53,7 +53,11 @@ try {
     origins.push(await startOriginProcess(`o${i}`, ["--listen", "combined=127.0.0.1:0", "--capacity", "1000000"]));
   }
   const vars = {
-    POOLS: JSON.stringify({ pools: [{ name: "default", hosts: ["*"], origins: origins.map((o) => ({ id: o.id, url: o.url })) }] }),
+    // No per-network S budget, as in the bench (bench/targets/edge.ts): every request here
+    // comes from 127.0.0.1, and `create` rounds past the budget were refused with 429.
+    POOLS: JSON.stringify({
+      pools: [{ name: "default", hosts: ["*"], settings: { networkBudget: { sessions: 0 } }, origins: origins.map((o) => ({ id: o.id, url: o.url })) }],
+    }),
     ...(values.keys === "es256" ? await es256Ring() : { AFFINITY_KEYS: DEV_AFFINITY_KEYS, AFFINITY_SIGNING_KID: DEV_SIGNING_KID }),
     ADMIN_TOKEN: DEV_ADMIN_TOKEN,
   };
