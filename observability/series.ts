@@ -39,31 +39,60 @@ export function seriesKey(name: string, labels: Labels): string {
 export class SeriesSums {
   readonly counters = new Map<string, { name: string; labels: Labels; value: number }>();
   readonly histograms = new Map<string, { name: string; labels: Labels; counts: number[]; sum: number; count: number }>();
+  /**
+   * Series keys by the series as given (labels in their own order): an edge isolate counts
+   * the same few series on every request, and sorting and serialising the labels each time
+   * was most of what a request's metrics cost (`node tools/profile/cpu-profile.ts
+   * --workload cr --inclusive finish`). Lives as long as these sums (an isolate's delta: a
+   * few seconds), so it holds no more series than they do.
+   */
+  readonly #keys = new Map<string, string>();
 
   count(name: string, labels: Labels, n: number): void {
-    const key = seriesKey(name, labels);
+    const key = this.#key(name, labels);
     const c = this.counters.get(key);
     if (c === undefined) this.counters.set(key, { name, labels, value: n });
     else c.value += n;
   }
 
   observe(name: string, labels: Labels, seconds: number): void {
-    const counts = LATENCY_BUCKETS.map(() => 0).concat(0);
-    const i = LATENCY_BUCKETS.findIndex((le) => seconds <= le);
-    counts[i === -1 ? LATENCY_BUCKETS.length : i] = 1;
-    this.addHistogram({ name, labels, counts, sum: seconds, count: 1 });
+    const found = LATENCY_BUCKETS.findIndex((le) => seconds <= le);
+    const bucket = found === -1 ? LATENCY_BUCKETS.length : found;
+    const h = this.#histogram(name, labels, this.#key(name, labels));
+    h.counts[bucket] = (h.counts[bucket] ?? 0) + 1;
+    h.sum += seconds;
+    h.count++;
   }
 
   addHistogram(h: HistogramSample): void {
-    const key = seriesKey(h.name, h.labels);
-    const mine = this.histograms.get(key);
-    if (mine === undefined) {
-      this.histograms.set(key, { name: h.name, labels: h.labels, counts: [...h.counts], sum: h.sum, count: h.count });
-      return;
-    }
+    const mine = this.#histogram(h.name, h.labels, this.#key(h.name, h.labels));
     for (let i = 0; i < mine.counts.length; i++) mine.counts[i] = (mine.counts[i] ?? 0) + (h.counts[i] ?? 0);
     mine.sum += h.sum;
     mine.count += h.count;
+  }
+
+  #histogram(name: string, labels: Labels, key: string): { counts: number[]; sum: number; count: number } {
+    let mine = this.histograms.get(key);
+    if (mine === undefined) {
+      mine = { name, labels, counts: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      this.histograms.set(key, mine);
+    }
+    return mine;
+  }
+
+  /** seriesKey, looked up by a key that needs no sorting (length-prefixed: no two series share one). */
+  #key(name: string, labels: Labels): string {
+    let quick = `${name.length}:${name}`;
+    for (const label in labels) {
+      const value = labels[label] ?? "";
+      quick += `${label.length}:${label}${value.length}:${value}`;
+    }
+    let key = this.#keys.get(quick);
+    if (key === undefined) {
+      key = seriesKey(name, labels);
+      this.#keys.set(quick, key);
+    }
+    return key;
   }
 
   merge(delta: MetricsDelta): void {

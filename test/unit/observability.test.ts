@@ -78,6 +78,19 @@ describe("summing deltas", () => {
     s.observe("edge_request_duration_seconds", { kind: "S", pool: "p" }, 2);
   });
 
+  it("counts a series given in two label orders as one, and labels that read alike end to end as two", () => {
+    const sums = new SeriesSums();
+    sums.count("edge_requests_total", { kind: "xy", status: "z" }, 1);
+    sums.count("edge_requests_total", { status: "z", kind: "xy" }, 2);
+    sums.count("edge_requests_total", { kind: "x", status: "yz" }, 4);
+    sums.count("edge_requests_total", { kind: "x", statusy: "z" }, 8);
+    expect(sums.toDelta().counters.map((c) => c.value).sort((x, y) => x - y)).toEqual([3, 4, 8]);
+    sums.observe("edge_request_duration_seconds", { pool: "p", kind: "S" }, 0.004);
+    sums.observe("edge_request_duration_seconds", { kind: "S", pool: "p" }, 0.004);
+    expect(sums.toDelta().histograms).toHaveLength(1);
+    expect(sums.toDelta().histograms[0]?.count).toBe(2);
+  });
+
   it("adds the same series from two isolates, whatever the label order", () => {
     for (const order of [[a, b], [b, a]]) {
       const total = new SeriesSums();
