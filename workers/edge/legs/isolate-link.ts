@@ -8,8 +8,9 @@
  * closed from another's. So the control socket is owned by one leg's request (the owner);
  * other legs reach it, and the socket reaches them, only by resolving promises — whose
  * continuations the runtime runs in the request that created them. When the owner's leg
- * ends, another live leg's request opens a new socket (announcing every live leg) before
- * the old one closes; the hub allows a grace period for such hand-overs.
+ * ends, its socket closes and, HANDOVER_DELAY_MS later, another live leg's request opens a
+ * new one (announcing every live leg); the hub keeps what it must send meanwhile and
+ * allows a grace period for such hand-overs.
  */
 import type { EndSignal } from "../../../protocols/adapter.ts";
 import { isolateFrames, parseHubMessage, type IsolateMessage } from "../../../durable-objects/hub/control-messages.ts";
@@ -26,6 +27,17 @@ interface LocalLeg {
 
 /** How many end requests for legs not (yet) registered here are remembered. */
 const EARLY_ENDS = 256;
+/**
+ * How long the next owner waits before it opens the new socket. Legs end in bursts (an
+ * origin's streams ending together, a deploy, a mass disconnect), mostly in the order they
+ * opened, and the owner is the oldest live leg: without the wait, each end in a burst
+ * handed the socket to the leg about to end next — a new socket, and a `hello` listing
+ * every live leg, per end (100 SSE streams ending within ~230 ms made about as many
+ * hand-overs). A leg that ends while waiting passes the claim on; one that opens meanwhile
+ * opens the socket at once. The hub keeps an end it cannot send until the next `hello`
+ * (isolate-hub.ts, RECONNECT_GRACE_MS): an end is late by this much, never lost.
+ */
+export const HANDOVER_DELAY_MS = 250;
 /** Reconnect delays after a failed connect to the hub: 250 ms, doubling, at most 10 s. */
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 10_000;
@@ -67,8 +79,9 @@ class IsolateLink {
     const arm = (): void => {
       const claim = deferred<void>();
       local.claim = claim.resolve;
-      void claim.promise.then(() => {
+      void claim.promise.then(async () => {
         arm();
+        await new Promise((resolve) => setTimeout(resolve, HANDOVER_DELAY_MS));
         return this.#open(leg);
       });
     };
@@ -108,7 +121,8 @@ class IsolateLink {
   /** Opens the control socket from `owner`'s request and announces every live leg. */
   async #open(owner: string): Promise<void> {
     const env = this.#env;
-    if (env === undefined || !this.#legs.has(owner) || this.#socket !== undefined) return;
+    // Another leg's request is opening it already (claims can overlap in a burst of ends).
+    if (env === undefined || !this.#legs.has(owner) || this.#socket !== undefined || this.#owner !== undefined) return;
     this.#owner = owner;
     let socket: WebSocket | null = null;
     try {
@@ -122,6 +136,9 @@ class IsolateLink {
         this.#owner = undefined;
         this.#retryLater();
       }
+      // Superseded while connecting (this leg ended; another owns the link now): a socket
+      // left open would count, at the hub, as this isolate still being there.
+      if (socket !== null) closeQuietly(socket, "superseded");
       return;
     }
     this.#failures = 0;
@@ -201,6 +218,15 @@ function sendQuietly(ws: WebSocket, text: string): void {
     ws.send(text);
   } catch {
     // Closing: the close handler reconnects and re-announces.
+  }
+}
+
+function closeQuietly(ws: WebSocket, reason: string): void {
+  try {
+    ws.accept();
+    ws.close(1000, reason);
+  } catch {
+    // Already closed.
   }
 }
 
