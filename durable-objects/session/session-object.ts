@@ -232,7 +232,7 @@ export class SessionObject extends DurableObject<Env> {
     // record, so a refused S request costs no storage; its answer goes back as it is.
     if (outcome.response.status >= 400) return outcome.response;
     if (!this.#prepareForCreate() && this.#record !== undefined) {
-      await outcome.response.body?.cancel();
+      await discardAnswer(outcome.response);
       return duplicateCreate(adapter);
     }
     // Over HTTP the origin names its session in this answer; over a WebSocket, in a
@@ -280,6 +280,7 @@ export class SessionObject extends DurableObject<Env> {
       this.#store.setDeadline("forget", route.expiresAt + this.#record.retentionMs);
       if (route.endAt !== undefined) this.#store.setDeadline("end", route.endAt);
       this.#idle.start(this.#record, Date.now());
+      this.#meter.checkpoint();
       await this.#scheduleAlarm();
       register(this.ctx, this.env, this.#record);
       return true;
@@ -427,6 +428,18 @@ export class SessionObject extends DurableObject<Env> {
     return adapter.failure(502, "origin_unreachable", "the session's origin cannot be reached", {
       [FAILURE_HEADER]: "origin_unreachable",
     });
+  }
+}
+
+/** The origin's answer to a create that is refused after all: its relay, if any, ends. */
+async function discardAnswer(response: Response): Promise<void> {
+  const socket = response.webSocket;
+  if (socket === null) return response.body?.cancel();
+  try {
+    socket.accept();
+    socket.close(1011, "session already exists");
+  } catch {
+    // Already closed.
   }
 }
 

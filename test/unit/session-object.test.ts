@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { FAILURE_HEADER, ROUTE_HEADER, encodeRoute, type Route } from "../../durable-objects/session/route.ts";
 import { RECORD_GRACE_MS } from "../../durable-objects/session/session-object.ts";
 import { sessionStub } from "../../durable-objects/session/stub.ts";
+import { FakeOriginSocket, eventually, upgrade } from "./support/session-harness.ts";
 
 const ORIGIN = { id: "o2", url: "http://origin-two.test:8080" };
 
@@ -144,6 +145,21 @@ describe("session object", () => {
     const view = await stub.describe();
     expect(view.record).toMatchObject({ sk, originSessionId: "origin-sid-1", state: "active" });
     expect(view.events.filter((e) => e.kind === "created")).toHaveLength(1);
+  });
+
+  it("closes the origin's WebSocket of a replayed create it refuses after the origin answered", async () => {
+    const sk = crypto.randomUUID();
+    fakeOrigin(() => new Response("{}", { status: 201 }));
+    const stub = sessionStub(env, sk);
+    await (await stub.fetch(routed("/session", create(sk), { method: "POST" }))).text();
+    await evictDurableObject(stub);
+
+    const origin = new FakeOriginSocket();
+    fakeOrigin(() => origin.respond());
+    const replay = await stub.fetch(routed("/ws", create(sk), upgrade));
+    expect(replay.status).toBe(409);
+    await replay.text();
+    expect(await eventually(() => origin.closed, "the origin's socket to close")).toBeDefined();
   });
 
   it("stores a create's activity with the session: an eviction right after loses none of it", async () => {
