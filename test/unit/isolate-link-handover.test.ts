@@ -10,24 +10,15 @@ import type { EndSignal } from "../../protocols/adapter.ts";
 import { hubStub } from "../../durable-objects/hub/stub.ts";
 import { isolateLink } from "../../workers/edge/legs/isolate-link.ts";
 import { eventually } from "./support/session-harness.ts";
+import { hubConnects } from "./support/hub-connects.ts";
 
 describe("isolate link hand-over", () => {
   it("hands the socket over once for a burst of ends, and an end still reaches the leg left", async () => {
-    const real = env.ISOLATE_HUBS as unknown as DurableObjectNamespace;
     let connects = 0;
-    const counting = {
-      idFromName: (name: string) => real.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const stub = real.get(id);
-        return {
-          fetch: (input: RequestInfo, init?: RequestInit) => {
-            connects++;
-            return stub.fetch(input, init);
-          },
-        };
-      },
-    };
-    const linkEnv = { ...env, ISOLATE_HUBS: counting } as unknown as Env;
+    const linkEnv = hubConnects((n, real) => {
+      connects = n;
+      return real();
+    });
     const link = isolateLink();
     const hub = hubStub(env, link.id);
     const sk = crypto.randomUUID();

@@ -11,28 +11,20 @@ import type { EndSignal } from "../../protocols/adapter.ts";
 import { hubStub } from "../../durable-objects/hub/stub.ts";
 import { isolateLink } from "../../workers/edge/legs/isolate-link.ts";
 import { eventually } from "./support/session-harness.ts";
+import { hubConnects } from "./support/hub-connects.ts";
 
 describe("isolate link", () => {
   it("retries a failed connect to its hub, so an end still reaches the leg", async () => {
-    const real = env.ISOLATE_HUBS as unknown as DurableObjectNamespace;
     let attempts = 0;
-    const flaky = {
-      idFromName: (name: string) => real.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const stub = real.get(id);
-        return {
-          fetch: (input: RequestInfo, init?: RequestInit) => {
-            attempts++;
-            return attempts <= 2 ? Promise.reject(new Error("hub overloaded")) : stub.fetch(input, init);
-          },
-        };
-      },
-    };
+    const flakyEnv = hubConnects((n, real) => {
+      attempts = n;
+      return n <= 2 ? Promise.reject(new Error("hub overloaded")) : real();
+    });
     const link = isolateLink();
     const sk = crypto.randomUUID();
     const leg = crypto.randomUUID();
     let ended: EndSignal | undefined;
-    const closed = link.register({ ...env, ISOLATE_HUBS: flaky } as unknown as Env, sk, leg, (signal) => {
+    const closed = link.register(flakyEnv, sk, leg, (signal) => {
       ended = signal;
     });
     try {
