@@ -14,22 +14,20 @@
  * edge does per relayed event, and what else runs beside the streams meanwhile.
  */
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { connectInspector, freePort } from "../../infra/local/inspector.ts";
 import { startEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    workload: { type: "string", default: "cr" },
-    build: { type: "string", default: ".build/edge" },
-    count: { type: "string", default: "2000" },
-    out: { type: "string", default: "/tmp/edge.cpuprofile" },
-    top: { type: "string", default: "40" },
-    inclusive: { type: "string", default: "" },
-  },
+const values = toolArgs(import.meta.url, {
+  workload: { type: "string", default: "cr" },
+  build: { type: "string", default: ".build/edge" },
+  count: { type: "string", default: "2000" },
+  out: { type: "string", default: "/tmp/edge.cpuprofile" },
+  top: { type: "string", default: "40" },
+  inclusive: { type: "string", default: "" },
 });
 
 interface ProfileNode {

@@ -13,22 +13,20 @@
  *   node tools/profile/idle-ws-memory.ts [--build .build/edge] [--sessions 500] [--batches 2] [--relay edge|object] [--settle-ms 3000]
  */
 import { readdir } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { startEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
 import { connectInspector, freePort } from "../../infra/local/inspector.ts";
 import { rssKiB, withNewWorkerd } from "./workerd-process.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    build: { type: "string", default: ".build/edge" },
-    sessions: { type: "string", default: "500" },
-    batches: { type: "string", default: "2" },
-    relay: { type: "string", default: "edge" },
-    "settle-ms": { type: "string", default: "3000" },
-  },
+const values = toolArgs(import.meta.url, {
+  build: { type: "string", default: ".build/edge" },
+  sessions: { type: "string", default: "500" },
+  batches: { type: "string", default: "2" },
+  relay: { type: "string", default: "edge" },
+  "settle-ms": { type: "string", default: "3000" },
 });
 const perBatch = Number(values.sessions);
 

@@ -8,19 +8,17 @@
  *
  *   node tools/profile/object-churn-memory.ts [--target edge|floor-object] [--sessions 500] [--batches 4]
  */
-import { parseArgs } from "node:util";
 import { startBalanceWorld } from "../../bench/lib/balance-world.ts";
 import { edgeTarget } from "../../bench/targets/edge.ts";
 import { floorTarget } from "../../bench/targets/floors.ts";
 import { totalRssKiB } from "../../bench/lib/procs.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    target: { type: "string", default: "edge" },
-    sessions: { type: "string", default: "500" },
-    batches: { type: "string", default: "4" },
-    "idle-ms": { type: "string", default: "15000" },
-  },
+const values = toolArgs(import.meta.url, {
+  target: { type: "string", default: "edge" },
+  sessions: { type: "string", default: "500" },
+  batches: { type: "string", default: "4" },
+  "idle-ms": { type: "string", default: "15000" },
 });
 const sessions = Number(values.sessions);
 const parallel = 16;

@@ -10,12 +10,12 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseArgs } from "node:util";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { startStack } from "../../infra/local/stack.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({ options: { clients: { type: "string", default: "20" }, "idle-ms": { type: "string", default: "60000" } } });
+const values = toolArgs(import.meta.url, { clients: { type: "string", default: "20" }, "idle-ms": { type: "string", default: "60000" } });
 const clients = Number(values.clients);
 const idleMs = Number(values["idle-ms"]);
 /** The longest a client may take to connect. */

@@ -17,26 +17,24 @@
  * trips through one session object; `wsrate` echo throughput with a window of messages in
  * flight. This measures, it asserts nothing: figures go to docs/performance-relay-path.md.
  */
-import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
 import { startEdge, type RunningEdge } from "../../infra/local/edge.ts";
 import { startOriginProcess, type OriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
 import { cpuMs, withNewWorkerd } from "./workerd-process.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    build: { type: "string", multiple: true },
-    rounds: { type: "string", default: "5" },
-    only: { type: "string", default: "create,cr,ws,wsrate" },
-    "create-count": { type: "string", default: "300" },
-    concurrency: { type: "string", default: "8" },
-    "cr-count": { type: "string", default: "2000" },
-    "ws-count": { type: "string", default: "1000" },
-    "ws-window": { type: "string", default: "16" },
-    keys: { type: "string", default: "hs256" },
-  },
+const values = toolArgs(import.meta.url, {
+  build: { type: "string", multiple: true },
+  rounds: { type: "string", default: "5" },
+  only: { type: "string", default: "create,cr,ws,wsrate" },
+  "create-count": { type: "string", default: "300" },
+  concurrency: { type: "string", default: "8" },
+  "cr-count": { type: "string", default: "2000" },
+  "ws-count": { type: "string", default: "1000" },
+  "ws-window": { type: "string", default: "16" },
+  keys: { type: "string", default: "hs256" },
 });
 if (values.keys !== "hs256" && values.keys !== "es256") throw new Error(`--keys: hs256 or es256, not ${JSON.stringify(values.keys)}`);
 const builds = values.build ?? [];

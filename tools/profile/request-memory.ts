@@ -9,7 +9,6 @@
  * docs/resilience.md (the s-flood scenario's memory check) quotes its figures.
  */
 import { Agent, request } from "node:http";
-import { parseArgs } from "node:util";
 import { startFloor } from "../../bench/lib/floor-runner.ts";
 import { childPids } from "../../bench/lib/procs.ts";
 import { rssMiB } from "../../chaos/lib/processes.ts";
@@ -17,13 +16,12 @@ import { DEV_ADMIN_TOKEN, DEV_AFFINITY_KEYS, DEV_SIGNING_KID } from "../../infra
 import { startEdge } from "../../infra/local/edge.ts";
 import { freePort, isolateHeapMiB } from "../../infra/local/inspector.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    target: { type: "string", default: "edge" },
-    count: { type: "string", default: "20000" },
-    path: { type: "string", default: "/nothing/here" },
-  },
+const values = toolArgs(import.meta.url, {
+  target: { type: "string", default: "edge" },
+  count: { type: "string", default: "20000" },
+  path: { type: "string", default: "/nothing/here" },
 });
 if (values.target !== "edge" && values.target !== "floor-worker") throw new Error(`--target: edge or floor-worker, not ${values.target}`);
 const count = Number(values.count);

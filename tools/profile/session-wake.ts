@@ -7,11 +7,11 @@
  *
  *   node tools/profile/session-wake.ts [--sessions 50] [--idle-ms 15000]
  */
-import { parseArgs } from "node:util";
 import { request } from "node:http";
 import { startStack } from "../../infra/local/stack.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({ options: { sessions: { type: "string", default: "50" }, "idle-ms": { type: "string", default: "15000" } } });
+const values = toolArgs(import.meta.url, { sessions: { type: "string", default: "50" }, "idle-ms": { type: "string", default: "15000" } });
 const n = Number(values.sessions);
 const stack = await startStack({ port: 0, originBasePort: 0, prebuilt: true, originCount: 1, originArgs: ["--interval-ms", "1000"] });
 const streams: Array<() => void> = [];

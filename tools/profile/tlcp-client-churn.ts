@@ -12,18 +12,16 @@
  * --burn: busy-loop processes beside the run, standing in for a loaded CI machine.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { parseArgs } from "node:util";
 import { LightstreamerClient, Subscription } from "lightstreamer-client-node";
 import { startStack } from "../../infra/local/stack.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    "retry-delay": { type: "string" },
-    burn: { type: "string", default: "0" },
-    rounds: { type: "string", default: "8" },
-    clients: { type: "string", default: "60" },
-    parallel: { type: "string", default: "20" },
-  },
+const values = toolArgs(import.meta.url, {
+  "retry-delay": { type: "string" },
+  burn: { type: "string", default: "0" },
+  rounds: { type: "string", default: "8" },
+  clients: { type: "string", default: "60" },
+  parallel: { type: "string", default: "20" },
 });
 const rounds = Number(values.rounds);
 const clientsPerRound = Number(values.clients);

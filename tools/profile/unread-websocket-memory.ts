@@ -20,24 +20,22 @@
  * for a client that negotiated permessage-deflate compressed.
  */
 import { randomFillSync } from "node:crypto";
-import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { DEFAULT_BUILD_DIR, buildEdge } from "../../infra/local/edge.ts";
 import { startStack, type RunningStack } from "../../infra/local/stack.ts";
 import { connectInspector, freePort } from "../../infra/local/inspector.ts";
 import { rssKiB, withNewWorkerd } from "./workerd-process.ts";
+import { toolArgs } from "./tool-args.ts";
 
-const { values } = parseArgs({
-  options: {
-    messages: { type: "string", default: "200" },
-    modes: { type: "string", default: "edge,object" },
-    transports: { type: "string", default: "fetch,tcp" },
-    "queue-bytes": { type: "string" },
-    "pace-ms": { type: "string", default: "0" },
-    read: { type: "boolean", default: false },
-    build: { type: "string", default: DEFAULT_BUILD_DIR },
-    prebuilt: { type: "boolean", default: false },
-  },
+const values = toolArgs(import.meta.url, {
+  messages: { type: "string", default: "200" },
+  modes: { type: "string", default: "edge,object" },
+  transports: { type: "string", default: "fetch,tcp" },
+  "queue-bytes": { type: "string" },
+  "pace-ms": { type: "string", default: "0" },
+  read: { type: "boolean", default: false },
+  build: { type: "string", default: DEFAULT_BUILD_DIR },
+  prebuilt: { type: "boolean", default: false },
 });
 const t0 = Date.now();
 const MESSAGES = Number(values.messages);
