@@ -30,11 +30,11 @@ const EARLY_ENDS = 256;
 /**
  * How long the next owner waits before it opens the new socket. Legs end in bursts (an
  * origin's streams ending together, a deploy, a mass disconnect), mostly in the order they
- * opened, and the owner is the oldest live leg: without the wait, each end in a burst
- * handed the socket to the leg about to end next — a new socket, and a `hello` listing
- * every live leg, per end (100 SSE streams ending within ~230 ms made about as many
- * hand-overs). A leg that ends while waiting passes the claim on; one that opens meanwhile
- * opens the socket at once. The hub keeps an end it cannot send until the next `hello`
+ * opened, and the owner is the oldest live leg: without the wait, an end in a burst could
+ * hand the socket to the leg about to end next — a new socket, and a `hello` listing every
+ * live leg, per end (four legs ending back to back made four connects in
+ * test/unit/isolate-link-handover.test.ts). A leg that ends while waiting passes the claim
+ * on; one that opens meanwhile opens the socket at once. The hub keeps an end it cannot send until the next `hello`
  * (isolate-hub.ts, RECONNECT_GRACE_MS): an end is late by this much, never lost.
  */
 export const HANDOVER_DELAY_MS = 250;
