@@ -34,8 +34,9 @@ const EARLY_ENDS = 256;
  * hand the socket to the leg about to end next — a new socket, and a `hello` listing every
  * live leg, per end (four legs ending back to back made four connects in
  * test/unit/isolate-link-handover.test.ts). A leg that ends while waiting passes the claim
- * on; one that opens meanwhile opens the socket at once. The hub keeps an end it cannot send until the next `hello`
- * (isolate-hub.ts, RECONNECT_GRACE_MS): an end is late by this much, never lost.
+ * on; one that opens meanwhile opens the socket at once. The hub keeps an end it cannot
+ * send until the next `hello` (isolate-hub.ts, RECONNECT_GRACE_MS): an end is late by this
+ * much, never lost.
  */
 export const HANDOVER_DELAY_MS = 250;
 /** Reconnect delays after a failed connect to the hub: 250 ms, doubling, at most 10 s. */
