@@ -6,7 +6,8 @@
  */
 import { DEFAULT_LIMITS } from "../../config/limits.ts";
 import { transportFromWire, transportToWire, type TransportSettings, type TransportWire } from "../../relay/transport/settings.ts";
-import type { LegKind } from "./legs.ts";
+import type { Leg, LegKind } from "./legs.ts";
+import type { SessionRecord } from "./store.ts";
 
 export const LEG_HEADER = "x-push-edge-leg";
 
@@ -83,4 +84,20 @@ export function decodeGrant(value: string | null): LegGrant | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Mode `edge`: the admission of a leg, with what the isolate needs to open it to the origin itself. */
+export function grantResponse(record: SessionRecord, leg: Leg): Response {
+  const grant = encodeGrant({
+    leg: leg.id,
+    kind: leg.kind,
+    origin: {
+      url: record.originUrl,
+      transport: record.originTransport,
+      originSessionId: record.originSessionId,
+      maxMessageBytes: record.limits.webSocketMessageBytes,
+      maxQueuedBytes: record.limits.webSocketQueueBytes,
+    },
+  });
+  return new Response(null, { status: 204, headers: { [LEG_HEADER]: grant } });
 }

@@ -13,17 +13,17 @@ import { webSocketEnded } from "../../observability/session-events.ts";
 import { isStreamingAnswer, type RelayOutcome } from "../../relay/http-relay.ts";
 import { forwardToOrigin } from "./origin-forward.ts";
 import { OpenConnections } from "./open-connections.ts";
-import { FAILURE_HEADER, ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
+import { ROUTE_HEADER, decodeRoute, type CreateRoute, type RelayRoute } from "./route.ts";
+import { discardAnswer, duplicateCreate, originUnreachable, sessionGone } from "./own-answers.ts";
+import { newRecord } from "./new-record.ts";
 import { endMessage } from "../../relay/end-message.ts";
 import { register, registerOriginSessionId, unregister } from "./registration.ts";
-import { RECORD_GRACE_MS, SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
+import { SessionStore, type SessionEvent, type SessionRecord } from "./store.ts";
 import { IdleDeadline } from "./idle-deadline.ts";
-import { FETCH_TRANSPORT, transportFromWire } from "../../relay/transport/settings.ts";
 import { bodyTimedOut, bodyTooLarge, boundRelayBody, eitherSignal } from "../../relay/body-limit.ts";
-import { DEFAULT_LIMITS } from "../../config/limits.ts";
 import { ACTIVITY_SCHEMA, ActivityMeter, type Activity } from "../activity.ts";
 import { EdgeLegs } from "./edge-legs.ts";
-import { LEG_HEADER, encodeGrant, type StreamRewrite } from "./leg-grant.ts";
+import { LEG_HEADER, encodeGrant, grantResponse, type StreamRewrite } from "./leg-grant.ts";
 import type { Leg, LegKind } from "./legs.ts";
 
 export { RECORD_GRACE_MS } from "./store.ts";
@@ -317,8 +317,8 @@ export class SessionObject extends DurableObject<Env> {
     if (record.relayMode === "edge" && route.isolate !== undefined) {
       // The edge pumps this WebSocket, or fetches this stream or long-poll, itself, straight
       // to the origin: admitted here, not relayed (the request's body stays with the edge).
-      if (isWebSocketUpgrade(request)) return this.#grant(record, this.#legs.admit("websocket", route.isolate));
-      if (route.leg !== undefined) return this.#grant(record, this.#legs.admit(route.leg, route.isolate));
+      if (isWebSocketUpgrade(request)) return grantResponse(record, this.#legs.admit("websocket", route.isolate));
+      if (route.leg !== undefined) return grantResponse(record, this.#legs.admit(route.leg, route.isolate));
     }
     const ids = { token: route.token, originSessionId: record.originSessionId };
     const toOrigin = adapter.toOrigin === undefined ? request : await adapter.toOrigin(request, ids);
@@ -404,75 +404,10 @@ export class SessionObject extends DurableObject<Env> {
     return record.relayMode === "edge" && isolate !== undefined && isStreamingAnswer(response);
   }
 
-  /** Mode `edge`: what the isolate needs to open a leg (WebSocket, stream) to the origin itself. */
-  #grant(record: SessionRecord, leg: Leg): Response {
-    const grant = encodeGrant({
-      leg: leg.id,
-      kind: leg.kind,
-      origin: {
-        url: record.originUrl,
-        transport: record.originTransport,
-        originSessionId: record.originSessionId,
-        maxMessageBytes: record.limits.webSocketMessageBytes,
-        maxQueuedBytes: record.limits.webSocketQueueBytes,
-      },
-    });
-    return new Response(null, { status: 204, headers: { [LEG_HEADER]: grant } });
-  }
-
   #unreachable(adapter: ProtocolAdapter, record: SessionRecord, reason: string): Response {
     if (this.#knownSession()) this.#store.record("origin_unreachable", { origin: record.originId, reason });
     // The edge's relay_error line names only the kind; the operator needs the runtime's words.
     log("origin_unreachable", { sk: record.sk, pool: record.pool, origin: record.originId, reason }, "error");
-    // The client is not told which origin (F14): the event log above and the edge's logs say it.
-    return adapter.failure(502, "origin_unreachable", "the session's origin cannot be reached", {
-      [FAILURE_HEADER]: "origin_unreachable",
-    });
+    return originUnreachable(adapter);
   }
-}
-
-/** The origin's answer to a create that is refused after all: its relay, if any, ends. */
-async function discardAnswer(response: Response): Promise<void> {
-  const socket = response.webSocket;
-  if (socket === null) return response.body?.cancel();
-  try {
-    socket.accept();
-    socket.close(1011, "session already exists");
-  } catch {
-    // Already closed.
-  }
-}
-
-/** Session keys are 128 random bits: a second create of one means a replayed internal request. */
-function duplicateCreate(adapter: ProtocolAdapter): Response {
-  return adapter.failure(409, "bad_request", "session already exists");
-}
-
-/** A live session's record as the edge's create route describes it. */
-function newRecord(route: CreateRoute, adapter: string, relayMode: SessionRecord["relayMode"], originSessionId: string | null): SessionRecord {
-  return {
-    sk: route.sk,
-    pool: route.pool,
-    adapter,
-    originId: route.origin.id,
-    originUrl: route.origin.url,
-    originTransport: transportFromWire(route.origin) ?? FETCH_TRANSPORT,
-    originSessionId,
-    state: "active",
-    createdAt: Date.now(),
-    expiresAt: route.expiresAt,
-    endedReason: null,
-    retentionMs: route.retentionMs ?? RECORD_GRACE_MS,
-    idleMs: route.idleMs ?? 0,
-    relayMode,
-    limits: route.limits ?? DEFAULT_LIMITS,
-  };
-}
-
-/** The session is gone (never existed, ended, forgotten): the edge says so in the request's words. */
-function sessionGone(record: SessionRecord | undefined): Response {
-  const adapter = adapterNamed(record?.adapter ?? "") ?? genericAdapter;
-  return adapter.failure(404, "session_not_found", "this session no longer exists; start a new one", {
-    [FAILURE_HEADER]: "session_not_found",
-  });
 }
