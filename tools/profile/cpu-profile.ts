@@ -21,14 +21,18 @@ import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { DEV_AFFINITY_KEYS, DEV_SIGNING_KID, DEV_ADMIN_TOKEN } from "../../infra/local/dev-secrets.ts";
 import { toolArgs } from "./tool-args.ts";
 
-const values = toolArgs(import.meta.url, {
-  workload: { type: "string", default: "cr" },
-  build: { type: "string", default: ".build/edge" },
-  count: { type: "string", default: "2000" },
-  out: { type: "string", default: "/tmp/edge.cpuprofile" },
-  top: { type: "string", default: "40" },
-  inclusive: { type: "string", default: "" },
-});
+const values = toolArgs(
+  import.meta.url,
+  {
+    workload: { type: "string", default: "cr" },
+    build: { type: "string", default: ".build/edge" },
+    count: { type: "string", default: "2000" },
+    out: { type: "string", default: "/tmp/edge.cpuprofile" },
+    top: { type: "string", default: "40" },
+    inclusive: { type: "string", default: "" },
+  },
+  { workload: ["cr", "create", "ws", "stream"] },
+);
 
 interface ProfileNode {
   id: number;

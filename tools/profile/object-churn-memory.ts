@@ -14,12 +14,16 @@ import { floorTarget } from "../../bench/targets/floors.ts";
 import { totalRssKiB } from "../../bench/lib/procs.ts";
 import { toolArgs } from "./tool-args.ts";
 
-const values = toolArgs(import.meta.url, {
-  target: { type: "string", default: "edge" },
-  sessions: { type: "string", default: "500" },
-  batches: { type: "string", default: "4" },
-  "idle-ms": { type: "string", default: "15000" },
-});
+const values = toolArgs(
+  import.meta.url,
+  {
+    target: { type: "string", default: "edge" },
+    sessions: { type: "string", default: "500" },
+    batches: { type: "string", default: "4" },
+    "idle-ms": { type: "string", default: "15000" },
+  },
+  { target: ["edge", "floor-object"] },
+);
 const sessions = Number(values.sessions);
 const parallel = 16;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,6 +35,7 @@ const outer =
     : values.target === "edge"
       ? edgeTarget("http://unused")
       : undefined;
+// Unreachable (toolArgs checked --target); narrows the type.
 if (outer === undefined) throw new Error(`--target: edge or floor-object, not ${values.target}`);
 const world = await startBalanceWorld(outer, 3, {}, () => {});
 try {

@@ -18,12 +18,15 @@ import { freePort, isolateHeapMiB } from "../../infra/local/inspector.ts";
 import { startOriginProcess } from "../../infra/local/origin-process.ts";
 import { toolArgs } from "./tool-args.ts";
 
-const values = toolArgs(import.meta.url, {
-  target: { type: "string", default: "edge" },
-  count: { type: "string", default: "20000" },
-  path: { type: "string", default: "/nothing/here" },
-});
-if (values.target !== "edge" && values.target !== "floor-worker") throw new Error(`--target: edge or floor-worker, not ${values.target}`);
+const values = toolArgs(
+  import.meta.url,
+  {
+    target: { type: "string", default: "edge" },
+    count: { type: "string", default: "20000" },
+    path: { type: "string", default: "/nothing/here" },
+  },
+  { target: ["edge", "floor-worker"] },
+);
 const count = Number(values.count);
 
 const origin = await startOriginProcess("o1", ["--listen", "combined=127.0.0.1:0", "--capacity", "1000000"]);
