@@ -40,6 +40,7 @@ import { wsEcho } from "./scenarios/ws-echo.ts";
 import { wsThroughput } from "./scenarios/ws-throughput.ts";
 import { monoMs } from "./lib/clock.ts";
 import { childPids, pinProcess, proxyCpu } from "./lib/procs.ts";
+import { openDatabases, settleObjects } from "./lib/object-settle.ts";
 import { startTcpStack } from "./lib/tcp-stack.ts";
 import { startEdgeObjectColumn, startFloorColumns, type ColumnContext } from "./lib/more-columns.ts";
 import { errorMessage, sleep, within } from "./lib/time.ts";
@@ -60,7 +61,13 @@ import type { Target } from "./targets/target.ts";
 const SCENARIOS: readonly Scenario[] = [wsEcho, wsThroughput, httpStream, crRequests, sessionCreate, tlcpUpdates, idleMemory, idleCapacity, natBalance, originRestart, poolRecovery];
 const TARGET_NAMES = ["direct", "haproxy", "nginx", "floor-worker", "floor-object", "edge", "edge-object", "edge-tcp"] as const;
 /** Past this the run is stuck: report, close what was started, exit non-zero. */
-const WATCHDOG_MS_PER_ROUND: Record<Mode, number> = { full: 1_200_000, quick: 300_000 };
+const WATCHDOG_MS_PER_ROUND: Record<Mode, number> = { full: 1_800_000, quick: 300_000 };
+/**
+ * Longest wait for a hop's objects to go to sleep after a run (bench/lib/object-settle.ts):
+ * local workerd closed the databases of a hundred objects 10–20 s after their last request.
+ * A wait that reaches it is reported, not an error.
+ */
+const OBJECT_SETTLE_TIMEOUT_MS = 30_000;
 /** Origins must not refuse sessions for being full: the bench creates a few thousand. */
 const ORIGIN_ARGS = ["--capacity", "100000"];
 
@@ -157,6 +164,9 @@ async function runScenario(scenario: Scenario, mode: Mode, targets: readonly Tar
   const results: TargetResult[] = [];
   for (const target of targets) {
     progress(`${scenario.name} → ${target.name}`);
+    const pids = target.pids?.() ?? [];
+    const databases = (): number | undefined => (pids.length === 0 ? 0 : openDatabases(pids));
+    const baseline = databases() ?? 0;
     const t0 = monoMs();
     try {
       results.push(await prepared.run(target, (line) => progress(`  ${line}`)));
@@ -166,6 +176,16 @@ async function runScenario(scenario: Scenario, mode: Mode, targets: readonly Tar
     }
     // Let the previous target's sockets finish closing before the next one is measured.
     await sleep(250);
+    // And the objects this run woke go to sleep, so that closing them is not measured as part
+    // of the next run on this machine (bench/lib/object-settle.ts).
+    // A --quick smoke run's figures are not compared, and it stays short.
+    if (mode === "quick") continue;
+    const settled = await settleObjects(databases, baseline, OBJECT_SETTLE_TIMEOUT_MS);
+    if (settled.waitedMs > 0) {
+      const awake = settled.awake > 0 ? `, ${settled.awake} stay awake` : "";
+      const bound = settled.settled ? "" : ` (stopped waiting at the ${OBJECT_SETTLE_TIMEOUT_MS / 1000} s bound)`;
+      progress(`  ${target.name}: ${settled.closed} objects went to sleep in ${(settled.waitedMs / 1000).toFixed(1)} s${awake}${bound}`);
+    }
   }
   return { name: scenario.name, title: scenario.title, summary: prepared.summary, params: prepared.params, results };
 }

@@ -1,0 +1,84 @@
+/**
+ * Waiting for a hop's Durable Objects to go to sleep before its next measurement.
+ *
+ * Local workerd closes an idle object's SQLite database ~10 s after its last request: a
+ * WAL checkpoint, two fsyncs and two unlinks per object, on the runtime's one thread
+ * (`strace -f -tt -e trace=fsync,unlinkat -p <workerd>`). A scenario that made a hundred
+ * sessions at once has them all close together, ~10 s later — which is how long one bench
+ * round of a short scenario takes, so the burst landed inside the next measurement of that
+ * hop: in three-round `http-stream` runs the edge's third-round p99 over the steady window
+ * was 14–74 ms, its first two 2.5–6.5 ms, and the unlink bursts of the previous round's
+ * objects fell inside the edge's stream windows (docs/performance.md, "An object's sleep").
+ * What an object's sleep costs is measured on its own (tools/profile/object-sleep-cpu.ts),
+ * not billed to whatever scenario happens to run 10 s later.
+ */
+import { readdirSync, readlinkSync } from "node:fs";
+import { monoMs } from "./clock.ts";
+import { sleep } from "./time.ts";
+
+/**
+ * How many objects' SQLite databases (`<object id>.sqlite`; not a namespace's alarm index,
+ * `metadata.sqlite`, which stays open) the processes hold open; undefined when /proc cannot
+ * say (off Linux, a process gone).
+ */
+export function openDatabases(pids: readonly number[]): number | undefined {
+  let n = 0;
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return undefined;
+    }
+    for (const fd of fds) {
+      try {
+        const path = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (path.endsWith(".sqlite") && !path.endsWith("/metadata.sqlite")) n++;
+      } catch {
+        // Closed while we looked.
+      }
+    }
+  }
+  return n;
+}
+
+export interface Settled {
+  /** Databases closed while waiting. */
+  readonly closed: number;
+  /** Databases still open beyond the baseline when the wait ended (objects that stay awake). */
+  readonly awake: number;
+  readonly waitedMs: number;
+  /** False if `timeoutMs` passed first (or /proc stopped answering). */
+  readonly settled: boolean;
+}
+
+/**
+ * Waits until `count()` is back to `baseline` or below (the objects a measurement woke have
+ * gone to sleep), or until it has dropped and then not changed for `quietMs` — what is left
+ * stays awake (a pool's coordinator ticks on its alarm; the first measurement on a hop is
+ * the one that woke it) — at most `timeoutMs`. Returns at once when nothing was opened.
+ */
+export async function settleObjects(
+  count: () => number | undefined,
+  baseline: number,
+  timeoutMs: number,
+  { pollMs = 250, quietMs = 5_000 }: { pollMs?: number; quietMs?: number } = {},
+): Promise<Settled> {
+  const t0 = monoMs();
+  const first = count();
+  if (first === undefined || first <= baseline) return { closed: 0, awake: 0, waitedMs: 0, settled: first !== undefined };
+  let now = first;
+  let changedAt = t0;
+  for (;;) {
+    const waited = monoMs() - t0;
+    const quiet = now < first && monoMs() - changedAt >= quietMs;
+    if (now <= baseline || quiet || waited >= timeoutMs) {
+      return { closed: first - now, awake: Math.max(0, now - baseline), waitedMs: waited, settled: now <= baseline || quiet };
+    }
+    await sleep(pollMs);
+    const next = count();
+    if (next === undefined) return { closed: first - now, awake: Math.max(0, now - baseline), waitedMs: monoMs() - t0, settled: false };
+    if (next !== now) changedAt = monoMs();
+    now = next;
+  }
+}
