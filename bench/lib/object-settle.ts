@@ -54,31 +54,20 @@ export interface Settled {
 
 /**
  * Waits until `count()` is back to `baseline` or below (the objects a measurement woke have
- * gone to sleep), or until it has dropped and then not changed for `quietMs` — what is left
- * stays awake (a pool's coordinator ticks on its alarm; the first measurement on a hop is
- * the one that woke it) — at most `timeoutMs`. Returns at once when nothing was opened.
+ * gone to sleep), at most `timeoutMs`. Returns at once when nothing was opened. An object
+ * that stays awake (a pool's coordinator ticks on its alarm) keeps a wait to its bound on
+ * the first measurement that woke it; the next one's baseline includes it.
  */
-export async function settleObjects(
-  count: () => number | undefined,
-  baseline: number,
-  timeoutMs: number,
-  { pollMs = 250, quietMs = 5_000 }: { pollMs?: number; quietMs?: number } = {},
-): Promise<Settled> {
+export async function settleObjects(count: () => number | undefined, baseline: number, timeoutMs: number, pollMs = 250): Promise<Settled> {
   const t0 = monoMs();
   const first = count();
   if (first === undefined || first <= baseline) return { closed: 0, awake: 0, waitedMs: 0, settled: first !== undefined };
-  let now = first;
-  let changedAt = t0;
-  for (;;) {
-    const waited = monoMs() - t0;
-    const quiet = now < first && monoMs() - changedAt >= quietMs;
-    if (now <= baseline || quiet || waited >= timeoutMs) {
-      return { closed: first - now, awake: Math.max(0, now - baseline), waitedMs: waited, settled: now <= baseline || quiet };
-    }
+  let now: number | undefined = first;
+  let seen = first;
+  while (now !== undefined && now > baseline && monoMs() - t0 < timeoutMs) {
     await sleep(pollMs);
-    const next = count();
-    if (next === undefined) return { closed: first - now, awake: Math.max(0, now - baseline), waitedMs: monoMs() - t0, settled: false };
-    if (next !== now) changedAt = monoMs();
-    now = next;
+    now = count();
+    if (now !== undefined) seen = now;
   }
+  return { closed: first - seen, awake: Math.max(0, seen - baseline), waitedMs: monoMs() - t0, settled: now !== undefined && now <= baseline };
 }

@@ -8,10 +8,8 @@
  *
  *   node tools/profile/object-churn-memory.ts [--target edge|floor-object] [--sessions 500] [--batches 4]
  */
-import { startBalanceWorld } from "../../bench/lib/balance-world.ts";
-import { edgeTarget } from "../../bench/targets/edge.ts";
-import { floorTarget } from "../../bench/targets/floors.ts";
 import { totalRssKiB } from "../../bench/lib/procs.ts";
+import { OBJECT_HOPS, startFreshHop } from "./fresh-hop.ts";
 import { toolArgs } from "./tool-args.ts";
 
 const values = toolArgs(
@@ -22,31 +20,15 @@ const values = toolArgs(
     batches: { type: "string", default: "4" },
     "idle-ms": { type: "string", default: "15000" },
   },
-  { target: ["edge", "floor-object"] },
+  { target: OBJECT_HOPS },
 );
 const sessions = Number(values.sessions);
 const parallel = 16;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The targets' inFrontOf starts the fresh hop; the outer target is only its factory.
-const outer =
-  values.target === "floor-object"
-    ? floorTarget({ kind: "object", url: "", pids: [], close: async () => {} })
-    : values.target === "edge"
-      ? edgeTarget("http://unused")
-      : undefined;
-// Unreachable (toolArgs checked --target); narrows the type.
-if (outer === undefined) throw new Error(`--target: edge or floor-object, not ${values.target}`);
-const world = await startBalanceWorld(outer, 3, {}, () => {});
+const hop = await startFreshHop(values.target);
 try {
-  const hop = world.hop.target;
-  const pids = hop.pids?.() ?? [];
-  const base = hop.nextBase();
-  const create = async (): Promise<void> => {
-    const res = await fetch(`${base}/session`, { method: "POST", headers: hop.createHeaders?.() ?? {} });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`POST /session answered ${res.status}`);
-  };
+  const { pids, create } = hop;
   // One-time costs (code, first connections) before the baseline.
   for (let i = 0; i < 20; i++) await create();
   await sleep(2_000);
@@ -61,5 +43,5 @@ try {
     last = rss;
   }
 } finally {
-  await world.close();
+  await hop.close();
 }
