@@ -40,7 +40,7 @@ import { wsEcho } from "./scenarios/ws-echo.ts";
 import { wsThroughput } from "./scenarios/ws-throughput.ts";
 import { monoMs } from "./lib/clock.ts";
 import { childPids, pinProcess, proxyCpu } from "./lib/procs.ts";
-import { openDatabases, settleObjects } from "./lib/object-settle.ts";
+import { openDatabases, settleObjects, settledLine } from "./lib/object-settle.ts";
 import { startTcpStack } from "./lib/tcp-stack.ts";
 import { startEdgeObjectColumn, startFloorColumns, type ColumnContext } from "./lib/more-columns.ts";
 import { errorMessage, sleep, within } from "./lib/time.ts";
@@ -181,10 +181,7 @@ async function runScenario(scenario: Scenario, mode: Mode, targets: readonly Tar
     // A --quick smoke run's figures are not compared, and it stays short.
     if (mode === "quick") continue;
     const settled = await settleObjects(databases, baseline, OBJECT_SETTLE_TIMEOUT_MS);
-    if (settled.waitedMs > 0) {
-      const awake = settled.settled ? "" : `; ${settled.awake} still awake at the ${OBJECT_SETTLE_TIMEOUT_MS / 1000} s bound`;
-      progress(`  ${target.name}: ${settled.closed} objects went to sleep in ${(settled.waitedMs / 1000).toFixed(1)} s${awake}`);
-    }
+    if (settled.waitedMs > 0) progress(`  ${settledLine(target.name, "objects", settled, OBJECT_SETTLE_TIMEOUT_MS)}`);
   }
   return { name: scenario.name, title: scenario.title, summary: prepared.summary, params: prepared.params, results };
 }

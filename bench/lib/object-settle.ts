@@ -1,14 +1,15 @@
 /**
  * Waiting for a hop's Durable Objects to go to sleep before its next measurement.
  *
- * Local workerd closes an idle object's SQLite database ~10 s after its last request: a
+ * Local workerd closes an idle object's SQLite database 10–20 s after its last request: a
  * WAL checkpoint, two fsyncs and two unlinks per object, on the runtime's one thread
  * (`strace -f -tt -e trace=fsync,unlinkat -p <workerd>`). A scenario that made a hundred
- * sessions at once has them all close together, ~10 s later — which is how long one bench
+ * sessions at once has them all close together, 10–20 s later — about as long as one bench
  * round of a short scenario takes, so the burst landed inside the next measurement of that
- * hop: in three-round `http-stream` runs the edge's third-round p99 over the steady window
- * was 14–74 ms, its first two 2.5–6.5 ms, and the unlink bursts of the previous round's
- * objects fell inside the edge's stream windows (docs/performance.md, "An object's sleep").
+ * hop: in four three-round `http-stream` runs the edge's p99 over the steady window was
+ * 2.5–6.5 ms in rounds 1 and 2 and 5.8–74.6 ms in round 3 (three of four above 45 ms), and
+ * the unlink bursts of the previous round's objects fell inside the edge's stream windows
+ * (docs/performance.md, "An object's sleep").
  * What an object's sleep costs is measured on its own (tools/profile/object-sleep-cpu.ts),
  * not billed to whatever scenario happens to run 10 s later.
  */
@@ -70,4 +71,10 @@ export async function settleObjects(count: () => number | undefined, baseline: n
     if (now !== undefined) seen = now;
   }
   return { closed: first - seen, awake: Math.max(0, seen - baseline), waitedMs: monoMs() - t0, settled: now !== undefined && now <= baseline };
+}
+
+/** The progress line for a wait that took time: how many went to sleep, and any left awake. */
+export function settledLine(hop: string, what: string, settled: Settled, timeoutMs: number): string {
+  const awake = settled.settled ? "" : `; ${settled.awake} still awake at the ${timeoutMs / 1000} s bound`;
+  return `${hop}: ${settled.closed} ${what} went to sleep in ${(settled.waitedMs / 1000).toFixed(1)} s${awake}`;
 }

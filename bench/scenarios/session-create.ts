@@ -8,9 +8,9 @@
  * the count starts (bench/lib/object-settle.ts: else workerd closes their databases inside
  * the measured window). The warm-up is what a long-lived isolate has behind it: in three
  * rounds with 32 warm-up sessions the edge's first round ran at 0.56× `floor-object`'s rate
- * with twice its CPU per session, its second and third at 0.93× and 0.80× — its S path
- * has far more JavaScript than the floor's to compile and optimise, and a one-round run
- * measured that instead of the S path.
+ * with twice its CPU per session, its second and third at 0.93× and 0.80×: a one-round run
+ * measured the edge's S path warming up (it runs far more JavaScript than the floor's),
+ * not the S path.
  */
 import { ErrorLog, type Metric, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { summarize } from "../stats.ts";
@@ -20,7 +20,7 @@ import { createSession } from "../lib/session.ts";
 import { inParallel } from "../lib/time.ts";
 import type { Target } from "../targets/target.ts";
 import { hopCpu } from "../lib/hop-cpu.ts";
-import { openDatabases, settleObjects } from "../lib/object-settle.ts";
+import { openDatabases, settleObjects, settledLine } from "../lib/object-settle.ts";
 
 export interface SessionCreateParams {
   readonly total: number;
@@ -74,10 +74,7 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
       }
     });
     const settled = p.settleWarmup ? await settleObjects(databases, asleep, WARMUP_SETTLE_TIMEOUT_MS) : undefined;
-    if (settled !== undefined && settled.waitedMs > 0) {
-      const awake = settled.settled ? "" : `; ${settled.awake} still awake at the ${WARMUP_SETTLE_TIMEOUT_MS / 1000} s bound`;
-      progress(`${target.name}: ${settled.closed} warm-up objects went to sleep in ${(settled.waitedMs / 1000).toFixed(1)} s${awake}`);
-    }
+    if (settled !== undefined && settled.waitedMs > 0) progress(settledLine(target.name, "warm-up objects", settled, WARMUP_SETTLE_TIMEOUT_MS));
 
     cpu.start();
     const started = monoMs();

@@ -6,8 +6,8 @@
  * A fresh hop — the edge (relay mode `edge`) or `floor-object` (a bare SQLite object per
  * request) — gets `--sessions` `POST /session` (an object each, no connection held); then
  * nothing is sent until workerd has closed their databases (bench/lib/object-settle.ts),
- * and `--background-ms` more, to learn what the hop spends with nothing to do (a pool's
- * coordinator ticks). Prints workerd's CPU per second of the quiet, and per object what the
+ * and `--background-ms` more, to learn what the hop spends with nothing to do (its
+ * background). Prints workerd's CPU per second of the quiet, and per object what the
  * sleep cost above that background (docs/performance.md, "An object's sleep").
  *
  *   node tools/profile/object-sleep-cpu.ts [--target edge|floor-object] [--sessions 500] [--background-ms 10000]
