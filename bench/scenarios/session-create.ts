@@ -26,19 +26,16 @@ export interface SessionCreateParams {
   readonly total: number;
   readonly concurrency: number;
   readonly warmup: number;
-  /** Wait for the warm-up's objects to go to sleep before counting (a quick run does not). */
-  readonly settleWarmup: boolean;
+  /** Longest wait for the warm-up's objects to go to sleep before counting (local workerd: ~10–20 s); 0: no wait. */
+  readonly warmupSettleMs: number;
   readonly budgetMs: number;
   readonly timeoutMs: number;
 }
 
 export const SESSION_CREATE_PARAMS: Record<Mode, SessionCreateParams> = {
-  full: { total: 1_000, concurrency: 16, warmup: 1_000, settleWarmup: true, budgetMs: 10_000, timeoutMs: 5_000 },
-  quick: { total: 200, concurrency: 16, warmup: 16, settleWarmup: false, budgetMs: 3_000, timeoutMs: 5_000 },
+  full: { total: 1_000, concurrency: 16, warmup: 1_000, warmupSettleMs: 30_000, budgetMs: 10_000, timeoutMs: 5_000 },
+  quick: { total: 200, concurrency: 16, warmup: 16, warmupSettleMs: 0, budgetMs: 3_000, timeoutMs: 5_000 },
 };
-
-/** Longest wait for the warm-up's objects to go to sleep (local workerd: ~10–20 s). */
-const WARMUP_SETTLE_TIMEOUT_MS = 30_000;
 
 export const sessionCreate: Scenario = {
   name: "session-create",
@@ -73,8 +70,8 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
         if (!created.ok) errors.add(`warm-up: ${created.reason}`);
       }
     });
-    const settled = p.settleWarmup ? await settleObjects(databases, asleep, WARMUP_SETTLE_TIMEOUT_MS) : undefined;
-    if (settled !== undefined && settled.waitedMs > 0) progress(settledLine(target.name, "warm-up objects", settled, WARMUP_SETTLE_TIMEOUT_MS));
+    const settled = p.warmupSettleMs > 0 ? await settleObjects(databases, asleep, p.warmupSettleMs) : undefined;
+    if (settled !== undefined && settled.waitedMs > 0) progress(settledLine(target.name, "warm-up objects", settled, p.warmupSettleMs));
 
     cpu.start();
     const started = monoMs();
