@@ -40,7 +40,7 @@ import { wsEcho } from "./scenarios/ws-echo.ts";
 import { wsThroughput } from "./scenarios/ws-throughput.ts";
 import { monoMs } from "./lib/clock.ts";
 import { childPids, pinProcess, proxyCpu } from "./lib/procs.ts";
-import { openDatabases, settleObjects, settledLine } from "./lib/object-settle.ts";
+import { hopDatabases, settleObjects, settledLine } from "./lib/object-settle.ts";
 import { startTcpStack } from "./lib/tcp-stack.ts";
 import { startEdgeObjectColumn, startFloorColumns, type ColumnContext } from "./lib/more-columns.ts";
 import { errorMessage, sleep, within } from "./lib/time.ts";
@@ -164,8 +164,7 @@ async function runScenario(scenario: Scenario, mode: Mode, targets: readonly Tar
   const results: TargetResult[] = [];
   for (const target of targets) {
     progress(`${scenario.name} → ${target.name}`);
-    const pids = target.pids?.() ?? [];
-    const databases = (): number | undefined => (pids.length === 0 ? 0 : openDatabases(pids));
+    const databases = hopDatabases(target.pids?.() ?? []);
     const baseline = databases() ?? 0;
     const t0 = monoMs();
     try {

@@ -6,7 +6,9 @@
  * (`strace -f -tt -e trace=fsync,unlinkat -p <workerd>`). A scenario that made a hundred
  * sessions at once has them all close together, 10–20 s later — about as long as one bench
  * round of a short scenario takes, so the burst landed inside the next measurement of that
- * hop: in four three-round `http-stream` runs the edge's p99 over the steady window was
+ * hop: in four three-round `http-stream` runs (`npm run bench -- --scenario http-stream
+ * --target floor-worker --target edge --rounds 3 --prebuilt --no-save`, before this wait
+ * existed) the edge's p99 over the steady window was
  * 2.5–6.5 ms in rounds 1 and 2 and 5.8–74.6 ms in round 3 (three of four above 45 ms), and
  * the unlink bursts of the previous round's objects fell inside the edge's stream windows
  * (docs/performance.md, "An object's sleep").
@@ -41,6 +43,11 @@ export function openDatabases(pids: readonly number[]): number | undefined {
     }
   }
   return n;
+}
+
+/** The count `settleObjects` polls for a hop's processes; a hop without PIDs (a peer, direct) has no objects. */
+export function hopDatabases(pids: readonly number[]): () => number | undefined {
+  return () => (pids.length === 0 ? 0 : openDatabases(pids));
 }
 
 export interface Settled {

@@ -7,10 +7,11 @@
  * sessions are made first and not counted, and their objects are let go to sleep before
  * the count starts (bench/lib/object-settle.ts: else workerd closes their databases inside
  * the measured window). The warm-up is what a long-lived isolate has behind it: in three
- * rounds with 32 warm-up sessions the edge's first round ran at 0.56× `floor-object`'s rate
- * with twice its CPU per session, its second and third at 0.93× and 0.80×: a one-round run
- * measured the edge's S path warming up (it runs far more JavaScript than the floor's),
- * not the S path.
+ * rounds with 32 warm-up sessions (`npm run bench -- --scenario session-create --target
+ * floor-object --target edge --rounds 3 --prebuilt --no-save`) the edge's first round ran
+ * at 0.56× `floor-object`'s rate with twice its CPU per session, its second and third at
+ * 0.93× and 0.80×: a one-round run measured the edge's S path warming up (it runs far more
+ * JavaScript than the floor's), not the S path.
  */
 import { ErrorLog, type Metric, type Mode, type PreparedScenario, type Scenario, type TargetResult } from "../scenario.ts";
 import { summarize } from "../stats.ts";
@@ -20,7 +21,7 @@ import { createSession } from "../lib/session.ts";
 import { inParallel } from "../lib/time.ts";
 import type { Target } from "../targets/target.ts";
 import { hopCpu } from "../lib/hop-cpu.ts";
-import { openDatabases, settleObjects, settledLine } from "../lib/object-settle.ts";
+import { hopDatabases, settleObjects, settledLine } from "../lib/object-settle.ts";
 
 export interface SessionCreateParams {
   readonly total: number;
@@ -59,8 +60,7 @@ async function runSessionCreate(target: Target, p: SessionCreateParams, progress
   let elapsedMs = 0;
 
   try {
-    const pids = target.pids?.() ?? [];
-    const databases = (): number | undefined => (pids.length === 0 ? 0 : openDatabases(pids));
+    const databases = hopDatabases(target.pids?.() ?? []);
     const asleep = databases() ?? 0;
     let warm = 0;
     await inParallel(p.concurrency, async () => {

@@ -11,6 +11,7 @@
 import { totalRssKiB } from "../../bench/lib/procs.ts";
 import { OBJECT_HOPS, startFreshHop } from "./fresh-hop.ts";
 import { toolArgs } from "./tool-args.ts";
+import { sleep } from "../../bench/lib/time.ts";
 
 const values = toolArgs(
   import.meta.url,
@@ -24,7 +25,6 @@ const values = toolArgs(
 );
 const sessions = Number(values.sessions);
 const parallel = 16;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const hop = await startFreshHop(values.target);
 try {

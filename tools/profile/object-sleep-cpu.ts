@@ -16,6 +16,7 @@ import { openDatabases } from "../../bench/lib/object-settle.ts";
 import { cpuMs } from "./workerd-process.ts";
 import { OBJECT_HOPS, startFreshHop } from "./fresh-hop.ts";
 import { toolArgs } from "./tool-args.ts";
+import { sleep } from "../../bench/lib/time.ts";
 
 const values = toolArgs(
   import.meta.url,
@@ -30,7 +31,6 @@ const sessions = Number(values.sessions);
 const parallel = 16;
 /** Longest wait for the objects' databases to close (they did within ~20 s here). */
 const SLEEP_TIMEOUT_MS = 60_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const hop = await startFreshHop(values.target);
 try {

@@ -78,8 +78,8 @@ export function connectionOf(
       // The transport first, and the reader and writer only once it has closed: inside a
       // Durable Object, a socket whose reader was cancelled or whose writer was aborted
       // before close() stayed open — in CLOSE_WAIT after the origin hung up, holding a file
-      // descriptor and keeping the object awake (a throw-away DO in local workerd: 10 of 10
-      // sockets left open that way, 0 of 10 closed first; a Worker closed them either way).
+      // descriptor and keeping the object awake; a Worker closed them either way. The test
+      // against a real tcp stack: test/integration/edge-tcp-sockets-close.test.ts.
       closeTransport()
         .catch(() => {
           // Closing a socket that already went away is not an error worth reporting.
