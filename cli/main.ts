@@ -106,9 +106,15 @@ export function dashedPositionals(args: readonly string[], options: Options): st
     const long = arg.startsWith("--") ? arg.slice(2) : undefined;
     const name = long ?? shorts.get(arg);
     if (name !== undefined || (arg.startsWith("-") && arg.length <= 2)) {
-      flags.push(arg);
-      // A string flag's value is the next argument, whatever it looks like.
-      if (name !== undefined && !name.includes("=") && options[name]?.type === "string" && i + 1 < args.length) flags.push(args[++i] as string);
+      // A string flag's value is the next argument, whatever it looks like — joined to the
+      // flag, or parseArgs calls a value that starts with "-" (an origin's session id pasted
+      // from its logs; ids are random, so now and then one does) ambiguous and stops.
+      if (name !== undefined && !name.includes("=") && options[name]?.type === "string" && i + 1 < args.length) {
+        const value = args[++i] as string;
+        flags.push(long !== undefined ? `${arg}=${value}` : `${arg}${value}`);
+      } else {
+        flags.push(arg);
+      }
     } else {
       positionals.push(arg);
     }

@@ -231,6 +231,10 @@ describe("push-edge session / tail", () => {
     const noneByOriginId = await runCli(["session", "--origin-session-id", "nobody-has-this-id"], env);
     expect(noneByOriginId.code).toBe(1);
     expect(noneByOriginId.stderr).toContain("no live session has origin session id nobody-has-this-id");
+    // Origin ids are random too: one that starts with "-" is still the flag's value.
+    const dashedOriginId = await runCli(["session", "--origin-session-id", "-nobody-has-this-id"], env);
+    expect(dashedOriginId.code).toBe(1);
+    expect(dashedOriginId.stderr).toContain("no live session has origin session id -nobody-has-this-id");
 
     const unknown = await runCli(["session", "no-such-session", "--json"], env);
     expect(unknown.code).toBe(1);
